@@ -1,0 +1,23 @@
+# Flags for code that runs without an OS under it (the vmkernel, the bench
+# guest).  -mcmodel=kernel: the vmkernel links in the top 2 GiB; the guest
+# overrides the model it needs.
+set(VMK_FREESTANDING_FLAGS
+  -ffreestanding -fno-builtin -nostdinc -fno-pic -fno-pie
+  -mno-red-zone -mno-sse -mno-sse2 -mno-mmx -mno-avx -mno-80387
+  -fno-stack-protector -fno-asynchronous-unwind-tables -fno-omit-frame-pointer
+  -fno-strict-aliasing -O2 -g
+  -Wall -Wextra -Werror)
+
+# GCC's own freestanding headers (stdint.h, stddef.h, stdbool.h, stdarg.h).
+execute_process(COMMAND ${CMAKE_C_COMPILER} -print-file-name=include
+  OUTPUT_VARIABLE VMK_CC_INCLUDE OUTPUT_STRIP_TRAILING_WHITESPACE)
+
+# vmk_freestanding(TARGET): an executable linked with its own script, no libc.
+function(vmk_freestanding target ldscript)
+  target_compile_options(${target} PRIVATE ${VMK_FREESTANDING_FLAGS})
+  target_include_directories(${target} SYSTEM PRIVATE ${VMK_CC_INCLUDE})
+  target_include_directories(${target} PRIVATE ${VMK_INCLUDE})
+  target_link_options(${target} PRIVATE -nostdlib -static -no-pie
+    -Wl,--build-id=none -Wl,-z,max-page-size=4096 -Wl,-T,${ldscript})
+  set_target_properties(${target} PROPERTIES LINK_DEPENDS ${ldscript})
+endfunction()

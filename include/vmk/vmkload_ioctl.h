@@ -1,0 +1,52 @@
+/* ABI between the `vmk` CLI and vmkload.ko, through /dev/vmk ioctls.
+ * Versioned: the CLI checks VMKLOAD_ABI_VERSION with VMK_IOC_VERSION first. */
+#ifndef VMK_VMKLOAD_IOCTL_H
+#define VMK_VMKLOAD_IOCTL_H
+#include <vmk/types.h>
+#include <linux/ioctl.h>
+
+#define VMKLOAD_ABI_VERSION 1u
+#define VMKLOAD_DEVICE "/dev/vmk"
+#define VMKLOAD_MAX_CPUS 256u
+
+/* vmk_cpu_probe.flags */
+#define VMK_PROBE_SVM       (1u << 0)  /* CPUID 8000_0001 ECX[2] */
+#define VMK_PROBE_SVM_LOCK  (1u << 1)  /* VM_CR.SVMDIS: firmware disabled SVM */
+#define VMK_PROBE_SVME      (1u << 2)  /* EFER.SVME set: someone runs SVM now */
+#define VMK_PROBE_LA57      (1u << 3)  /* CR4.LA57: 5-level paging is on */
+#define VMK_PROBE_HYPERVISOR (1u << 4) /* CPUID 1 ECX[31]: we are a guest */
+
+/* CPUID 8000_000A EDX bits, reported as read. */
+#define VMK_SVMF_NPT          (1u << 0)
+#define VMK_SVMF_LBRV         (1u << 1)
+#define VMK_SVMF_SVML         (1u << 2)
+#define VMK_SVMF_NRIPS        (1u << 3)
+#define VMK_SVMF_TSCRATE      (1u << 4)
+#define VMK_SVMF_VMCBCLEAN    (1u << 5)
+#define VMK_SVMF_FLUSHASID    (1u << 6)
+#define VMK_SVMF_DECODEASSIST (1u << 7)
+#define VMK_SVMF_PAUSEFILTER  (1u << 10)
+#define VMK_SVMF_AVIC         (1u << 13)
+#define VMK_SVMF_VGIF         (1u << 16)
+
+struct vmk_cpu_probe {
+	uint32_t cpu;         /* Linux CPU number */
+	uint32_t apic_id;     /* initial APIC ID, CPUID 1 EBX[31:24] */
+	uint32_t flags;       /* VMK_PROBE_* */
+	uint32_t svm_rev;     /* CPUID 8000_000A EAX[7:0] */
+	uint32_t nasid;       /* CPUID 8000_000A EBX */
+	uint32_t svm_features;/* CPUID 8000_000A EDX: VMK_SVMF_* */
+	uint32_t maxphyaddr;  /* CPUID 8000_0008 EAX[7:0] */
+	uint32_t reserved;
+};
+
+struct vmk_ioc_probe {
+	uint32_t capacity;    /* in: entries at cpus */
+	uint32_t count;       /* out: online CPUs reported */
+	uint64_t cpus;        /* in: user pointer to struct vmk_cpu_probe[] */
+};
+
+#define VMK_IOC_VERSION _IOR('v', 1, uint32_t)
+#define VMK_IOC_PROBE   _IOWR('v', 2, struct vmk_ioc_probe)
+
+#endif

@@ -1,0 +1,13 @@
+/* vmkload.ko internals shared between its files. */
+#ifndef VMKLOAD_H
+#define VMKLOAD_H
+#include <vmk/vmkload_ioctl.h>
+
+#define VMKLOAD_NAME "vmkload"
+
+/* probe.c: fill @out for one CPU; runs on that CPU with preemption off. */
+void vmkload_probe_this_cpu(struct vmk_cpu_probe *out);
+long vmkload_ioc_probe(struct vmk_ioc_probe __user *uarg);
+void vmkload_probe_log(void);
+
+#endif
