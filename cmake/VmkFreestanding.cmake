@@ -21,3 +21,15 @@ function(vmk_freestanding target ldscript)
     -Wl,--build-id=none -Wl,-z,max-page-size=4096 -Wl,-T,${ldscript})
   set_target_properties(${target} PROPERTIES LINK_DEPENDS ${ldscript})
 endfunction()
+
+# vmk_freestanding_lib(TARGET SOURCES...): the same plain-C sources a hosted
+# library uses, compiled as an OBJECT library with the vmkernel's flags, so
+# the portable cores are proven to build freestanding and can be linked into
+# the vmkernel image.
+function(vmk_freestanding_lib target)
+  add_library(${target} OBJECT ${ARGN})
+  target_compile_options(${target} PRIVATE ${VMK_FREESTANDING_FLAGS} -mcmodel=kernel)
+  target_include_directories(${target} SYSTEM PRIVATE ${VMK_CC_INCLUDE})
+  target_include_directories(${target} PRIVATE ${VMK_INCLUDE})
+  target_compile_definitions(${target} PRIVATE VMK_FREESTANDING=1)
+endfunction()
