@@ -9,13 +9,15 @@ set(VMK_FREESTANDING_FLAGS
   -Wall -Wextra -Werror)
 
 # GCC's own freestanding headers (stdint.h, stddef.h, stdbool.h, stdarg.h).
+# Passed as a flag: CMake drops it from include_directories() because it is
+# one of the compiler's implicit folders, which -nostdinc removed.
 execute_process(COMMAND ${CMAKE_C_COMPILER} -print-file-name=include
   OUTPUT_VARIABLE VMK_CC_INCLUDE OUTPUT_STRIP_TRAILING_WHITESPACE)
+list(APPEND VMK_FREESTANDING_FLAGS -isystem ${VMK_CC_INCLUDE})
 
 # vmk_freestanding(TARGET): an executable linked with its own script, no libc.
 function(vmk_freestanding target ldscript)
   target_compile_options(${target} PRIVATE ${VMK_FREESTANDING_FLAGS})
-  target_include_directories(${target} SYSTEM PRIVATE ${VMK_CC_INCLUDE})
   target_include_directories(${target} PRIVATE ${VMK_INCLUDE})
   target_link_options(${target} PRIVATE -nostdlib -static -no-pie
     -Wl,--build-id=none -Wl,-z,max-page-size=4096 -Wl,-T,${ldscript})
@@ -29,7 +31,6 @@ endfunction()
 function(vmk_freestanding_lib target)
   add_library(${target} OBJECT ${ARGN})
   target_compile_options(${target} PRIVATE ${VMK_FREESTANDING_FLAGS} -mcmodel=kernel)
-  target_include_directories(${target} SYSTEM PRIVATE ${VMK_CC_INCLUDE})
   target_include_directories(${target} PRIVATE ${VMK_INCLUDE})
   target_compile_definitions(${target} PRIVATE VMK_FREESTANDING=1)
 endfunction()

@@ -1,0 +1,15 @@
+/* ABI between a guest and the vmkernel's VMM: the ports and hypercalls a
+ * guest may use.  Versioned; the bench guest and the VMM include this file. */
+#ifndef VMK_GUEST_H
+#define VMK_GUEST_H
+
+#define VMK_GUEST_ABI_VERSION 1u
+
+/* Console: a 16550-style transmit register, as QEMU's first serial port. */
+#define VMK_GUEST_CONSOLE_PORT 0x3f8
+/* Exit port, isa-debug-exit style: writing V ends the VM with status
+ * (V << 1) | 1, so V = 0 is "pass" (status 1), anything else a failure. */
+#define VMK_GUEST_EXIT_PORT 0xf4
+#define VMK_GUEST_EXIT_PASS 0
+
+#endif
