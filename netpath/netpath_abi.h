@@ -1,0 +1,79 @@
+/* netpath ABI: the memory shared by a VM's NIC driver and the vmkernel.
+ * Included by the guest driver, the vmkernel back end and hosted tools;
+ * never duplicated.  Bump NETPATH_ABI_VERSION on any change below (the ring
+ * header layout of ring_core.h is part of it).
+ *
+ * A netpath device has two rings, each a ring_core ring of struct
+ * netpath_desc slots in guest memory:
+ *
+ *   TX  driver produces descriptors naming guest buffers holding frames;
+ *       the vmkernel reads the frames in place (zero copy) and releases the
+ *       slots once the device is done with them.  One doorbell per batch.
+ *   RX  driver produces descriptors naming empty guest buffers; the vmkernel
+ *       lets the device write frames into them in place, writes the frame
+ *       length and NETPATH_DESC_F_DONE back into the slot and releases it,
+ *       then has the VMM raise an interrupt if the driver armed one.
+ *
+ * Every address is guest-physical; the vmkernel translates it through the
+ * VM's region table and treats every field as hostile. */
+#ifndef VMK_NETPATH_ABI_H
+#define VMK_NETPATH_ABI_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ring_core.h"
+
+#define NETPATH_ABI_VERSION 1u
+
+#define NETPATH_MAX_FRAME 65536u    /* bytes in one frame, all segments */
+#define NETPATH_MAX_SEGS 16u        /* segments one TX frame may have */
+#define NETPATH_MAX_INDIRECT 64u    /* entries one indirect table may have */
+
+/* netpath_desc.flags */
+#define NETPATH_DESC_F_INDIRECT 0x0001u /* TX: gpa/len name a netpath_seg table */
+#define NETPATH_DESC_F_DONE     0x0100u /* RX write-back: buffer holds a frame */
+#define NETPATH_DESC_F_ERR      0x0200u /* write-back: descriptor was malformed */
+#define NETPATH_DESC_F_DRIVER   0x00ffu /* bits the driver may set */
+
+/* One ring slot. */
+struct netpath_desc {
+	uint64_t gpa;     /* +0  buffer (or indirect table) */
+	uint32_t len;     /* +8  TX: frame bytes; RX: capacity, then bytes written */
+	uint16_t flags;   /* +12 NETPATH_DESC_F_* */
+	uint16_t id;      /* +14 driver's cookie, never interpreted by the vmkernel */
+};
+_Static_assert(sizeof(struct netpath_desc) == 16, "netpath_desc size");
+_Static_assert(offsetof(struct netpath_desc, flags) == 12, "netpath_desc flags");
+
+/* netpath_seg.flags */
+#define NETPATH_SEG_F_NEXT 0x0001u      /* `next` names the following segment */
+
+/* One entry of an indirect table (multi-segment TX frame).  The frame starts
+ * at entry 0 and follows `next` while NETPATH_SEG_F_NEXT is set. */
+struct netpath_seg {
+	uint64_t gpa;     /* +0  */
+	uint32_t len;     /* +8  */
+	uint16_t flags;   /* +12 */
+	uint16_t next;    /* +14 index into the same table */
+};
+_Static_assert(sizeof(struct netpath_seg) == 16, "netpath_seg size");
+
+/* Where the rings are: handed to the vmkernel once, at set-up. */
+struct netpath_queue_cfg {
+	uint64_t ring_gpa;   /* 64-byte aligned; ring_mem_size(nslots, 16) bytes */
+	uint32_t nslots;     /* power of two, at most RING_MAX_SLOTS */
+	uint32_t rsvd_0c;
+};
+_Static_assert(sizeof(struct netpath_queue_cfg) == 16, "netpath_queue_cfg size");
+
+struct netpath_dev_cfg {
+	uint32_t abi_version;          /* +0  NETPATH_ABI_VERSION */
+	uint32_t rsvd_04;
+	struct netpath_queue_cfg tx;   /* +8  */
+	struct netpath_queue_cfg rx;   /* +24 */
+};
+_Static_assert(sizeof(struct netpath_dev_cfg) == 40, "netpath_dev_cfg size");
+_Static_assert(offsetof(struct netpath_dev_cfg, rx) == 24, "netpath_dev_cfg rx");
+
+#endif

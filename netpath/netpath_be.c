@@ -1,0 +1,305 @@
+/* netpath back end: see netpath_be.h. */
+#include "netpath_be.h"
+
+#include <vmk/err.h>
+
+/* Every guest-written field is loaded exactly once into a private copy, so
+ * the guest cannot change a value between its check and its use. */
+static struct netpath_desc netpath_desc_fetch(const struct netpath_desc *d)
+{
+	struct netpath_desc c;
+	c.gpa = RING_READ_ONCE(d->gpa);
+	c.len = RING_READ_ONCE(d->len);
+	c.flags = RING_READ_ONCE(d->flags);
+	c.id = RING_READ_ONCE(d->id);
+	return c;
+}
+
+static struct netpath_seg netpath_seg_fetch(const struct netpath_seg *s)
+{
+	struct netpath_seg c;
+	c.gpa = RING_READ_ONCE(s->gpa);
+	c.len = RING_READ_ONCE(s->len);
+	c.flags = RING_READ_ONCE(s->flags);
+	c.next = RING_READ_ONCE(s->next);
+	return c;
+}
+
+static int netpath_bad(struct netpath_qstats *st, enum netpath_bad why)
+{
+	st->malformed[why]++;
+	st->drops++;
+	return VMK_EINVAL;
+}
+
+static int netpath_map(const struct netpath_be *be, struct netpath_qstats *st,
+		       uint64_t gpa, uint32_t len, struct netpath_iov *iov)
+{
+	if (len == 0 || len > NETPATH_MAX_FRAME)
+		return netpath_bad(st, NETPATH_BAD_LEN);
+	iov->base = ring_mem_translate(&be->mem, gpa, len);
+	if (!iov->base)
+		return netpath_bad(st, NETPATH_BAD_ADDR);
+	iov->len = len;
+	return VMK_OK;
+}
+
+static int netpath_attach(const struct netpath_be *be, struct ring *r,
+			  const struct netpath_queue_cfg *q)
+{
+	if (q->nslots == 0 || q->nslots > RING_MAX_SLOTS)
+		return VMK_EINVAL;
+	size_t size = ring_mem_size(q->nslots, sizeof(struct netpath_desc));
+	void *mem = ring_mem_translate(&be->mem, q->ring_gpa, size);
+	if (!mem)
+		return VMK_EFAULT;
+	return ring_attach_consumer(r, mem, size, q->nslots, sizeof(struct netpath_desc));
+}
+
+int netpath_be_init(struct netpath_be *be, const struct netpath_be_cfg *cfg)
+{
+	*be = (struct netpath_be){ 0 };
+	if (cfg->dev.abi_version != NETPATH_ABI_VERSION)
+		return VMK_EVERSION;
+	be->mem.regions = cfg->regions;
+	be->mem.nregions = cfg->nregions;
+	be->mode = cfg->mode;
+	if (be->mode == NETPATH_COPY) {
+		be->bounce = cfg->bounce;
+		be->bounce_slot = cfg->bounce_len / NETPATH_MAX_BURST;
+		if (!be->bounce || be->bounce_slot == 0)
+			return VMK_EINVAL;
+	}
+	int err = netpath_attach(be, &be->tx, &cfg->dev.tx);
+	if (err)
+		return err;
+	return netpath_attach(be, &be->rx, &cfg->dev.rx);
+}
+
+/* ---- TX ---- */
+
+/* Follows an indirect table with a visited set: a chain that comes back to
+ * an entry is a loop, whatever its length; one that is merely long stops at
+ * NETPATH_MAX_SEGS. */
+static int netpath_walk(struct netpath_be *be, const struct netpath_seg *tab,
+			uint32_t entries, struct netpath_pkt *p)
+{
+	struct netpath_qstats *st = &be->txs;
+	uint64_t seen = 0;
+	uint32_t idx = 0, total = 0;
+
+	for (p->nsegs = 0;; p->nsegs++) {
+		if (seen & (1ull << idx))
+			return netpath_bad(st, NETPATH_BAD_LOOP);
+		if (p->nsegs == NETPATH_MAX_SEGS)
+			return netpath_bad(st, NETPATH_BAD_OVERLONG);
+		seen |= 1ull << idx;
+		struct netpath_seg s = netpath_seg_fetch(&tab[idx]);
+		if (s.flags & ~NETPATH_SEG_F_NEXT)
+			return netpath_bad(st, NETPATH_BAD_FLAGS);
+		if (netpath_map(be, st, s.gpa, s.len, &p->seg[p->nsegs]))
+			return VMK_EINVAL;
+		total += s.len;
+		if (total > NETPATH_MAX_FRAME)
+			return netpath_bad(st, NETPATH_BAD_OVERLONG);
+		if (!(s.flags & NETPATH_SEG_F_NEXT))
+			break;
+		if (s.next >= entries)
+			return netpath_bad(st, NETPATH_BAD_NEXT);
+		idx = s.next;
+	}
+	p->nsegs++;
+	p->len = total;
+	return VMK_OK;
+}
+
+static int netpath_parse_indirect(struct netpath_be *be, const struct netpath_desc *c,
+				  struct netpath_pkt *p)
+{
+	const uint32_t esz = sizeof(struct netpath_seg);
+	if (c->len == 0 || c->len % esz || c->len > NETPATH_MAX_INDIRECT * esz)
+		return netpath_bad(&be->txs, NETPATH_BAD_LEN);
+	/* Aligned, so each field load is a single access. */
+	const struct netpath_seg *tab = ring_mem_translate(&be->mem, c->gpa, c->len);
+	if (!tab || ((uintptr_t)tab & 7))
+		return netpath_bad(&be->txs, NETPATH_BAD_ADDR);
+	return netpath_walk(be, tab, c->len / esz, p);
+}
+
+static int netpath_parse_tx(struct netpath_be *be, const struct netpath_desc *d,
+			    struct netpath_pkt *p)
+{
+	struct netpath_desc c = netpath_desc_fetch(d);
+	p->id = c.id;
+	if (c.flags & ~NETPATH_DESC_F_INDIRECT)
+		return netpath_bad(&be->txs, NETPATH_BAD_FLAGS);
+	if (c.flags & NETPATH_DESC_F_INDIRECT)
+		return netpath_parse_indirect(be, &c, p);
+	if (netpath_map(be, &be->txs, c.gpa, c.len, &p->seg[0]))
+		return VMK_EINVAL;
+	p->nsegs = 1;
+	p->len = c.len;
+	return VMK_OK;
+}
+
+/* Copy mode: flatten the frame into host slot @k (the patent's transmit
+ * buffer), so the device never sees guest memory. */
+static int netpath_copy_out(struct netpath_be *be, struct netpath_pkt *p, uint32_t k)
+{
+	if (p->len > be->bounce_slot) {
+		be->txs.too_big++;
+		be->txs.drops++;
+		return VMK_ERANGE;
+	}
+	uint8_t *dst = be->bounce + (size_t)k * be->bounce_slot;
+	uint32_t off = 0;
+	for (uint32_t i = 0; i < p->nsegs; i++) {
+		__builtin_memcpy(dst + off, p->seg[i].base, p->seg[i].len);
+		off += p->seg[i].len;
+	}
+	p->seg[0] = (struct netpath_iov){ dst, p->len };
+	p->nsegs = 1;
+	be->txs.copies++;
+	be->txs.copy_bytes += p->len;
+	return VMK_OK;
+}
+
+uint32_t netpath_be_tx_burst(struct netpath_be *be, struct netpath_pkt *pkts,
+			     uint32_t max)
+{
+	uint32_t avail = ring_cons_poll(&be->tx);
+	uint32_t i, n = 0;
+
+	if (max > NETPATH_MAX_BURST)
+		max = NETPATH_MAX_BURST;
+	for (i = 0; i < avail && n < max; i++) {
+		struct netpath_pkt *p = &pkts[n];
+		if (netpath_parse_tx(be, ring_cons_slot(&be->tx, i), p))
+			continue;
+		if (be->mode == NETPATH_COPY && netpath_copy_out(be, p, n))
+			continue;
+		be->txs.packets++;
+		be->txs.bytes += p->len;
+		n++;
+	}
+	ring_cons_consume(&be->tx, i);
+	be->tx_held += i;
+	return n;
+}
+
+bool netpath_be_tx_complete(struct netpath_be *be)
+{
+	uint32_t n = be->tx_held;
+	if (n == 0)
+		return false;
+	be->tx_held = 0;
+	bool irq = ring_cons_release(&be->tx, n);
+	be->txs.irqs += irq;
+	return irq;
+}
+
+/* ---- RX ---- */
+
+static void netpath_writeback(struct netpath_desc *d, uint32_t len, uint16_t flags)
+{
+	RING_WRITE_ONCE(d->len, len);
+	RING_WRITE_ONCE(d->flags, flags);
+}
+
+static int netpath_parse_rx(struct netpath_be *be, const struct netpath_desc *d,
+			    struct netpath_iov *buf)
+{
+	struct netpath_desc c = netpath_desc_fetch(d);
+	if (c.flags)
+		return netpath_bad(&be->rxs, NETPATH_BAD_FLAGS);
+	return netpath_map(be, &be->rxs, c.gpa, c.len, buf);
+}
+
+int netpath_be_rx_take(struct netpath_be *be, struct netpath_iov *buf)
+{
+	if (be->rx_npend == NETPATH_RX_PENDING)
+		return VMK_ENOSPC;
+	for (;;) {
+		if (be->rx_avail == 0)
+			be->rx_avail = ring_cons_poll(&be->rx);
+		if (be->rx_avail == 0)
+			return VMK_EAGAIN;
+		uint32_t idx = be->rx.head;
+		struct netpath_desc *d = ring_cons_slot(&be->rx, 0);
+		ring_cons_consume(&be->rx, 1);
+		be->rx_avail--;
+		if (netpath_parse_rx(be, d, buf) == VMK_OK) {
+			uint32_t k = (be->rx_pend_first + be->rx_npend++) % NETPATH_RX_PENDING;
+			be->rx_pend_idx[k] = idx;
+			be->rx_pend_cap[k] = buf->len;
+			return VMK_OK;
+		}
+		/* Returned unused, in order, with the next publish. */
+		netpath_writeback(d, 0, NETPATH_DESC_F_ERR);
+	}
+}
+
+/* Complete the oldest taken buffer with @len bytes and @flags. */
+static uint32_t netpath_rx_finish(struct netpath_be *be, uint32_t len, uint16_t flags)
+{
+	uint32_t k = be->rx_pend_first;
+	if (len > be->rx_pend_cap[k])
+		len = be->rx_pend_cap[k];
+	netpath_writeback(ring_slot(&be->rx, be->rx_pend_idx[k]), len, flags);
+	be->rx_pend_first = (k + 1) % NETPATH_RX_PENDING;
+	be->rx_npend--;
+	return len;
+}
+
+void netpath_be_rx_commit(struct netpath_be *be, uint32_t len)
+{
+	if (be->rx_npend == 0)
+		return;
+	len = netpath_rx_finish(be, len, NETPATH_DESC_F_DONE);
+	be->rxs.packets++;
+	be->rxs.bytes += len;
+}
+
+int netpath_be_rx_deliver(struct netpath_be *be, const void *frame, uint32_t len)
+{
+	struct netpath_iov buf;
+	int err = netpath_be_rx_take(be, &buf);
+	if (err) {
+		be->rxs.drops++;
+		return err;
+	}
+	if (len > buf.len) {
+		/* The frame is lost; the buffer goes back unused. */
+		be->rxs.too_big++;
+		be->rxs.drops++;
+		netpath_rx_finish(be, 0, NETPATH_DESC_F_ERR);
+		return VMK_ERANGE;
+	}
+	__builtin_memcpy(buf.base, frame, len);
+	be->rxs.copies++;
+	be->rxs.copy_bytes += len;
+	netpath_be_rx_commit(be, len);
+	return VMK_OK;
+}
+
+bool netpath_be_rx_publish(struct netpath_be *be)
+{
+	/* Everything before the oldest still-pending buffer is committed or
+	 * was malformed; with none pending, everything read can go back. */
+	uint32_t end = be->rx_npend ? be->rx_pend_idx[be->rx_pend_first] : be->rx.head;
+	uint32_t n = end - be->rx.tail;
+	if (n == 0)
+		return false;
+	bool irq = ring_cons_release(&be->rx, n);
+	be->rxs.irqs += irq;
+	return irq;
+}
+
+void netpath_be_stats(const struct netpath_be *be, struct netpath_qstats *tx,
+		      struct netpath_qstats *rx)
+{
+	*tx = be->txs;
+	*rx = be->rxs;
+	tx->malformed[NETPATH_BAD_INDEX] = be->tx.bad_index;
+	rx->malformed[NETPATH_BAD_INDEX] = be->rx.bad_index;
+}

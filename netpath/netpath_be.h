@@ -1,0 +1,121 @@
+/* netpath back end: the vmkernel side of a netpath device.
+ *
+ * It treats both rings as hostile: indices are snapshotted once per poll
+ * and validated by ring_core, each descriptor field is read exactly once into
+ * a private copy, and every address goes through the VM's region table.  A
+ * malformed descriptor is dropped and counted by kind; it never makes the
+ * back end touch memory outside the VM.
+ *
+ * Zero copy (the default): a TX frame is handed to the caller as pointers
+ * into guest memory, valid until netpath_be_tx_complete(); an RX buffer is
+ * handed out as a pointer into guest memory for the device to fill.  Because
+ * the guest can still write those buffers, the back end never makes a
+ * decision from payload bytes it has handed out; whoever must (a filter)
+ * uses copy mode.  Copy mode (the patent's transmit buffer) copies each TX
+ * frame into host memory and each received frame into the guest buffer, and
+ * counts every copy. */
+#ifndef VMK_NETPATH_BE_H
+#define VMK_NETPATH_BE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "netpath_abi.h"
+#include "ring_core.h"
+#include "ring_mem.h"
+
+#define NETPATH_MAX_BURST 64u     /* frames one tx_burst call returns */
+#define NETPATH_RX_PENDING 64u    /* RX buffers taken and not yet committed */
+
+enum netpath_mode {
+	NETPATH_ZEROCOPY = 0,
+	NETPATH_COPY = 1,
+};
+
+/* Why a descriptor was dropped. */
+enum netpath_bad {
+	NETPATH_BAD_ADDR,      /* range not inside guest memory (or misaligned table) */
+	NETPATH_BAD_LEN,       /* zero, above NETPATH_MAX_FRAME, or bad table size */
+	NETPATH_BAD_FLAGS,     /* flag bits not defined for this ring */
+	NETPATH_BAD_INDEX,     /* ring index beyond the ring (snapshot rejected) */
+	NETPATH_BAD_NEXT,      /* chain `next` beyond its table */
+	NETPATH_BAD_LOOP,      /* chain revisits an entry */
+	NETPATH_BAD_OVERLONG,  /* chain longer than NETPATH_MAX_SEGS or frame */
+	NETPATH_BAD_KINDS
+};
+
+struct netpath_qstats {
+	uint64_t packets;
+	uint64_t bytes;
+	uint64_t drops;        /* descriptors/frames dropped, any reason */
+	uint64_t irqs;         /* notifications the driver asked for and got */
+	uint64_t copies;       /* payload copies (copy mode only) */
+	uint64_t copy_bytes;
+	uint64_t too_big;      /* frames that did not fit the other side's buffer */
+	uint64_t malformed[NETPATH_BAD_KINDS];
+};
+
+struct netpath_iov {
+	void *base;
+	uint32_t len;
+};
+
+/* A TX frame as handed to the device. */
+struct netpath_pkt {
+	uint32_t len;
+	uint16_t nsegs;
+	uint16_t id;
+	struct netpath_iov seg[NETPATH_MAX_SEGS];
+};
+
+struct netpath_be_cfg {
+	const struct ring_region *regions;  /* the VM's memory; trusted */
+	uint32_t nregions;
+	struct netpath_dev_cfg dev;         /* from the guest; validated */
+	enum netpath_mode mode;
+	void *bounce;                       /* copy mode: host TX buffers */
+	uint32_t bounce_len;                /* split into NETPATH_MAX_BURST slots */
+};
+
+struct netpath_be {
+	struct ring_memmap mem;
+	struct ring tx;
+	struct ring rx;
+	enum netpath_mode mode;
+	uint8_t *bounce;
+	uint32_t bounce_slot;
+	uint32_t tx_held;                       /* TX slots read, not released */
+	uint32_t rx_avail;                      /* cached RX snapshot */
+	uint32_t rx_pend_idx[NETPATH_RX_PENDING];  /* ring index of each taken buffer */
+	uint32_t rx_pend_cap[NETPATH_RX_PENDING];
+	uint32_t rx_pend_first;
+	uint32_t rx_npend;
+	struct netpath_qstats txs;
+	struct netpath_qstats rxs;
+};
+
+int netpath_be_init(struct netpath_be *be, const struct netpath_be_cfg *cfg);
+
+/* Up to @max (<= NETPATH_MAX_BURST) valid TX frames, one index snapshot. */
+uint32_t netpath_be_tx_burst(struct netpath_be *be, struct netpath_pkt *pkts,
+			     uint32_t max);
+/* The device is done with every frame burst so far: release their slots.
+ * True if the driver asked for a TX-completion interrupt. */
+bool netpath_be_tx_complete(struct netpath_be *be);
+
+/* Next posted RX buffer (zero copy: a pointer into guest memory).  VMK_EAGAIN
+ * if none is posted, VMK_ENOSPC if NETPATH_RX_PENDING are outstanding. */
+int netpath_be_rx_take(struct netpath_be *be, struct netpath_iov *buf);
+/* The oldest taken buffer now holds a @len-byte frame. */
+void netpath_be_rx_commit(struct netpath_be *be, uint32_t len);
+/* Copy mode: take, copy @frame in, commit. */
+int netpath_be_rx_deliver(struct netpath_be *be, const void *frame, uint32_t len);
+/* Hand committed buffers back in one release.  True if the driver asked for
+ * an RX interrupt (the VMM raises it). */
+bool netpath_be_rx_publish(struct netpath_be *be);
+
+/* Counters, with the ring core's corrupt-index count folded in. */
+void netpath_be_stats(const struct netpath_be *be, struct netpath_qstats *tx,
+		      struct netpath_qstats *rx);
+
+#endif

@@ -1,0 +1,128 @@
+/* netpath driver side: see netpath_drv.h. */
+#include "netpath_drv.h"
+
+#include <vmk/err.h>
+
+static int netpath_drv_ring(struct ring *r, void *mem, size_t len, uint32_t n)
+{
+	int err = ring_format(mem, len, n, sizeof(struct netpath_desc));
+	if (err)
+		return err;
+	return ring_attach_producer(r, mem, len, n, sizeof(struct netpath_desc));
+}
+
+int netpath_drv_init(struct netpath_drv *d, void *tx_mem, size_t tx_len, uint32_t tx_slots,
+		     void *rx_mem, size_t rx_len, uint32_t rx_slots,
+		     netpath_doorbell_fn doorbell, void *ctx)
+{
+	*d = (struct netpath_drv){ 0 };
+	d->doorbell = doorbell;
+	d->ctx = ctx;
+	int err = netpath_drv_ring(&d->tx, tx_mem, tx_len, tx_slots);
+	if (err)
+		return err;
+	return netpath_drv_ring(&d->rx, rx_mem, rx_len, rx_slots);
+}
+
+static int netpath_drv_put(struct ring *r, uint32_t *fill, uint64_t gpa,
+			   uint32_t len, uint16_t flags, uint16_t id)
+{
+	if (*fill >= ring_prod_space(r))
+		return VMK_ENOSPC;
+	struct netpath_desc *s = ring_prod_slot(r, (*fill)++);
+	s->gpa = gpa;
+	s->len = len;
+	s->flags = flags;
+	s->id = id;
+	return VMK_OK;
+}
+
+/* One publish and at most one doorbell for everything filled since the
+ * last kick: the batch is the unit of notification. */
+static bool netpath_drv_publish(struct netpath_drv *d, struct ring *r, uint32_t *fill,
+				enum netpath_queue q, uint64_t *bells)
+{
+	if (*fill == 0)
+		return false;
+	bool bell = ring_prod_publish(r, *fill);
+	*fill = 0;
+	if (bell) {
+		(*bells)++;
+		if (d->doorbell)
+			d->doorbell(d->ctx, q);
+	}
+	return bell;
+}
+
+int netpath_drv_tx_add(struct netpath_drv *d, uint64_t gpa, uint32_t len,
+		       uint16_t flags, uint16_t id)
+{
+	int err = netpath_drv_put(&d->tx, &d->tx_fill, gpa, len, flags, id);
+	if (err == VMK_OK) {
+		d->st.tx_packets++;
+		d->st.tx_bytes += len;
+	}
+	return err;
+}
+
+bool netpath_drv_tx_kick(struct netpath_drv *d)
+{
+	return netpath_drv_publish(d, &d->tx, &d->tx_fill, NETPATH_Q_TX, &d->st.tx_doorbells);
+}
+
+uint32_t netpath_drv_tx_reclaim(struct netpath_drv *d, uint16_t *ids, uint32_t max)
+{
+	uint32_t n = ring_prod_poll_done(&d->tx);
+	if (n > max)
+		n = max;
+	for (uint32_t i = 0; ids && i < n; i++) {
+		const struct netpath_desc *s = ring_slot(&d->tx, d->tx.tail + i);
+		ids[i] = RING_READ_ONCE(s->id);
+	}
+	ring_prod_reclaim(&d->tx, n);
+	d->st.tx_done += n;
+	return n;
+}
+
+bool netpath_drv_tx_arm(struct netpath_drv *d)
+{
+	return ring_prod_arm(&d->tx, 1);
+}
+
+int netpath_drv_rx_post(struct netpath_drv *d, uint64_t gpa, uint32_t cap, uint16_t id)
+{
+	int err = netpath_drv_put(&d->rx, &d->rx_fill, gpa, cap, 0, id);
+	d->st.rx_posted += err == VMK_OK;
+	return err;
+}
+
+bool netpath_drv_rx_kick(struct netpath_drv *d)
+{
+	return netpath_drv_publish(d, &d->rx, &d->rx_fill, NETPATH_Q_RX, &d->st.rx_doorbells);
+}
+
+uint32_t netpath_drv_rx_poll(struct netpath_drv *d, struct netpath_rx_done *out, uint32_t max)
+{
+	uint32_t n = ring_prod_poll_done(&d->rx);
+	if (n > max)
+		n = max;
+	for (uint32_t i = 0; i < n; i++) {
+		const struct netpath_desc *s = ring_slot(&d->rx, d->rx.tail + i);
+		out[i].id = RING_READ_ONCE(s->id);
+		out[i].flags = RING_READ_ONCE(s->flags);
+		out[i].len = RING_READ_ONCE(s->len);
+		if (out[i].flags & NETPATH_DESC_F_DONE) {
+			d->st.rx_packets++;
+			d->st.rx_bytes += out[i].len;
+		} else {
+			d->st.rx_errors++;
+		}
+	}
+	ring_prod_reclaim(&d->rx, n);
+	return n;
+}
+
+bool netpath_drv_rx_arm(struct netpath_drv *d)
+{
+	return ring_prod_arm(&d->rx, 1);
+}

@@ -1,0 +1,72 @@
+/* netpath driver side: what a VM's NIC driver runs (and the tests and
+ * benchmarks, hosted).  It owns the ring memory and the buffers; the
+ * vmkernel only borrows them between publish and release. */
+#ifndef VMK_NETPATH_DRV_H
+#define VMK_NETPATH_DRV_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "netpath_abi.h"
+#include "ring_core.h"
+
+enum netpath_queue { NETPATH_Q_TX = 0, NETPATH_Q_RX = 1 };
+
+/* The one request of the patent: a hypercall in a VM, a call when hosted. */
+typedef void (*netpath_doorbell_fn)(void *ctx, enum netpath_queue q);
+
+struct netpath_drv_stats {
+	uint64_t tx_packets;
+	uint64_t tx_bytes;
+	uint64_t tx_doorbells;
+	uint64_t tx_done;
+	uint64_t rx_posted;
+	uint64_t rx_doorbells;
+	uint64_t rx_packets;
+	uint64_t rx_bytes;
+	uint64_t rx_errors;     /* buffers returned with NETPATH_DESC_F_ERR */
+};
+
+struct netpath_drv {
+	struct ring tx;
+	struct ring rx;
+	uint32_t tx_fill;       /* slots filled, not yet published */
+	uint32_t rx_fill;
+	netpath_doorbell_fn doorbell;
+	void *ctx;
+	struct netpath_drv_stats st;
+};
+
+/* A received frame (or a posted buffer returned unused). */
+struct netpath_rx_done {
+	uint16_t id;
+	uint16_t flags;
+	uint32_t len;
+};
+
+/* Formats both rings (64-byte aligned memory of ring_mem_size(n, 16)). */
+int netpath_drv_init(struct netpath_drv *d, void *tx_mem, size_t tx_len, uint32_t tx_slots,
+		     void *rx_mem, size_t rx_len, uint32_t rx_slots,
+		     netpath_doorbell_fn doorbell, void *ctx);
+
+/* Queue one frame (or, with NETPATH_DESC_F_INDIRECT, a segment table);
+ * VMK_ENOSPC when the ring is full: reclaim, then retry. */
+int netpath_drv_tx_add(struct netpath_drv *d, uint64_t gpa, uint32_t len,
+		       uint16_t flags, uint16_t id);
+/* Publish everything queued; at most one doorbell.  True if it rang. */
+bool netpath_drv_tx_kick(struct netpath_drv *d);
+/* Frames the vmkernel is done with; their ids go to @ids (may be NULL). */
+uint32_t netpath_drv_tx_reclaim(struct netpath_drv *d, uint16_t *ids, uint32_t max);
+/* Ask for an interrupt at the next TX completion; false if one is there. */
+bool netpath_drv_tx_arm(struct netpath_drv *d);
+
+/* Post one empty buffer of @cap bytes. */
+int netpath_drv_rx_post(struct netpath_drv *d, uint64_t gpa, uint32_t cap, uint16_t id);
+bool netpath_drv_rx_kick(struct netpath_drv *d);
+/* Filled (or returned) buffers, in posting order. */
+uint32_t netpath_drv_rx_poll(struct netpath_drv *d, struct netpath_rx_done *out, uint32_t max);
+/* Ask for an interrupt at the next received frame; false if one is there. */
+bool netpath_drv_rx_arm(struct netpath_drv *d);
+
+#endif

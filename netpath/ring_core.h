@@ -1,0 +1,146 @@
+/* ring_core: the generic single-producer/single-consumer descriptor ring that
+ * netpath (and storpath) instantiate with their own slot types.
+ *
+ * Layout in shared memory: a 128-byte header (struct ring_shared) followed by
+ * a power-of-two array of fixed-size slots.  Indices are free-running 32-bit
+ * counters; a slot is index & (nslots - 1).  Each header cache line is written
+ * by one side only, so the two sides never bounce a line they both write.
+ *
+ * In-place completion: the consumer may write results back into a slot
+ * before it releases it; the producer learns completions from the release
+ * index `cons` and reads those slots back before reclaiming them.  A ring
+ * with out-of-order completion (storpath) instantiates two rings instead.
+ *
+ * Notification suppression is event-index style: each side publishes the
+ * peer index value at which it wants to be woken (`cons_wake`: "ring my
+ * doorbell when prod reaches this"; `prod_wake`: "interrupt me when cons
+ * reaches this").  A side that polls simply does not re-arm, so its peer
+ * sends nothing.  Publishing a batch costs one check, hence at most one
+ * notification per batch.  A disarmed value is hit again only after 2^32
+ * indices, which costs one spurious (harmless) notification.
+ *
+ * Hostility: every endpoint keeps its own indices privately and never reads
+ * them back from shared memory; the peer's index is loaded once per poll and
+ * rejected (counted in bad_index) unless it is within the ring.  Both sides
+ * validate, so a driver need not trust the vmkernel either.
+ *
+ * Memory ordering: publish = release store of the index; poll = acquire
+ * load.  The wake checks need a full fence between "store my index" and
+ * "load the peer's wake value" (and symmetrically when arming), otherwise
+ * both sides could miss each other and sleep forever.
+ *
+ * Plain C with GCC __atomic builtins: compiles hosted and freestanding. */
+#ifndef VMK_RING_CORE_H
+#define VMK_RING_CORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define RING_LAYOUT_VERSION 1u
+#define RING_SLOTS_OFFSET 128u
+/* Keeps every legal index distance far below 2^31, so modular comparisons
+ * stay unambiguous. */
+#define RING_MAX_SLOTS 32768u
+
+struct ring_shared {
+	uint32_t prod;        /* +0  producer: slots [.., prod) are published */
+	uint32_t prod_wake;   /* +4  producer: notify me when cons reaches this */
+	uint8_t rsvd_08[56];
+	uint32_t cons;        /* +64 consumer: slots [.., cons) are released */
+	uint32_t cons_wake;   /* +68 consumer: notify me when prod reaches this */
+	uint8_t rsvd_48[56];
+};
+_Static_assert(sizeof(struct ring_shared) == RING_SLOTS_OFFSET, "ring header size");
+_Static_assert(offsetof(struct ring_shared, prod_wake) == 4, "prod_wake offset");
+_Static_assert(offsetof(struct ring_shared, cons) == 64, "cons offset");
+_Static_assert(offsetof(struct ring_shared, cons_wake) == 68, "cons_wake offset");
+
+/* One endpoint's private view.  Never shared: the peer cannot corrupt it. */
+struct ring {
+	struct ring_shared *sh;
+	uint8_t *slots;
+	uint32_t mask;        /* nslots - 1 */
+	uint32_t slot_size;
+	uint32_t head;        /* producer: published up to; consumer: read up to */
+	uint32_t tail;        /* producer: reclaimed up to; consumer: released up to */
+	uint32_t peer;        /* last validated snapshot of the peer's index */
+	uint64_t bad_index;   /* peer index snapshots rejected as corrupt */
+};
+
+/* Bytes of shared memory a ring of @nslots slots of @slot_size needs. */
+static inline size_t ring_mem_size(uint32_t nslots, uint32_t slot_size)
+{
+	return RING_SLOTS_OFFSET + (size_t)nslots * slot_size;
+}
+
+/* Zero the shared header; done once by whoever allocates the ring. */
+int ring_format(void *mem, size_t mem_len, uint32_t nslots, uint32_t slot_size);
+/* Attach one endpoint.  Parameters come from the trusted set-up path, never
+ * from the shared header.  Each side initialises only its own line. */
+int ring_attach_producer(struct ring *r, void *mem, size_t mem_len,
+			 uint32_t nslots, uint32_t slot_size);
+int ring_attach_consumer(struct ring *r, void *mem, size_t mem_len,
+			 uint32_t nslots, uint32_t slot_size);
+
+static inline uint32_t ring_nslots(const struct ring *r) { return r->mask + 1; }
+
+static inline void *ring_slot(const struct ring *r, uint32_t idx)
+{
+	return r->slots + (size_t)(idx & r->mask) * r->slot_size;
+}
+
+/* True if moving an index from @old to @new passes @wake (old < wake <= new,
+ * modulo 2^32). */
+static inline bool ring_wake_crossed(uint32_t old, uint32_t new_idx, uint32_t wake)
+{
+	return (uint32_t)(new_idx - wake) < (uint32_t)(new_idx - old);
+}
+
+/* ---- producer ---- */
+
+/* Free slots the producer may fill at ring_prod_slot(r, 0..space-1). */
+static inline uint32_t ring_prod_space(const struct ring *r)
+{
+	return ring_nslots(r) - (r->head - r->tail);
+}
+static inline void *ring_prod_slot(const struct ring *r, uint32_t i)
+{
+	return ring_slot(r, r->head + i);
+}
+/* Snapshot cons once; returns how many published slots the consumer has
+ * released beyond tail (readable at ring_slot(r, tail + i)). */
+uint32_t ring_prod_poll_done(struct ring *r);
+/* Give @n released slots back to the free space (n <= last poll_done). */
+void ring_prod_reclaim(struct ring *r, uint32_t n);
+/* Publish @n filled slots with one release store; true if the consumer
+ * asked to be notified (ring its doorbell once for the whole batch). */
+bool ring_prod_publish(struct ring *r, uint32_t n);
+/* Ask to be notified once @count more slots beyond those already seen by
+ * poll_done are released.  True if that has not happened yet (safe to
+ * sleep); false if it already did (poll again instead). */
+bool ring_prod_arm(struct ring *r, uint32_t count);
+
+/* ---- consumer ---- */
+
+/* Snapshot prod once; returns how many published slots are unread. */
+uint32_t ring_cons_poll(struct ring *r);
+static inline void *ring_cons_slot(const struct ring *r, uint32_t i)
+{
+	return ring_slot(r, r->head + i);
+}
+/* Mark @n slots read (n <= last poll); they stay owned until released. */
+void ring_cons_consume(struct ring *r, uint32_t n);
+/* Hand @n read slots back (n <= read - released); one release store; true
+ * if the producer asked to be notified (raise its interrupt once). */
+bool ring_cons_release(struct ring *r, uint32_t n);
+/* Ask for a doorbell once @count slots beyond head are published.  True if
+ * fewer are there now (safe to sleep), false if they already are. */
+bool ring_cons_arm(struct ring *r, uint32_t count);
+
+/* Read or write one shared field exactly once: the compiler may neither
+ * re-load it (double fetch) nor tear it. */
+#define RING_READ_ONCE(x) __atomic_load_n(&(x), __ATOMIC_RELAXED)
+#define RING_WRITE_ONCE(x, v) __atomic_store_n(&(x), (v), __ATOMIC_RELAXED)
+
+#endif
