@@ -4,20 +4,13 @@
  * a disabled event is a load, a test and a not-taken branch, and nothing
  * else runs (no clock read, no argument packing).  Arguments are plain
  * values; a caller whose argument is costly to compute guards it with
- * trace_on() itself.  Enabled events go out of line to trace_ring_write.
+ * trace_on() itself.  Enabled events go out of line to trace_ring_emit,
+ * which reads the TSC.
  */
 #ifndef VMK_TRACE_EMIT_H
 #define VMK_TRACE_EMIT_H
 
 #include "trace_ring.h"
-
-/* rdtsc through the compiler builtin: no inline asm, no header, so this
- * stays usable freestanding.  Not serializing, on purpose: ordering on one
- * CPU comes from the ring, and a fence would cost more than the event. */
-static inline uint64_t trace_tsc(void)
-{
-	return __builtin_ia32_rdtsc();
-}
 
 static inline int trace_on(const struct trace_writer *w, enum trace_event_id id)
 {
@@ -35,7 +28,7 @@ static inline void trace_world_switch(struct trace_writer *w, uint32_t prev,
 {
 	if (!trace_on(w, TRACE_EV_WORLD_SWITCH))
 		return;
-	trace_ring_write(w, trace_tsc(), TRACE_EV_WORLD_SWITCH,
+	trace_ring_emit(w, TRACE_EV_WORLD_SWITCH,
 			 trace_pack32(prev, next), reason, 0, 0);
 }
 
@@ -44,7 +37,7 @@ static inline void trace_vm_entry(struct trace_writer *w, uint32_t vcpu_id,
 {
 	if (!trace_on(w, TRACE_EV_VM_ENTRY))
 		return;
-	trace_ring_write(w, trace_tsc(), TRACE_EV_VM_ENTRY, vcpu_id,
+	trace_ring_emit(w, TRACE_EV_VM_ENTRY, vcpu_id,
 			 guest_rip, 0, 0);
 }
 
@@ -54,7 +47,7 @@ static inline void trace_vm_exit(struct trace_writer *w, uint32_t vcpu_id,
 {
 	if (!trace_on(w, TRACE_EV_VM_EXIT))
 		return;
-	trace_ring_write(w, trace_tsc(), TRACE_EV_VM_EXIT,
+	trace_ring_emit(w, TRACE_EV_VM_EXIT,
 			 trace_pack32(exit_reason, vcpu_id), guest_rip,
 			 info1, info2);
 }
@@ -64,7 +57,7 @@ static inline void trace_hypercall(struct trace_writer *w, uint32_t nr,
 {
 	if (!trace_on(w, TRACE_EV_HYPERCALL))
 		return;
-	trace_ring_write(w, trace_tsc(), TRACE_EV_HYPERCALL,
+	trace_ring_emit(w, TRACE_EV_HYPERCALL,
 			 trace_pack32(nr, (uint32_t)ret), arg0, arg1, 0);
 }
 
@@ -73,7 +66,7 @@ static inline void trace_irq_forward(struct trace_writer *w, uint32_t irq,
 {
 	if (!trace_on(w, TRACE_EV_IRQ_FORWARD))
 		return;
-	trace_ring_write(w, trace_tsc(), TRACE_EV_IRQ_FORWARD,
+	trace_ring_emit(w, TRACE_EV_IRQ_FORWARD,
 			 trace_pack32(irq, vector), masked, 0, 0);
 }
 
@@ -82,7 +75,7 @@ static inline void trace_irq_inject(struct trace_writer *w, uint32_t vcpu_id,
 {
 	if (!trace_on(w, TRACE_EV_IRQ_INJECT))
 		return;
-	trace_ring_write(w, trace_tsc(), TRACE_EV_IRQ_INJECT,
+	trace_ring_emit(w, TRACE_EV_IRQ_INJECT,
 			 trace_pack32(vcpu_id, vector), 0, 0, 0);
 }
 
@@ -92,7 +85,7 @@ static inline void trace_sched(struct trace_writer *w, uint32_t prev,
 {
 	if (!trace_on(w, TRACE_EV_SCHED))
 		return;
-	trace_ring_write(w, trace_tsc(), TRACE_EV_SCHED,
+	trace_ring_emit(w, TRACE_EV_SCHED,
 			 trace_pack32(prev, next), trace_pack32(reason, runnable),
 			 slice_tsc, 0);
 }
@@ -104,7 +97,7 @@ static inline void trace_io_req(struct trace_writer *w, enum trace_event_id id,
 {
 	if (!trace_on(w, id))
 		return;
-	trace_ring_write(w, trace_tsc(), (uint16_t)id, trace_pack32(queue, op),
+	trace_ring_emit(w, (uint16_t)id, trace_pack32(queue, op),
 			 len, addr, cookie);
 }
 

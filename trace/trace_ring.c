@@ -104,35 +104,68 @@ static void trace_ring_refuse(struct trace_writer *w)
 }
 
 static void trace_slot_fill(struct trace_writer *w, struct trace_record *s,
-			    uint64_t tsc, uint16_t id, const uint64_t p[4])
+			    uint64_t tsc, uint16_t id, uint64_t p0,
+			    uint64_t p1, uint64_t p2, uint64_t p3)
 {
 	ST_RELAXED(&s->tsc, tsc);
 	ST_RELAXED(&s->id, id);
 	ST_RELAXED(&s->cpu, w->cpu);
 	ST_RELAXED(&s->world, w->world);
 	ST_RELAXED(&s->dropped_total, w->dropped);
-	for (unsigned i = 0; i < 4; i++)
-		ST_RELAXED(&s->payload[i], p[i]);
+	/* Spelled out: gcc does not unroll a loop of atomic stores. */
+	ST_RELAXED(&s->payload[0], p0);
+	ST_RELAXED(&s->payload[1], p1);
+	ST_RELAXED(&s->payload[2], p2);
+	ST_RELAXED(&s->payload[3], p3);
+}
+
+/* The slot for the next record, marked busy; NULL if refused. */
+static inline struct trace_record *trace_ring_claim(struct trace_writer *w)
+{
+	struct trace_record *s = &w->slots[w->head & w->mask];
+
+	if (w->mode == TRACE_MODE_DROP_NEW && trace_ring_full(w)) {
+		trace_ring_refuse(w);
+		return NULL;
+	}
+	ST_RELAXED(&s->seq, 0);
+	/* The busy mark must be visible before any field changes. */
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	return s;
+}
+
+static inline void trace_ring_publish(struct trace_writer *w,
+				      struct trace_record *s)
+{
+	uint64_t n = w->head + 1;
+
+	ST_RELEASE(&s->seq, n);
+	w->head = n;
+	ST_RELEASE(&w->hdr->head, n);
 }
 
 void trace_ring_write(struct trace_writer *w, uint64_t tsc, uint16_t id,
 		      uint64_t p0, uint64_t p1, uint64_t p2, uint64_t p3)
 {
-	const uint64_t p[4] = { p0, p1, p2, p3 };
-	uint64_t n = w->head;
-	struct trace_record *s = &w->slots[n & w->mask];
+	struct trace_record *s = trace_ring_claim(w);
 
-	if (w->mode == TRACE_MODE_DROP_NEW && trace_ring_full(w)) {
-		trace_ring_refuse(w);
+	if (!s)
 		return;
-	}
-	ST_RELAXED(&s->seq, 0);
-	/* The "busy" mark must be visible before any field changes. */
-	__atomic_thread_fence(__ATOMIC_RELEASE);
-	trace_slot_fill(w, s, tsc, id, p);
-	ST_RELEASE(&s->seq, n + 1);
-	w->head = n + 1;
-	ST_RELEASE(&w->hdr->head, n + 1);
+	trace_slot_fill(w, s, tsc, id, p0, p1, p2, p3);
+	trace_ring_publish(w, s);
+}
+
+/* Same, stamped now: the clock is read only once the slot is ours, so a
+ * refused event does not pay for it. */
+void trace_ring_emit(struct trace_writer *w, uint16_t id,
+		     uint64_t p0, uint64_t p1, uint64_t p2, uint64_t p3)
+{
+	struct trace_record *s = trace_ring_claim(w);
+
+	if (!s)
+		return;
+	trace_slot_fill(w, s, trace_tsc(), id, p0, p1, p2, p3);
+	trace_ring_publish(w, s);
 }
 
 static int trace_hdr_ok(const struct trace_ring_hdr *h, size_t bytes)

@@ -35,6 +35,14 @@ enum trace_mode {
 
 #define TRACE_RING_MIN_SLOTS 2u
 
+/* rdtsc through the compiler builtin: no inline asm, no header, so this
+ * stays usable freestanding.  Not serializing, on purpose: ordering on one
+ * CPU comes from the ring, and a fence would cost more than the event. */
+static inline uint64_t trace_tsc(void)
+{
+	return __builtin_ia32_rdtsc();
+}
+
 /* Line 0 of the ring memory.  After trace_writer_init only head and dropped
  * change, and only the writer stores them. */
 struct trace_ring_hdr {
@@ -112,8 +120,13 @@ static inline void trace_set_world(struct trace_writer *w, uint32_t world)
 	w->world = world;
 }
 
-/* Writes one record stamped @tsc.  Out of line on purpose: only enabled
- * events pay for it.  Writer CPU only. */
+/* Writes one record stamped with the TSC (read after the slot is claimed,
+ * so a refused event does not read it).  Out of line on purpose: only
+ * enabled events pay for it.  Writer CPU only; trace_emit.h wraps it. */
+void trace_ring_emit(struct trace_writer *w, uint16_t id,
+		     uint64_t p0, uint64_t p1, uint64_t p2, uint64_t p3);
+
+/* The same with the timestamp given: replay, tests, other clocks. */
 void trace_ring_write(struct trace_writer *w, uint64_t tsc, uint16_t id,
 		      uint64_t p0, uint64_t p1, uint64_t p2, uint64_t p3);
 
