@@ -18,7 +18,7 @@
 
 #include "np_fixture.h"
 
-#define FRAMES 200000u
+#define FRAMES 100000u
 #define NBUFS 256u   /* TX buffers 0..255, RX buffers 256..511 */
 
 struct hdr {

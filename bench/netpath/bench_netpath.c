@@ -1,0 +1,301 @@
+/* netpath ring against DPDK's rte_ring, producer and consumer pinned on the
+ * two cores, in one binary and one run.
+ *
+ * One benchmark iteration is one batch: the producer (a VM's driver) queues
+ * `batch` references to preexisting `size`-byte frames in guest memory and
+ * kicks once; the consumer (the vmkernel back end) bursts up to 32, reads
+ * each frame's first 8 bytes (what a switch would look at; a NIC would DMA
+ * the rest) and completes them.  rte_ring carries the same references.
+ *
+ * Variants:
+ *   netpath_zc_poll   zero copy, the back end only polls (never re-arms)
+ *   netpath_zc_idle   zero copy, the back end re-arms its doorbell every time
+ *                     it finds the ring empty (as one about to halt would):
+ *                     the worst case for doorbells
+ *   netpath_copy_poll the patent's copy into a host transmit buffer
+ *   dpdk_rte_ring_spsc  rte_ring SP/SC: no notification, no validation
+ *
+ * Counters: Mpps, doorbells_per_pkt, copies_per_pkt. */
+#define _GNU_SOURCE
+#include <pthread.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <vmk/err.h>
+
+#include "netpath_be.h"
+#include "netpath_drv.h"
+#include "np_bench.h"
+#include "vmk_bench.h"
+
+#define SLOTS 256u
+#define NBUFS 1024u
+#define BUF_SIZE 2048u
+#define RING_BYTES 8192u                    /* >= ring_mem_size(SLOTS, 16) */
+#define BUF_OFF (2 * RING_BYTES)
+#define MEM_SIZE (BUF_OFF + NBUFS * BUF_SIZE)
+#define GPA_BASE 0x100000000ull
+#define BURST 32u
+
+enum kind { ZC_POLL, ZC_IDLE, COPY_POLL, RTE };
+
+struct variant {
+	const char *name;
+	enum kind kind;
+};
+
+static const struct variant variants[] = {
+	{ "netpath_zc_poll", ZC_POLL },
+	{ "netpath_zc_idle", ZC_IDLE },
+	{ "netpath_copy_poll", COPY_POLL },
+	{ "dpdk_rte_ring_spsc", RTE },
+};
+
+static int dpdk_ok;
+static const char *dpdk_why = "";
+
+struct run {
+	enum kind kind;
+	uint32_t size;
+	uint32_t batch;
+	uint8_t *mem;
+	uint8_t *bounce;
+	struct ring_region region;
+	struct netpath_drv drv;
+	struct netpath_be be;
+	void *rte;
+	uint64_t total;      /* frames produced; valid once stop is set */
+	int stop;
+	int ready;
+	uint64_t sink;
+};
+
+static inline void cpu_relax(void)
+{
+	__builtin_ia32_pause();
+}
+
+static int pin(int cpu)
+{
+	cpu_set_t set;
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	return pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+}
+
+static uint8_t *buf_at(struct run *r, uint32_t i) { return r->mem + BUF_OFF + (size_t)i * BUF_SIZE; }
+
+static int run_setup_netpath(struct run *r)
+{
+	struct netpath_be_cfg cfg = {
+		.regions = &r->region, .nregions = 1,
+		.dev = { .abi_version = NETPATH_ABI_VERSION,
+			 .tx = { GPA_BASE, SLOTS, 0 },
+			 .rx = { GPA_BASE + RING_BYTES, SLOTS, 0 } },
+		.mode = r->kind == COPY_POLL ? NETPATH_COPY : NETPATH_ZEROCOPY,
+		.bounce = r->bounce, .bounce_len = NETPATH_MAX_BURST * BUF_SIZE,
+	};
+	int err = netpath_drv_init(&r->drv, r->mem, RING_BYTES, SLOTS,
+				   r->mem + RING_BYTES, RING_BYTES, SLOTS, NULL, NULL);
+	return err ? err : netpath_be_init(&r->be, &cfg);
+}
+
+static struct run *run_new(enum kind kind, uint32_t size, uint32_t batch, const char **why)
+{
+	struct run *r = calloc(1, sizeof(*r));
+	r->kind = kind;
+	r->size = size;
+	r->batch = batch;
+	r->mem = aligned_alloc(4096, MEM_SIZE);
+	r->bounce = aligned_alloc(64, NETPATH_MAX_BURST * BUF_SIZE);
+	memset(r->mem, 0xab, MEM_SIZE);
+	memset(r->bounce, 0, NETPATH_MAX_BURST * BUF_SIZE);
+	r->region = (struct ring_region){ GPA_BASE, MEM_SIZE, r->mem };
+	if (kind == RTE) {
+		r->rte = dpdk_ok ? np_dpdk_ring(SLOTS, why) : NULL;
+		if (!dpdk_ok)
+			*why = dpdk_why;
+	} else if (run_setup_netpath(r)) {
+		*why = "netpath set-up failed";
+	} else {
+		return r;
+	}
+	if (r->rte)
+		return r;
+	free(r->mem);
+	free(r->bounce);
+	free(r);
+	return NULL;
+}
+
+static void run_free(struct run *r)
+{
+	if (r->rte)
+		np_dpdk_ring_free(r->rte);
+	free(r->mem);
+	free(r->bounce);
+	free(r);
+}
+
+/* ---- consumer side (CPU 1) ---- */
+
+static int done_consuming(struct run *r, uint64_t got)
+{
+	return __atomic_load_n(&r->stop, __ATOMIC_ACQUIRE) && got >= r->total;
+}
+
+static void consume_netpath(struct run *r)
+{
+	struct netpath_pkt pkts[BURST];
+	uint64_t got = 0, sink = 0;
+	for (;;) {
+		uint32_t n = netpath_be_tx_burst(&r->be, pkts, BURST);
+		for (uint32_t i = 0; i < n; i++)
+			sink += *(const uint64_t *)pkts[i].seg[0].base;
+		if (n) {
+			netpath_be_tx_complete(&r->be);
+			got += n;
+			continue;
+		}
+		if (done_consuming(r, got))
+			break;
+		if (r->kind == ZC_IDLE)
+			ring_cons_arm(&r->be.tx, 1);
+		cpu_relax();
+	}
+	r->sink = sink;
+}
+
+static void consume_rte(struct run *r)
+{
+	void *objs[BURST];
+	uint64_t got = 0, sink = 0;
+	for (;;) {
+		unsigned n = np_dpdk_consume(r->rte, objs, BURST);
+		for (unsigned i = 0; i < n; i++)
+			sink += *(const uint64_t *)objs[i];
+		got += n;
+		if (n)
+			continue;
+		if (done_consuming(r, got))
+			break;
+		cpu_relax();
+	}
+	r->sink = sink;
+}
+
+static void *consumer(void *arg)
+{
+	struct run *r = arg;
+	pin(1);
+	__atomic_store_n(&r->ready, 1, __ATOMIC_RELEASE);
+	if (r->kind == RTE)
+		consume_rte(r);
+	else
+		consume_netpath(r);
+	return NULL;
+}
+
+/* ---- producer side (CPU 0) ---- */
+
+static void produce_netpath(struct run *r, uint32_t *next)
+{
+	uint32_t left = r->batch;
+	while (left) {
+		/* Reclaim lazily: reading cons costs a cache-line transfer. */
+		if (ring_prod_space(&r->drv.tx) - r->drv.tx_fill < left)
+			netpath_drv_tx_reclaim(&r->drv, NULL, SLOTS);
+		while (left && netpath_drv_tx_add(&r->drv, GPA_BASE + BUF_OFF + (uint64_t)*next * BUF_SIZE,
+						  r->size, 0, (uint16_t)*next) == VMK_OK) {
+			left--;
+			*next = (*next + 1) % NBUFS;
+		}
+		if (left) {
+			netpath_drv_tx_kick(&r->drv);   /* ring full: let it drain */
+			cpu_relax();
+		}
+	}
+	netpath_drv_tx_kick(&r->drv);
+}
+
+static void produce_rte(struct run *r, uint32_t *next)
+{
+	void *objs[BURST];
+	for (uint32_t i = 0; i < r->batch; i++) {
+		objs[i] = buf_at(r, *next);
+		*next = (*next + 1) % NBUFS;
+	}
+	np_dpdk_produce(r->rte, objs, r->batch);
+}
+
+static void report(vmk_bench_state *s, struct run *r)
+{
+	double pkts = (double)r->total;
+	vmk_bench_set_items(s, (int64_t)r->total);
+	vmk_bench_set_bytes(s, (int64_t)(r->total * r->size));
+	vmk_bench_counter(s, "Mpps", pkts / 1e6, 1);
+	if (pkts == 0)
+		return;
+	double bells = r->kind == RTE ? 0 : (double)r->drv.st.tx_doorbells;
+	double copies = r->kind == RTE ? 0 : (double)r->be.txs.copies;
+	vmk_bench_counter(s, "doorbells_per_pkt", bells / pkts, 0);
+	vmk_bench_counter(s, "copies_per_pkt", copies / pkts, 0);
+	vmk_bench_counter(s, "drops", r->kind == RTE ? 0 : (double)r->be.txs.drops, 0);
+}
+
+static void bm_ring(vmk_bench_state *s, void *arg)
+{
+	const struct variant *v = arg;
+	const char *why = "";
+	uint32_t next = 0;
+	uint64_t batches = 0;
+	struct run *r = run_new(v->kind, (uint32_t)vmk_bench_arg(s, 0), (uint32_t)vmk_bench_arg(s, 1), &why);
+	pthread_t t;
+	if (!r) {
+		vmk_bench_skip(s, why);
+		return;
+	}
+	if (pin(0) || pthread_create(&t, NULL, consumer, r)) {
+		run_free(r);
+		vmk_bench_skip(s, "cannot pin to CPUs 0 and 1 or start the consumer");
+		return;
+	}
+	while (!__atomic_load_n(&r->ready, __ATOMIC_ACQUIRE))
+		cpu_relax();
+	while (vmk_bench_keep_running(s)) {
+		if (r->kind == RTE)
+			produce_rte(r, &next);
+		else
+			produce_netpath(r, &next);
+		batches++;
+	}
+	r->total = batches * r->batch;
+	__atomic_store_n(&r->stop, 1, __ATOMIC_RELEASE);
+	pthread_join(t, NULL);
+	vmk_bench_escape(&r->sink);
+	report(s, r);
+	run_free(r);
+}
+
+static void register_all(void)
+{
+	static const int64_t sizes[] = { 64, 1500 };
+	static const int64_t batches[] = { 1, 8, 32 };
+	for (size_t v = 0; v < sizeof(variants) / sizeof(variants[0]); v++)
+		for (size_t i = 0; i < 2; i++)
+			for (size_t j = 0; j < 3; j++) {
+				struct vmk_bench_opts o = { .args = { sizes[i], batches[j] },
+							    .nargs = 2, .use_real_time = 1 };
+				vmk_bench_add(variants[v].name, bm_ring, (void *)&variants[v], &o);
+			}
+}
+
+int main(int argc, char **argv)
+{
+	dpdk_ok = np_dpdk_init(&dpdk_why) == 0;
+	if (!dpdk_ok)
+		fprintf(stderr, "netpath_bench: rte_ring benchmarks skipped: %s\n", dpdk_why);
+	return vmk_bench_main(argc, argv, register_all);
+}
