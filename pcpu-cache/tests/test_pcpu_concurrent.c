@@ -11,7 +11,10 @@
 #define SLOTS 8u
 #define POOL 24u       /* 3x the slots: plenty of evictions */
 #define HELD 3u        /* mappings each thread keeps at once */
-#define ROUNDS 200000u
+#define ROUNDS 500000u
+
+/* Both threads start together, so that their rounds overlap. */
+static pthread_barrier_t start;
 
 struct worker {
 	struct pcpu_fix *f;
@@ -45,6 +48,7 @@ static void *worker_run(void *arg)
 	unsigned i, h;
 
 	w->f->pt.owner[w->cpu] = pthread_self();
+	pthread_barrier_wait(&start);
 	for (i = 0; i < ROUNDS; i++) {
 		h = i % HELD;
 		if (i >= HELD)
@@ -65,12 +69,14 @@ static void run_workers(struct pcpu_fix *f, struct worker *w)
 	pthread_t t[NTHREADS];
 	unsigned i;
 
+	assert_int_equal(pthread_barrier_init(&start, NULL, NTHREADS), 0);
 	for (i = 0; i < NTHREADS; i++) {
 		w[i] = (struct worker){ .f = f, .cpu = i, .rng = 0x9e3779b9u * (i + 1) };
 		assert_int_equal(pthread_create(&t[i], NULL, worker_run, &w[i]), 0);
 	}
 	for (i = 0; i < NTHREADS; i++)
 		assert_int_equal(pthread_join(t[i], NULL), 0);
+	pthread_barrier_destroy(&start);
 	for (i = 0; i < NTHREADS; i++) {
 		assert_int_equal(w[i].errors, 0);
 		assert_int_equal(w[i].maps, ROUNDS);

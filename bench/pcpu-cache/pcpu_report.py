@@ -1,0 +1,168 @@
+#!/usr/bin/env python3
+"""Reports for bench/pcpu-cache/run (standard library only).
+
+  pcpu_report.py callgrind DIR N OUT_JSON
+      Reads DIR/<impl>-<path>.out (callgrind, collected only inside the
+      driver's measured loop of N map+release pairs) and writes
+      instructions per operation: per pair, and per map and release call.
+  pcpu_report.py summary BENCH_JSON CALLGRIND_JSON
+      Prints per-CPU against global and 2 threads against 1, side by side.
+"""
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+
+IMPLS = ("pcpu", "global")
+WORKLOADS = ("hit", "miss", "mixed")
+
+
+def callgrind_costs(path):
+    """(total Ir, {callee: [calls, inclusive Ir]}) from one callgrind file.
+
+    Only the call lines are needed: each "calls=" line is followed by a
+    position and the inclusive cost of those calls.  Names may be
+    compressed as "(id) name" on first use and "(id)" after."""
+    names, callees, total = {}, {}, None
+    callee, want_cost = None, 0
+    with open(path) as f:
+        for line in f:
+            line = line.rstrip("\n")
+            if want_cost:
+                callees.setdefault(callee, [0, 0])
+                callees[callee][0] += want_cost
+                callees[callee][1] += int(line.split()[-1])
+                want_cost = 0
+            elif line.startswith("cfn="):
+                callee = resolve(names, line[4:])
+            elif line.startswith("fn="):
+                resolve(names, line[3:])
+            elif line.startswith("calls="):
+                want_cost = int(line[6:].split()[0])
+            else:
+                m = re.match(r"(?:totals|summary):\s+(\d+)", line)
+                if m:
+                    total = int(m.group(1))
+    if total is None:
+        raise SystemExit(f"{path}: no totals line")
+    return total, callees
+
+
+def resolve(names, ref):
+    m = re.match(r"\((\d+)\)(?:\s+(.*))?$", ref)
+    if not m:
+        return ref
+    if m.group(2):
+        names[m.group(1)] = m.group(2)
+    return names.get(m.group(1), ref)
+
+
+def valgrind_version():
+    try:
+        return subprocess.run(["valgrind", "--version"], capture_output=True,
+                              text=True).stdout.strip()
+    except OSError:
+        return "unknown"
+
+
+def cmd_callgrind(d, n, out):
+    n = int(n)
+    doc = {
+        "tool": "callgrind",
+        "valgrind": valgrind_version(),
+        "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "ops": n,
+        "unit": "instructions per operation (Ir / ops)",
+        "note": "map_release is one driver loop iteration: map + release + "
+                "the loop itself; map and release are inclusive of callees "
+                "(the fake page table's install/flush on a miss)",
+    }
+    for impl in IMPLS:
+        doc[impl] = {}
+        prefix = "pcpu_cache" if impl == "pcpu" else "pcpu_global"
+        for path in ("hit", "miss"):
+            total, callees = callgrind_costs(os.path.join(d, f"{impl}-{path}.out"))
+            entry = {"map_release": round(total / n, 2)}
+            for what in ("map", "release"):
+                # Callgrind counts calls even while not collecting (the
+                # warm-up), but costs only inside the measured loop, which
+                # makes exactly n calls of each.
+                calls, cost = callees.get(f"{prefix}_{what}", (0, 0))
+                if calls < n:
+                    raise SystemExit(f"{impl} {path}: {calls} calls to "
+                                     f"{prefix}_{what}, expected >= {n}")
+                entry[what] = round(cost / n, 2)
+            doc[impl][path] = entry
+    with open(out, "w") as f:
+        json.dump(doc, f, indent=2)
+        f.write("\n")
+
+
+def bench_runs(path):
+    """name -> (ns per iteration, items/s): the median when repeated."""
+    with open(path) as f:
+        doc = json.load(f)
+    runs, medians = {}, {}
+    for b in doc.get("benchmarks", []):
+        if b.get("error_occurred"):
+            continue
+        key = b.get("run_name", b["name"])
+        val = (b["real_time"], b.get("items_per_second", 0.0))
+        if b.get("run_type") == "aggregate":
+            if b.get("aggregate_name") == "median":
+                medians[key] = val
+        else:
+            runs.setdefault(key, val)
+    runs.update(medians)
+    return doc.get("context", {}), runs
+
+
+def ratio(a, b):
+    return f"{a / b:5.2f}x" if a and b else "  n/a "
+
+
+def cmd_summary(bench_json, cg_json):
+    ctx, runs = bench_runs(bench_json)
+    print(f"pcpu-cache benchmarks, {ctx.get('date', '?')}, "
+          f"{ctx.get('num_cpus', '?')} CPUs (shared, noisy); "
+          "one op = map + release; median if repeated")
+    print(f"{'workload':8} {'impl':6} {'1T ns/op':>9} {'1T Mop/s':>9} "
+          f"{'2T Mop/s':>9} {'2T/1T':>7}")
+    tput = {}
+    for w in WORKLOADS:
+        for impl in IMPLS:
+            one = runs.get(f"{impl}/{w}/real_time", (0.0, 0.0))
+            two = runs.get(f"{impl}/{w}/real_time/threads:2", (0.0, 0.0))
+            tput[impl, w] = (one[1], two[1])
+            print(f"{w:8} {impl:6} {one[0]:9.2f} {one[1] / 1e6:9.1f} "
+                  f"{two[1] / 1e6:9.1f} {ratio(two[1], one[1]):>7}")
+    print("per-CPU / global throughput:  " + "  ".join(
+        f"{w} 1T {ratio(tput['pcpu', w][0], tput['global', w][0]).strip()}"
+        f" 2T {ratio(tput['pcpu', w][1], tput['global', w][1]).strip()}"
+        for w in WORKLOADS))
+    if cg_json and os.path.exists(cg_json):
+        with open(cg_json) as f:
+            cg = json.load(f)
+        print("callgrind instructions per op (map+release incl. loop | map | release):")
+        for path in ("hit", "miss"):
+            cells = [f"{impl} {cg[impl][path]['map_release']:.0f} | "
+                     f"{cg[impl][path]['map']:.0f} | {cg[impl][path]['release']:.0f}"
+                     for impl in IMPLS]
+            print(f"  {path:5} " + "    ".join(cells))
+
+
+def main():
+    if len(sys.argv) >= 5 and sys.argv[1] == "callgrind":
+        cmd_callgrind(*sys.argv[2:5])
+    elif len(sys.argv) >= 3 and sys.argv[1] == "summary":
+        cmd_summary(sys.argv[2], sys.argv[3] if len(sys.argv) > 3 else None)
+    else:
+        print(__doc__, file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
