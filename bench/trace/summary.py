@@ -32,7 +32,14 @@ def ns_table(bench):
 
 
 def fmt(v, unit):
-    return "%9.2f %s" % (v, unit) if v is not None else "%9s %s" % ("-", unit)
+    return "%8.2f %s" % (v, unit) if v is not None else "%8s %s" % ("-", unit)
+
+
+def ratio(a, b):
+    """a / b, only when both are clearly above measurement noise."""
+    if a is None or b is None or a < 1 or b < 1:
+        return "-"
+    return "%.1fx" % (a / b)
 
 
 def main():
@@ -48,17 +55,17 @@ def main():
           % (run["ust_session"] if run else "?",
              ic["ust_enabled"] if ic else "?",
              run["clocksource"] if run else "?"))
-    print("%-34s %14s %14s %14s %14s %8s" % (
-        "event", "vmk ns", "UST ns", "vmk instr", "UST instr", "UST/vmk"))
+    print("%-34s %13s %13s %8s %13s %13s %8s" % (
+        "event", "vmk ns", "UST ns", "UST/vmk", "vmk instr", "UST instr",
+        "UST/vmk"))
     for label, vmk, ust in ROWS:
         vn = ns[vmk] - loop_ns if vmk in ns else None
         un = ns[ust] - loop_ns if ust and ust in ns else None
         vi = ic["cases"][vmk]["ir_per_event"] if ic else None
         ui = ic["cases"][ust]["ir_per_event"] if ic and ust else None
-        ratio = "%7.1fx" % (ui / vi) if ui and vi else "%8s" % "-"
-        print("%-34s %14s %14s %14s %14s %s" % (
-            label, fmt(vn, "ns"), fmt(un, "ns"), fmt(vi, "in"),
-            fmt(ui, "in"), ratio))
+        print("%-34s %13s %13s %8s %13s %13s %8s" % (
+            label, fmt(vn, "ns"), fmt(un, "ns"), ratio(un, vn),
+            fmt(vi, "in"), fmt(ui, "in"), ratio(ui, vi)))
     print("(ns: median CPU time minus the empty loop's %.2f ns; noisy shared "
           "cores.  instr: callgrind, exact, minus the loop's %.0f)"
           % (loop_ns, ic["loop_ir_per_iteration"] if ic else 0))
