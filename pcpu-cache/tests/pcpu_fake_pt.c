@@ -53,10 +53,11 @@ static void pcpu_fake_install(void *ctx, unsigned cpu, uintptr_t va, uint64_t mp
 		return;
 	pcpu_fake_check_window(pt, cpu, i);
 	__atomic_store_n(&pt->pte[i], mpn, __ATOMIC_RELAXED);
-	if (cpu < PCPU_FAKE_MAX_CPUS)
+	if (cpu < PCPU_FAKE_MAX_CPUS) {
 		pt->installs[cpu]++;
-	pt->last_install_va = va;
-	pt->last_install_mpn = mpn;
+		pt->last_install_va[cpu] = va;
+		pt->last_install_mpn[cpu] = mpn;
+	}
 }
 
 static void pcpu_fake_flush(void *ctx, unsigned cpu, uintptr_t va)
@@ -70,9 +71,10 @@ static void pcpu_fake_flush(void *ctx, unsigned cpu, uintptr_t va)
 	 * flush is bound to its window and thread. */
 	if (pt->window_pages)
 		pcpu_fake_check_window(pt, cpu, i);
-	if (cpu < PCPU_FAKE_MAX_CPUS)
+	if (cpu < PCPU_FAKE_MAX_CPUS) {
 		pt->flushes[cpu]++;
-	pt->last_flush_va = va;
+		pt->last_flush_va[cpu] = va;
+	}
 }
 
 struct pcpu_map_ops pcpu_fake_pt_ops(struct pcpu_fake_pt *pt)

@@ -20,9 +20,10 @@ struct pcpu_fake_pt {
 	uint64_t pte[PCPU_FAKE_MAX_PAGES];
 	unsigned long installs[PCPU_FAKE_MAX_CPUS];  /* by calling CPU */
 	unsigned long flushes[PCPU_FAKE_MAX_CPUS];   /* by flushed CPU */
-	uintptr_t last_install_va;
-	uint64_t last_install_mpn;
-	uintptr_t last_flush_va;
+	/* Per CPU, so that two CPUs' threads never write the same field. */
+	uintptr_t last_install_va[PCPU_FAKE_MAX_CPUS];
+	uint64_t last_install_mpn[PCPU_FAKE_MAX_CPUS];
+	uintptr_t last_flush_va[PCPU_FAKE_MAX_CPUS];
 	/* Broken rules: out of range, another CPU's window, wrong thread. */
 	unsigned long violations;
 	/* With check_owner, install() must run on owner[cpu]'s thread. */

@@ -16,7 +16,7 @@ static void test_miss_then_hit(void **state)
 	assert_int_equal(s.misses, 1);
 	assert_int_equal(s.hits, 0);
 	assert_int_equal(f->pt.installs[0], 1);
-	assert_int_equal(f->pt.last_install_va, va1);
+	assert_int_equal(f->pt.last_install_va[0], va1);
 
 	assert_int_equal(pcpu_fix_map(f, 0, 100), va1);
 	s = pcpu_fix_stats(f, 0);
@@ -59,7 +59,7 @@ static void test_eviction_under_pressure(void **state)
 		va[i] = pcpu_fix_touch(f, 0, 10 + i);
 	vnew = pcpu_fix_map(f, 0, 99);
 	assert_int_equal(pcpu_fix_stats(f, 0).evictions, 1);
-	assert_int_equal(f->pt.last_flush_va, vnew);
+	assert_int_equal(f->pt.last_flush_va[0], vnew);
 	assert_true(f->pt.flushes[0] >= 1);
 	for (i = 0; i < SLOTS; i++) {
 		still += pcpu_fake_pt_lookup(&f->pt, va[i]) == 10 + i;
@@ -180,7 +180,7 @@ static void test_refcount_nesting(void **state)
 	pcpu_fix_release(f, 0, va);
 	assert_int_equal(f->api->invalidate(f->cache, 0, 9), VMK_OK);
 	assert_int_equal(pcpu_fake_pt_lookup(&f->pt, va), PCPU_MPN_NONE);
-	assert_int_equal(f->pt.last_flush_va, va);
+	assert_int_equal(f->pt.last_flush_va[0], va);
 	assert_int_equal(f->api->release(f->cache, 0, va), VMK_ENOENT);
 	pcpu_fix_touch(f, 0, 9);
 	assert_int_equal(pcpu_fix_stats(f, 0).misses, 2);

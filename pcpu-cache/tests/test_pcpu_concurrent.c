@@ -2,16 +2,23 @@
  * of machine pages while holding a few mappings at a time.  Every address a
  * thread gets must point at its page for as long as it holds it, and for the
  * per-CPU cache every install and flush must come from the owning thread
- * into its own window (the fake page table counts any that do not). */
+ * into its own window (the fake page table counts any that do not).
+ *
+ *   pcpu_concurrent_test [pcpu|global] [ROUNDS]
+ * runs one cache only, or fewer rounds: the helgrind test runs the per-CPU
+ * case, which must share no written memory at all between the threads. */
 #include "pcpu_fix.h"
 
 #include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
 
 #define NTHREADS 2
 #define SLOTS 8u
 #define POOL 24u       /* 3x the slots: plenty of evictions */
 #define HELD 3u        /* mappings each thread keeps at once */
-#define ROUNDS 500000u
+
+static unsigned long rounds = 500000;
 
 /* Both threads start together, so that their rounds overlap. */
 static pthread_barrier_t start;
@@ -45,11 +52,12 @@ static void *worker_run(void *arg)
 	struct worker *w = arg;
 	uintptr_t va[HELD] = { 0 };
 	uint64_t mpn[HELD] = { 0 };
-	unsigned i, h;
+	unsigned long i;
+	unsigned h;
 
 	w->f->pt.owner[w->cpu] = pthread_self();
 	pthread_barrier_wait(&start);
-	for (i = 0; i < ROUNDS; i++) {
+	for (i = 0; i < rounds; i++) {
 		h = i % HELD;
 		if (i >= HELD)
 			worker_drop(w, va[h], mpn[h]);
@@ -79,7 +87,7 @@ static void run_workers(struct pcpu_fix *f, struct worker *w)
 	pthread_barrier_destroy(&start);
 	for (i = 0; i < NTHREADS; i++) {
 		assert_int_equal(w[i].errors, 0);
-		assert_int_equal(w[i].maps, ROUNDS);
+		assert_int_equal(w[i].maps, rounds);
 	}
 	assert_int_equal(pcpu_fake_pt_violations(&f->pt), 0);
 }
@@ -107,7 +115,7 @@ static void test_pcpu_two_threads(void **state)
 	for (i = 0; i < NTHREADS; i++) {
 		struct pcpu_stats s = pcpu_fix_stats(f, i);
 
-		assert_int_equal(s.hits + s.misses, ROUNDS);
+		assert_int_equal(s.hits + s.misses, rounds);
 		assert_true(s.hits > 0);
 		assert_true(s.evictions > 0);
 		assert_int_equal(s.full + s.bad_release, 0);
@@ -126,7 +134,7 @@ static void test_global_two_threads(void **state)
 	run_workers(f, w);
 	s = pcpu_fix_stats(f, 0);
 	/* A lost update under a broken lock would break these sums. */
-	assert_int_equal(s.hits + s.misses, NTHREADS * ROUNDS);
+	assert_int_equal(s.hits + s.misses, NTHREADS * rounds);
 	assert_int_equal(f->pt.installs[0] + f->pt.installs[1], s.misses);
 	assert_int_equal(f->pt.flushes[0], s.evictions);
 	assert_int_equal(f->pt.flushes[1], s.evictions);
@@ -138,7 +146,7 @@ static void test_global_two_threads(void **state)
 static struct pcpu_fix_param pcpu_param = { &pcpu_cache_iface, NTHREADS, SLOTS };
 static struct pcpu_fix_param global_param = { &pcpu_global_iface, NTHREADS, SLOTS };
 
-int main(void)
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_prestate_setup_teardown(test_pcpu_two_threads,
@@ -146,6 +154,13 @@ int main(void)
 		cmocka_unit_test_prestate_setup_teardown(test_global_two_threads,
 			pcpu_fix_setup, pcpu_fix_teardown, &global_param),
 	};
+	const char *only = argc > 1 ? argv[1] : "";
 
+	if (argc > 2)
+		rounds = strtoul(argv[2], NULL, 0);
+	if (!strcmp(only, "pcpu"))
+		return _cmocka_run_group_tests("pcpu", tests, 1, NULL, NULL);
+	if (!strcmp(only, "global"))
+		return _cmocka_run_group_tests("global", tests + 1, 1, NULL, NULL);
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

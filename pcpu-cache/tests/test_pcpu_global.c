@@ -34,7 +34,8 @@ static void test_eviction_shoots_down_every_cpu(void **state)
 	va = pcpu_fix_touch(f, 0, 99);
 	assert_int_equal(f->pt.flushes[0], 1);
 	assert_int_equal(f->pt.flushes[1], 1);
-	assert_int_equal(f->pt.last_flush_va, va);
+	assert_int_equal(f->pt.last_flush_va[0], va);
+	assert_int_equal(f->pt.last_flush_va[1], va);
 }
 
 static void test_invalidate_shoots_down_every_cpu(void **state)
