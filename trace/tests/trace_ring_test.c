@@ -140,6 +140,58 @@ static void test_disabled_event_writes_nothing(void **st)
 	assert_empty();
 }
 
+/* Reads the next record, checks its id, copies its payload into @p. */
+static void next_payload(uint16_t id, void *p)
+{
+	struct trace_record rec;
+	uint64_t lost;
+
+	assert_int_equal(trace_reader_next(&r, &rec, &lost), 1);
+	assert_int_equal(rec.id, id);
+	memcpy(p, rec.payload, sizeof(rec.payload));
+}
+
+/* Every helper packs its arguments as the ABI struct of its event says. */
+static void test_helpers_match_abi_structs(void **st)
+{
+	struct trace_p_world_switch ws;
+	struct trace_p_vm_entry en;
+	struct trace_p_hypercall hc;
+	struct trace_p_irq_forward fw;
+	struct trace_p_irq_inject ij;
+	struct trace_p_sched sc;
+	struct trace_p_io_req io;
+
+	(void)st;
+	setup_mode(TRACE_MODE_OVERWRITE);
+	trace_world_switch(&w, 11, 12, TRACE_SW_PREEMPT);
+	trace_vm_entry(&w, 3, 0xfff0);
+	trace_hypercall(&w, 9, -5, 0xa0, 0xa1);
+	trace_irq_forward(&w, 19, 0x41, 1);
+	trace_irq_inject(&w, 2, 0xec);
+	trace_sched(&w, 11, 12, TRACE_SW_WAKE, 4, 300000);
+	trace_io_req(&w, TRACE_EV_STORPATH_REQ, 1, TRACE_IO_WRITE, 4096, 77, 0xc0);
+	next_payload(TRACE_EV_WORLD_SWITCH, &ws);
+	assert_true(ws.prev_world == 11 && ws.next_world == 12 &&
+		    ws.reason == TRACE_SW_PREEMPT);
+	next_payload(TRACE_EV_VM_ENTRY, &en);
+	assert_true(en.vcpu_id == 3 && en.guest_rip == 0xfff0);
+	next_payload(TRACE_EV_HYPERCALL, &hc);
+	assert_true(hc.nr == 9 && hc.ret == -5 && hc.arg0 == 0xa0 && hc.arg1 == 0xa1);
+	next_payload(TRACE_EV_IRQ_FORWARD, &fw);
+	assert_true(fw.irq == 19 && fw.vector == 0x41 && fw.masked == 1);
+	next_payload(TRACE_EV_IRQ_INJECT, &ij);
+	assert_true(ij.vcpu_id == 2 && ij.vector == 0xec);
+	next_payload(TRACE_EV_SCHED, &sc);
+	assert_true(sc.prev_world == 11 && sc.next_world == 12 &&
+		    sc.reason == TRACE_SW_WAKE && sc.runnable == 4 &&
+		    sc.slice_tsc == 300000);
+	next_payload(TRACE_EV_STORPATH_REQ, &io);
+	assert_true(io.queue == 1 && io.op == TRACE_IO_WRITE && io.len == 4096 &&
+		    io.addr == 77 && io.cookie == 0xc0);
+	assert_empty();
+}
+
 static void test_wrap_reader_keeping_up(void **st)
 {
 	uint64_t lost, v = 0;
@@ -286,6 +338,7 @@ int main(void)
 		cmocka_unit_test(test_init_rejects_bad_geometry),
 		cmocka_unit_test(test_reader_checks_header),
 		cmocka_unit_test(test_disabled_event_writes_nothing),
+		cmocka_unit_test(test_helpers_match_abi_structs),
 		cmocka_unit_test(test_wrap_reader_keeping_up),
 		cmocka_unit_test(test_overwrite_oldest),
 		cmocka_unit_test(test_lapped_during_copy_is_lost),
