@@ -106,6 +106,27 @@ PB_BENCH(global, HIT)
 PB_BENCH(global, MISS)
 PB_BENCH(global, MIXED)
 
+/* Control: work that shares nothing at all (a register-only xorshift chain;
+ * the escape at the end keeps every step).  Its 2-thread/1-thread ratio is what this
+ * machine gives any perfectly scalable code at that moment, the ceiling for
+ * the per-CPU cache's ratio. */
+static void pb_control(vmk_bench_state *s, void *arg)
+{
+	uint64_t x = 88172645463325252ull + (uint64_t)vmk_bench_thread_index(s);
+	int k;
+
+	(void)arg;
+	while (vmk_bench_keep_running(s)) {
+		for (k = 0; k < 8; k++) {
+			x ^= x << 13;
+			x ^= x >> 7;
+			x ^= x << 17;
+		}
+	}
+	vmk_bench_escape(&x);
+	vmk_bench_set_items(s, vmk_bench_iterations(s));
+}
+
 static const struct {
 	const char *name;
 	vmk_bench_fn fn;
@@ -113,6 +134,7 @@ static const struct {
 	{ "pcpu/hit", pb_pcpu_HIT },       { "global/hit", pb_global_HIT },
 	{ "pcpu/miss", pb_pcpu_MISS },     { "global/miss", pb_global_MISS },
 	{ "pcpu/mixed", pb_pcpu_MIXED },   { "global/mixed", pb_global_MIXED },
+	{ "control/alu", pb_control },
 };
 
 static void pb_register(void)

@@ -18,6 +18,7 @@ def expected_names():
         for w in WORKLOADS:
             names.append(f"{impl}/{w}/real_time")
             names.append(f"{impl}/{w}/real_time/threads:2")
+    names += ["control/alu/real_time", "control/alu/real_time/threads:2"]
     return names
 
 

@@ -101,22 +101,25 @@ def cmd_callgrind(d, n, out):
 
 
 def bench_runs(path):
-    """name -> (ns per iteration, items/s): the median when repeated."""
+    """name -> (ns per iteration, items/s, best items/s): the median (and
+    the best repetition) when repeated."""
     with open(path) as f:
         doc = json.load(f)
-    runs, medians = {}, {}
+    runs, medians, best = {}, {}, {}
     for b in doc.get("benchmarks", []):
         if b.get("error_occurred"):
             continue
         key = b.get("run_name", b["name"])
-        val = (b["real_time"], b.get("items_per_second", 0.0))
+        val = (b["real_time"], b.get("items_per_second", 0.0), b["cpu_time"])
         if b.get("run_type") == "aggregate":
             if b.get("aggregate_name") == "median":
                 medians[key] = val
         else:
             runs.setdefault(key, val)
+            best[key] = max(best.get(key, 0.0), val[1])
     runs.update(medians)
-    return doc.get("context", {}), runs
+    # (real ns/op, items/s, cpu ns/op, best items/s)
+    return doc.get("context", {}), {k: v + (best.get(k, v[1]),) for k, v in runs.items()}
 
 
 def ratio(a, b):
@@ -127,17 +130,21 @@ def cmd_summary(bench_json, cg_json):
     ctx, runs = bench_runs(bench_json)
     print(f"pcpu-cache benchmarks, {ctx.get('date', '?')}, "
           f"{ctx.get('num_cpus', '?')} CPUs (shared, noisy); "
-          "one op = map + release; median if repeated")
-    print(f"{'workload':8} {'impl':6} {'1T ns/op':>9} {'1T Mop/s':>9} "
-          f"{'2T Mop/s':>9} {'2T/1T':>7}")
+          "one op = map + release; median of repetitions, "
+          "'best' = best 2T over best 1T; cpu ns = on-CPU time per op "
+          "(real > cpu: the thread was descheduled)")
+    print(f"{'workload':8} {'impl':6} {'1T ns/op':>9} {'cpu ns':>7} {'1T Mop/s':>9} "
+          f"{'2T Mop/s':>9} {'2T/1T':>7} {'best':>7}")
     tput = {}
-    for w in WORKLOADS:
-        for impl in IMPLS:
-            one = runs.get(f"{impl}/{w}/real_time", (0.0, 0.0))
-            two = runs.get(f"{impl}/{w}/real_time/threads:2", (0.0, 0.0))
-            tput[impl, w] = (one[1], two[1])
-            print(f"{w:8} {impl:6} {one[0]:9.2f} {one[1] / 1e6:9.1f} "
-                  f"{two[1] / 1e6:9.1f} {ratio(two[1], one[1]):>7}")
+    for w, impl in [(w, i) for w in WORKLOADS for i in IMPLS] + [("control", "alu")]:
+        name = f"{w}/{impl}" if w == "control" else f"{impl}/{w}"
+        one = runs.get(f"{name}/real_time", (0.0,) * 4)
+        two = runs.get(f"{name}/real_time/threads:2", (0.0,) * 4)
+        tput[impl, w] = (one[1], two[1])
+        note = "   <- no sharing at all: the machine's 2T/1T now" if w == "control" else ""
+        print(f"{w:8} {impl:6} {one[0]:9.2f} {one[2]:7.2f} {one[1] / 1e6:9.1f} "
+              f"{two[1] / 1e6:9.1f} {ratio(two[1], one[1]):>7} "
+              f"{ratio(two[3], one[3]):>7}{note}")
     print("per-CPU / global throughput:  " + "  ".join(
         f"{w} 1T {ratio(tput['pcpu', w][0], tput['global', w][0]).strip()}"
         f" 2T {ratio(tput['pcpu', w][1], tput['global', w][1]).strip()}"
