@@ -46,7 +46,36 @@ struct vmk_ioc_probe {
 	uint64_t cpus;        /* in: user pointer to struct vmk_cpu_probe[] */
 };
 
+#define VMK_IOC_ERRLEN 160u
+
+/* Load the vmkernel image at @image (@image_len bytes) with @mem_size bytes
+ * of memory (0: what the image asks for).  On failure, @err says why. */
+struct vmk_ioc_load {
+	uint64_t image;        /* in: user pointer */
+	uint64_t image_len;    /* in */
+	uint64_t mem_size;     /* in: bytes, 0 = the image's minimum */
+	char err[VMK_IOC_ERRLEN]; /* out: reason, NUL-terminated */
+};
+
+/* Copy the vmkernel's struct vmk_status (include/vmk/hypercall.h). */
+struct vmk_ioc_status {
+	uint64_t buf;          /* in: user pointer */
+	uint64_t len;          /* in: its size; out: bytes written */
+};
+
+/* Read the vmkernel log from absolute byte @offset. */
+struct vmk_ioc_log {
+	uint64_t buf;          /* in: user pointer */
+	uint64_t len;          /* in: its size (at most 64 KiB); out: bytes read */
+	uint64_t offset;       /* in */
+};
+
 #define VMK_IOC_VERSION _IOR('v', 1, uint32_t)
 #define VMK_IOC_PROBE   _IOWR('v', 2, struct vmk_ioc_probe)
+#define VMK_IOC_LOAD    _IOWR('v', 3, struct vmk_ioc_load)
+#define VMK_IOC_UNLOAD  _IO('v', 4)
+#define VMK_IOC_STATUS  _IOWR('v', 5, struct vmk_ioc_status)
+#define VMK_IOC_LOG     _IOWR('v', 6, struct vmk_ioc_log)
+#define VMK_IOC_LOADED  _IOR('v', 7, uint32_t)
 
 #endif

@@ -7,7 +7,11 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
+#include <sys/stat.h>
+#include <vmk/hypercall.h>
 #include <vmk/vmkload_ioctl.h>
+
+#define DEFAULT_IMAGE "/lib/vmk/vmkernel.img"
 
 static const char *prog = "vmk";
 
@@ -17,9 +21,18 @@ static void usage(FILE *f)
 		"usage: %s COMMAND [ARGS]\n"
 		"\n"
 		"commands:\n"
-		"  probe [--json]   per-CPU SVM and nested-paging report (needs vmkload.ko)\n"
+		"  probe [--json]   per-CPU SVM and nested-paging report\n"
+		"  load [--image F] [--mem SIZE]\n"
+		"                   load the vmkernel (default image " DEFAULT_IMAGE ")\n"
+		"                   and move every online CPU under it; SIZE in bytes or\n"
+		"                   with K/M/G (default: what the image asks for)\n"
+		"  unload           give every CPU back to Linux and free the vmkernel\n"
+		"  status [--json]  vmkernel memory and per-CPU exits by reason\n"
+		"  log              print the vmkernel log\n"
 		"  version          CLI and module ABI versions\n"
 		"  help             this text\n"
+		"\n"
+		"All but help and version need vmkload.ko (modprobe vmkload).\n"
 		"\n"
 		"exit status: 0 on success, 1 on failure, 2 on bad usage\n",
 		prog);
@@ -142,11 +155,236 @@ static int cmd_version(int argc, char **argv)
 	return 0;
 }
 
+/* "64M", "1G", "4096" -> bytes; -1 on junk or overflow. */
+static long long parse_size(const char *s)
+{
+	char *end;
+	unsigned long long v;
+	int shift = 0;
+
+	if (!*s || *s == '-')
+		return -1;
+	errno = 0;
+	v = strtoull(s, &end, 0);
+	if (errno)
+		return -1;
+	switch (*end) {
+	case 'K': case 'k': shift = 10; end++; break;
+	case 'M': case 'm': shift = 20; end++; break;
+	case 'G': case 'g': shift = 30; end++; break;
+	}
+	if (*end || v > (1ull << (62 - shift)))
+		return -1;
+	return (long long)(v << shift);
+}
+
+static void *read_file(const char *path, size_t *len)
+{
+	struct stat st;
+	void *buf = NULL;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		fprintf(stderr, "%s: cannot open %s: %s\n", prog, path, strerror(errno));
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode) || st.st_size == 0 || st.st_size > (64 << 20)) {
+		fprintf(stderr, "%s: %s: not a regular file of 1 byte to 64 MiB\n", prog, path);
+		goto out;
+	}
+	buf = malloc((size_t)st.st_size);
+	if (buf && read(fd, buf, (size_t)st.st_size) != st.st_size) {
+		fprintf(stderr, "%s: cannot read %s\n", prog, path);
+		free(buf);
+		buf = NULL;
+	}
+	*len = (size_t)st.st_size;
+out:
+	if (fd >= 0)
+		close(fd);
+	return buf;
+}
+
+static int cmd_load(int argc, char **argv)
+{
+	struct vmk_ioc_load arg = { 0 };
+	const char *image = DEFAULT_IMAGE;
+	size_t len = 0;
+	void *buf;
+	int fd, r;
+
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--image") && i + 1 < argc) {
+			image = argv[++i];
+		} else if (!strcmp(argv[i], "--mem") && i + 1 < argc) {
+			long long m = parse_size(argv[++i]);
+			if (m <= 0) {
+				fprintf(stderr, "%s load: bad --mem '%s'\n", prog, argv[i]);
+				return 2;
+			}
+			arg.mem_size = (uint64_t)m;
+		} else {
+			fprintf(stderr, "%s load: unknown or incomplete option '%s'\n", prog, argv[i]);
+			return 2;
+		}
+	}
+	buf = read_file(image, &len);
+	if (!buf)
+		return 1;
+	fd = open_dev();
+	if (fd < 0) {
+		free(buf);
+		return 1;
+	}
+	arg.image = (uintptr_t)buf;
+	arg.image_len = len;
+	r = ioctl(fd, VMK_IOC_LOAD, &arg);
+	if (r < 0)
+		fprintf(stderr, "%s load: %s\n", prog, arg.err[0] ? arg.err : strerror(errno));
+	else
+		printf("vmkernel loaded from %s\n", image);
+	close(fd);
+	free(buf);
+	return r < 0 ? 1 : 0;
+}
+
+static int simple_ioctl(unsigned long req, const char *what)
+{
+	int fd = open_dev(), r;
+
+	if (fd < 0)
+		return 1;
+	r = ioctl(fd, req, 0);
+	if (r < 0)
+		fprintf(stderr, "%s %s: %s\n", prog, what,
+			errno == ENOENT ? "the vmkernel is not loaded" : strerror(errno));
+	close(fd);
+	return r < 0 ? 1 : 0;
+}
+
+static int cmd_unload(int argc, char **argv)
+{
+	(void)argv;
+	if (argc > 1) {
+		fprintf(stderr, "%s unload: takes no arguments\n", prog);
+		return 2;
+	}
+	if (simple_ioctl(VMK_IOC_UNLOAD, "unload"))
+		return 1;
+	printf("vmkernel unloaded\n");
+	return 0;
+}
+
+static void print_status_text(const struct vmk_status *st)
+{
+	static const char *const names[VMK_XS_COUNT] = VMK_XS_NAMES;
+
+	printf("vmkernel: ABI %u, %u CPUs, memory %llu KiB (%llu KiB free), log %llu bytes\n",
+	       st->abi_version, st->ncpus, (unsigned long long)st->mem_size >> 10,
+	       (unsigned long long)st->mem_free >> 10, (unsigned long long)st->log_size);
+	printf("%-4s", "cpu");
+	for (int k = 0; k < VMK_XS_COUNT; k++)
+		printf(" %10s", names[k]);
+	printf(" %10s %10s\n", "cos-viol", "bad-hcall");
+	for (uint32_t i = 0; i < st->ncpus && i < 64; i++) {
+		const struct vmk_cpu_status *c = &st->cpu[i];
+		printf("%-4u", c->cpu);
+		for (int k = 0; k < VMK_XS_COUNT; k++)
+			printf(" %10llu", (unsigned long long)c->exits[k]);
+		printf(" %10llu %10llu\n", (unsigned long long)c->cos_violations,
+		       (unsigned long long)c->bad_hypercalls);
+	}
+}
+
+static void print_status_json(const struct vmk_status *st)
+{
+	static const char *const names[VMK_XS_COUNT] = VMK_XS_NAMES;
+
+	printf("{\"abi\": %u, \"ncpus\": %u, \"mem_size\": %llu, \"mem_free\": %llu, "
+	       "\"log_size\": %llu, \"cpus\": [", st->abi_version, st->ncpus,
+	       (unsigned long long)st->mem_size, (unsigned long long)st->mem_free,
+	       (unsigned long long)st->log_size);
+	for (uint32_t i = 0; i < st->ncpus && i < 64; i++) {
+		const struct vmk_cpu_status *c = &st->cpu[i];
+		printf("%s\n  {\"cpu\": %u, \"apic_id\": %u, \"cos_violations\": %llu, "
+		       "\"bad_hypercalls\": %llu, \"exits\": {", i ? "," : "", c->cpu,
+		       c->apic_id, (unsigned long long)c->cos_violations,
+		       (unsigned long long)c->bad_hypercalls);
+		for (int k = 0; k < VMK_XS_COUNT; k++)
+			printf("%s\"%s\": %llu", k ? ", " : "", names[k],
+			       (unsigned long long)c->exits[k]);
+		printf("}}");
+	}
+	printf("\n]}\n");
+}
+
+static int cmd_status(int argc, char **argv)
+{
+	static struct vmk_status st;
+	struct vmk_ioc_status arg = { .buf = (uintptr_t)&st, .len = sizeof(st) };
+	int json = argc == 2 && !strcmp(argv[1], "--json"), fd, r;
+
+	if (argc > 2 || (argc == 2 && !json)) {
+		fprintf(stderr, "%s status: usage: status [--json]\n", prog);
+		return 2;
+	}
+	fd = open_dev();
+	if (fd < 0)
+		return 1;
+	r = ioctl(fd, VMK_IOC_STATUS, &arg);
+	close(fd);
+	if (r < 0) {
+		fprintf(stderr, "%s status: %s\n", prog,
+			errno == ENOENT ? "the vmkernel is not loaded" : strerror(errno));
+		return 1;
+	}
+	if (json)
+		print_status_json(&st);
+	else
+		print_status_text(&st);
+	return 0;
+}
+
+static int cmd_log(int argc, char **argv)
+{
+	static char buf[64 << 10];
+	struct vmk_ioc_log arg = { .buf = (uintptr_t)buf };
+	int fd, r;
+
+	(void)argv;
+	if (argc > 1) {
+		fprintf(stderr, "%s log: takes no arguments\n", prog);
+		return 2;
+	}
+	fd = open_dev();
+	if (fd < 0)
+		return 1;
+	for (;;) {
+		arg.len = sizeof(buf);
+		r = ioctl(fd, VMK_IOC_LOG, &arg);
+		if (r < 0 || arg.len == 0)
+			break;
+		fwrite(buf, 1, arg.len, stdout);
+		arg.offset += arg.len;
+	}
+	close(fd);
+	if (r < 0) {
+		fprintf(stderr, "%s log: %s\n", prog,
+			errno == ENOENT ? "the vmkernel is not loaded" : strerror(errno));
+		return 1;
+	}
+	return 0;
+}
+
 static const struct {
 	const char *name;
 	int (*fn)(int argc, char **argv);
 } commands[] = {
 	{ "probe", cmd_probe },
+	{ "load", cmd_load },
+	{ "unload", cmd_unload },
+	{ "status", cmd_status },
+	{ "log", cmd_log },
 	{ "version", cmd_version },
 };
 

@@ -17,6 +17,17 @@ static long vmkload_ioctl(struct file *f, unsigned int cmd, unsigned long arg)
 		return copy_to_user(uarg, &ver, sizeof(ver)) ? -EFAULT : 0;
 	case VMK_IOC_PROBE:
 		return vmkload_ioc_probe(uarg);
+	case VMK_IOC_LOAD:
+		return vmkload_load(uarg);
+	case VMK_IOC_UNLOAD:
+		return vmkload_unload();
+	case VMK_IOC_STATUS:
+		return vmkload_status(uarg);
+	case VMK_IOC_LOG:
+		return vmkload_log(uarg);
+	case VMK_IOC_LOADED:
+		ver = vmkload_is_loaded();
+		return copy_to_user(uarg, &ver, sizeof(ver)) ? -EFAULT : 0;
 	default:
 		return -ENOTTY;
 	}

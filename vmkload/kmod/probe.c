@@ -49,10 +49,11 @@ static void probe_fn(void *arg)
 }
 
 /* Probe every online CPU into @tab (nr_cpu_ids entries); returns the count. */
-static unsigned int probe_all(struct vmk_cpu_probe *tab, unsigned int cap)
+unsigned int vmkload_probe_all(struct vmk_cpu_probe *tab, unsigned int cap)
 {
 	unsigned int cpu, n = 0;
 
+	/* Callers may hold cpus_read_lock already; it nests for readers. */
 	cpus_read_lock();
 	for_each_online_cpu(cpu) {
 		if (n == cap)
@@ -76,7 +77,7 @@ void vmkload_probe_log(void)
 	tab = kcalloc(nr_cpu_ids, sizeof(*tab), GFP_KERNEL);
 	if (!tab)
 		return;
-	n = probe_all(tab, nr_cpu_ids);
+	n = vmkload_probe_all(tab, nr_cpu_ids);
 	for (i = 0; i < n; i++) {
 		const struct vmk_cpu_probe *p = &tab[i];
 
@@ -103,7 +104,7 @@ long vmkload_ioc_probe(struct vmk_ioc_probe __user *uarg)
 	tab = kcalloc(arg.capacity, sizeof(*tab), GFP_KERNEL);
 	if (!tab)
 		return -ENOMEM;
-	n = probe_all(tab, arg.capacity);
+	n = vmkload_probe_all(tab, arg.capacity);
 	arg.count = n;
 	if (copy_to_user(u64_to_user_ptr(arg.cpus), tab, n * sizeof(*tab)) ||
 	    copy_to_user(uarg, &arg, sizeof(arg)))

@@ -9,5 +9,13 @@
 void vmkload_probe_this_cpu(struct vmk_cpu_probe *out);
 long vmkload_ioc_probe(struct vmk_ioc_probe __user *uarg);
 void vmkload_probe_log(void);
+unsigned int vmkload_probe_all(struct vmk_cpu_probe *tab, unsigned int cap);
+
+/* launch.c */
+bool vmkload_is_loaded(void);
+int vmkload_load(struct vmk_ioc_load __user *uarg);
+int vmkload_unload(void);
+int vmkload_status(struct vmk_ioc_status __user *uarg);
+int vmkload_log(struct vmk_ioc_log __user *uarg);
 
 #endif

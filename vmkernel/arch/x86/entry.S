@@ -1,0 +1,162 @@
+/* vmkernel entry, the world-run loop and the exception stubs. */
+#include "pcpu_offsets.h"
+
+#define MSR_EFER 0xc0000080
+#define EFER_SVME_BIT 12
+
+	.text
+/* vmk_entry: each CPU arrives here from the loader's trampoline, on its
+ * vmkernel stack and page tables, with RDI = its launch block's physical
+ * address and interrupts off.  First SVM on and GIF clear, so that not even
+ * an NMI reaches the COS's handlers (unmapped here) from now on. */
+	.globl vmk_entry
+vmk_entry:
+	movl $MSR_EFER, %ecx
+	rdmsr
+	btsl $EFER_SVME_BIT, %eax
+	wrmsr
+	clgi
+	/* Flush what Linux left in the TLB, global entries included. */
+	movq %cr4, %rax
+	movq %rax, %rcx
+	andq $~0x80, %rcx
+	movq %rcx, %cr4
+	movq %rax, %cr4
+	xorl %ebp, %ebp
+	andq $-16, %rsp
+	call vmk_cpu_main
+	ud2
+
+/* load_segments(code, data): reload CS through a far return, then SS/DS/ES. */
+	.globl load_segments
+load_segments:
+	popq %rax
+	pushq %rdi
+	pushq %rax
+	movw %si, %ss
+	movw %si, %ds
+	movw %si, %es
+	lretq
+
+/* svm_world_run(struct pcpu *p): run the CPU's world until the vmkernel
+ * sends the CPU back to the COS (which never returns here).  VMRUN loads and
+ * saves RAX, RSP, RIP, flags and the control/segment state; VMLOAD/VMSAVE the
+ * rest of the guest's hidden state; the other GPRs are ours to switch. */
+	.globl svm_world_run
+svm_world_run:
+	pushq %rdi
+1:	movq (%rsp), %rax
+	movq PCPU_RBX(%rax), %rbx
+	movq PCPU_RCX(%rax), %rcx
+	movq PCPU_RDX(%rax), %rdx
+	movq PCPU_RSI(%rax), %rsi
+	movq PCPU_RDI(%rax), %rdi
+	movq PCPU_RBP(%rax), %rbp
+	movq PCPU_R8(%rax), %r8
+	movq PCPU_R9(%rax), %r9
+	movq PCPU_R10(%rax), %r10
+	movq PCPU_R11(%rax), %r11
+	movq PCPU_R12(%rax), %r12
+	movq PCPU_R13(%rax), %r13
+	movq PCPU_R14(%rax), %r14
+	movq PCPU_R15(%rax), %r15
+	movq PCPU_VMCB_PA(%rax), %rax
+	vmload %rax
+	vmrun %rax
+	vmsave %rax
+	movq (%rsp), %rax
+	movq %rbx, PCPU_RBX(%rax)
+	movq %rcx, PCPU_RCX(%rax)
+	movq %rdx, PCPU_RDX(%rax)
+	movq %rsi, PCPU_RSI(%rax)
+	movq %rdi, PCPU_RDI(%rax)
+	movq %rbp, PCPU_RBP(%rax)
+	movq %r8, PCPU_R8(%rax)
+	movq %r9, PCPU_R9(%rax)
+	movq %r10, PCPU_R10(%rax)
+	movq %r11, PCPU_R11(%rax)
+	movq %r12, PCPU_R12(%rax)
+	movq %r13, PCPU_R13(%rax)
+	movq %r14, PCPU_R14(%rax)
+	movq %r15, PCPU_R15(%rax)
+	movq PCPU_HOST_VMCB_PA(%rax), %rax
+	vmload %rax
+	movq (%rsp), %rdi
+	call svm_handle_exit
+	jmp 1b
+
+/* Exception stubs: a uniform frame (vector, error code, then the GPRs) for
+ * vmk_exception(), which reports and stops the CPU: a fault inside the
+ * vmkernel is a vmkernel bug. */
+.macro EXC vec, has_err
+exc_\vec:
+	.if \has_err == 0
+	pushq $0
+	.endif
+	pushq $\vec
+	jmp exc_common
+.endm
+
+	EXC 0,0
+	EXC 1,0
+	EXC 2,0
+	EXC 3,0
+	EXC 4,0
+	EXC 5,0
+	EXC 6,0
+	EXC 7,0
+	EXC 8,1
+	EXC 9,0
+	EXC 10,1
+	EXC 11,1
+	EXC 12,1
+	EXC 13,1
+	EXC 14,1
+	EXC 15,0
+	EXC 16,0
+	EXC 17,1
+	EXC 18,0
+	EXC 19,0
+	EXC 20,0
+	EXC 21,1
+	EXC 22,0
+	EXC 23,0
+	EXC 24,0
+	EXC 25,0
+	EXC 26,0
+	EXC 27,0
+	EXC 28,0
+	EXC 29,1
+	EXC 30,1
+	EXC 31,0
+
+exc_common:
+	pushq %rax
+	pushq %rbx
+	pushq %rcx
+	pushq %rdx
+	pushq %rsi
+	pushq %rdi
+	pushq %rbp
+	pushq %r8
+	pushq %r9
+	pushq %r10
+	pushq %r11
+	pushq %r12
+	pushq %r13
+	pushq %r14
+	pushq %r15
+	movq %rsp, %rdi
+	andq $-16, %rsp
+	call vmk_exception
+	ud2
+
+	.section .rodata
+	.globl exc_stubs
+	.balign 8
+exc_stubs:
+	.irp v, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
+	.quad exc_\v
+	.endr
+
+	.section .note.GNU-stack, "", @progbits

@@ -1,0 +1,175 @@
+/* Exit handling for the COS world: one small function per reason, found in a
+ * table indexed by exit code.  QEMU gives no next-RIP (no nrip_save), so each
+ * handler advances RIP by the length of the only encoding that exits here:
+ * CPUID 0f a2, RDMSR/WRMSR 0f 32/0f 30, VMMCALL 0f 01 d9.  A prefixed form
+ * would resume inside the instruction; it harms only the COS that wrote it. */
+#include "vmk_core.h"
+#include "pcpu.h"
+#include "cpu.h"
+#include "vmcb.h"
+
+#define VEC_UD 6
+#define VEC_GP 13
+#define EFER_GUEST_BITS (EFER_SCE | EFER_NXE | EFER_FFXSR)
+
+typedef void (*exit_fn)(struct pcpu *p);
+
+static void dump_and_stop(struct pcpu *p, const char *why) __attribute__((noreturn));
+static void dump_and_stop(struct pcpu *p, const char *why)
+{
+	const struct vmcb *v = p->vmcb;
+	const struct gprs *g = &p->g;
+
+	vmk_log("cpu%u: COS world stopped: %s (exit %lx info1 %lx info2 %lx)\n",
+		p->linux_cpu, why, v->c.exit_code, v->c.exit_info_1, v->c.exit_info_2);
+	vmk_log("  rip %016lx rsp %016lx rflags %08lx cpl %u\n",
+		v->s.rip, v->s.rsp, v->s.rflags, v->s.cpl);
+	vmk_log("  rax %016lx rbx %016lx rcx %016lx rdx %016lx\n",
+		v->s.rax, g->rbx, g->rcx, g->rdx);
+	vmk_log("  rsi %016lx rdi %016lx rbp %016lx r8  %016lx\n",
+		g->rsi, g->rdi, g->rbp, g->r8);
+	vmk_log("  cr0 %016lx cr3 %016lx cr4 %016lx efer %lx\n",
+		v->s.cr0, v->s.cr3, v->s.cr4, v->s.efer);
+	cpu_halt_forever();
+}
+
+static void skip(struct pcpu *p, unsigned len)
+{
+	p->vmcb->s.rip += len;
+}
+
+static void exit_cpuid(struct pcpu *p)
+{
+	uint32_t leaf = (uint32_t)p->vmcb->s.rax, r[4];
+
+	cpuid(leaf, (uint32_t)p->g.rcx, r);
+	/* The COS sees no SVM: the vmkernel owns it (and kvm-amd then declines
+	 * to load instead of failing later). */
+	if (leaf == 0x80000001u)
+		r[2] &= ~(1u << 2);
+	else if (leaf == 0x8000000au)
+		r[0] = r[1] = r[2] = r[3] = 0;
+	p->vmcb->s.rax = r[0];
+	p->g.rbx = r[1];
+	p->g.rcx = r[2];
+	p->g.rdx = r[3];
+	p->stat.exits[VMK_XS_CPUID]++;
+	skip(p, 2);
+}
+
+static int msr_read(struct pcpu *p, uint32_t msr, uint64_t *val)
+{
+	if (msr != MSR_EFER)
+		return 0;   /* VM_CR, VM_HSAVE_PA: as on a CPU without SVM */
+	*val = p->vmcb->s.efer & ~EFER_SVME;
+	return 1;
+}
+
+static int msr_write(struct pcpu *p, uint32_t msr, uint64_t val)
+{
+	uint64_t cur = p->vmcb->s.efer & ~EFER_SVME;
+
+	if (msr != MSR_EFER || ((val ^ cur) & ~EFER_GUEST_BITS))
+		return 0;   /* LME/LMA/SVME and reserved bits stay as they are */
+	p->vmcb->s.efer = val | EFER_SVME;
+	return 1;
+}
+
+static void exit_msr(struct pcpu *p)
+{
+	uint32_t msr = (uint32_t)p->g.rcx;
+	uint64_t val;
+	int ok;
+
+	p->stat.exits[VMK_XS_MSR]++;
+	if (p->vmcb->c.exit_info_1 == 0) {
+		ok = msr_read(p, msr, &val);
+		if (ok) {
+			p->vmcb->s.rax = (uint32_t)val;
+			p->g.rdx = val >> 32;
+		}
+	} else {
+		val = (uint32_t)p->vmcb->s.rax | (p->g.rdx << 32);
+		ok = msr_write(p, msr, val);
+	}
+	if (!ok) {
+		svm_inject_exception(p, VEC_GP, 1, 0);
+		return;
+	}
+	skip(p, 2);
+}
+
+static void exit_vmmcall(struct pcpu *p)
+{
+	struct vmcb *v = p->vmcb;
+
+	p->stat.exits[VMK_XS_VMMCALL]++;
+	if (v->s.cpl != 0) {   /* only the COS kernel may call the vmkernel */
+		svm_inject_exception(p, VEC_UD, 0, 0);
+		return;
+	}
+	v->s.rax = (uint64_t)hypercall_dispatch(p, v->s.rax, p->g.rdi, p->g.rsi, p->g.rdx);
+	skip(p, 3);
+}
+
+static void exit_svm_insn(struct pcpu *p)
+{
+	p->stat.exits[VMK_XS_SVM_INSN]++;
+	svm_inject_exception(p, VEC_UD, 0, 0);
+}
+
+static void exit_npf(struct pcpu *p)
+{
+	p->stat.exits[VMK_XS_NPF]++;
+	if (npt_cos_violation(p->vmcb->c.exit_info_2) != VMK_OK)
+		dump_and_stop(p, "nested page fault that cannot be absorbed");
+	p->stat.cos_violations++;
+	p->vmcb->c.tlb_control = SVM_TLB_FLUSH_ALL;
+}
+
+static void exit_shutdown(struct pcpu *p)
+{
+	p->stat.exits[VMK_XS_SHUTDOWN]++;
+	dump_and_stop(p, "shutdown (triple fault) in the COS");
+}
+
+static const exit_fn exit_table[] = {
+	[SVM_EXIT_CPUID] = exit_cpuid,
+	[SVM_EXIT_MSR] = exit_msr,
+	[SVM_EXIT_SHUTDOWN] = exit_shutdown,
+	[SVM_EXIT_VMRUN] = exit_svm_insn,
+	[SVM_EXIT_VMMCALL] = exit_vmmcall,
+	[SVM_EXIT_VMLOAD] = exit_svm_insn,
+	[SVM_EXIT_VMSAVE] = exit_svm_insn,
+	[SVM_EXIT_STGI] = exit_svm_insn,
+	[SVM_EXIT_CLGI] = exit_svm_insn,
+	[SVM_EXIT_SKINIT] = exit_svm_insn,
+};
+
+void svm_handle_exit(struct pcpu *p)
+{
+	uint64_t code = p->vmcb->c.exit_code;
+	exit_fn fn = 0;
+
+	p->vmcb->c.tlb_control = 0;
+	p->vmcb->c.event_inj = 0;
+	if (code == SVM_EXIT_INVALID && !p->launched) {
+		vmk_log("cpu%u: VMRUN refused the COS's VMCB; CPU returned bare\n",
+			p->linux_cpu);
+		leave_bare(p->lc, p, VMK_EINVAL);
+	}
+	p->launched = 1;
+	/* An event whose delivery caused the exit is delivered again. */
+	if (p->vmcb->c.exit_int_info & SVM_EVT_VALID)
+		p->vmcb->c.event_inj = p->vmcb->c.exit_int_info;
+	if (code == SVM_EXIT_NPF)
+		fn = exit_npf;
+	else if (code < ARRAY_SIZE(exit_table))
+		fn = exit_table[code];
+	if (!fn) {
+		p->stat.exits[VMK_XS_OTHER]++;
+		dump_and_stop(p, code == SVM_EXIT_INVALID ? "VMRUN refused the VMCB"
+							    : "unexpected exit");
+	}
+	fn(p);
+}

@@ -1,0 +1,71 @@
+/* Per-CPU data of the vmkernel: one struct per physical CPU, allocated from
+ * vmkernel memory by that CPU at launch.  Only the owning CPU touches it,
+ * except `stat`, which any CPU reads (racy reads of counters are fine). */
+#ifndef VMK_PCPU_H
+#define VMK_PCPU_H
+#include <stdint.h>
+#include <vmk/hypercall.h>
+#include <vmk/launch.h>
+
+struct vmcb;
+
+/* Guest GPRs while the vmkernel runs; RAX and RSP live in the VMCB.  The
+ * world-run loop (entry.S) saves and loads these through asm offsets. */
+struct gprs {
+	uint64_t rbx, rcx, rdx, rsi, rdi, rbp;
+	uint64_t r8, r9, r10, r11, r12, r13, r14, r15;
+};
+
+struct tss64 {
+	uint32_t rsvd0;
+	uint64_t rsp[3];
+	uint64_t rsvd1;
+	uint64_t ist[7];
+	uint64_t rsvd2;
+	uint16_t rsvd3;
+	uint16_t iomap_base;
+} __attribute__((packed));
+_Static_assert(sizeof(struct tss64) == 104, "64-bit TSS is 104 bytes");
+
+struct pcpu {
+	struct gprs g;                 /* owner; entry.S */
+	uint64_t vmcb_pa;              /* owner; entry.S: the COS world's VMCB */
+	uint64_t host_vmcb_pa;         /* owner; entry.S: host VMLOAD/VMSAVE area */
+	struct vmcb *vmcb;
+	struct vmcb *host_vmcb;
+	uint32_t index;                /* position in vmk_boot->cpus[] */
+	uint32_t linux_cpu, apic_id;
+	struct vmk_launch_cpu *lc;     /* the COS's launch block (physmap) */
+	uint64_t tramp_leave, lc_va;   /* copied from it at launch */
+	int cos_state_saved;           /* VMCB holds the COS's VMSAVE state */
+	int launched;                  /* the first VMRUN went through */
+	uint64_t gdt[5];               /* null, code, data, TSS (2 slots) */
+	struct tss64 tss;
+	struct vmk_cpu_status stat;    /* owner writes; status hypercall reads */
+};
+
+extern struct pcpu *vmk_pcpus[VMK_MAX_CPUS];
+
+/* desc.c */
+void desc_init(void);
+void desc_cpu_load(struct pcpu *p, uint64_t ist_top);
+/* svm.c */
+int svm_cpu_setup(struct pcpu *p);
+void svm_cos_vmcb_init(struct pcpu *p);
+void svm_handle_exit(struct pcpu *p);
+void svm_inject_exception(struct pcpu *p, unsigned vec, int has_err, uint32_t err);
+/* entry.S */
+void svm_world_run(struct pcpu *p) __attribute__((noreturn));
+/* leave.c */
+void leave_to_cos(struct pcpu *p, int64_t rax) __attribute__((noreturn));
+void leave_bare(struct vmk_launch_cpu *lc, struct pcpu *p, int64_t status)
+	__attribute__((noreturn));
+/* npt.c */
+int npt_init(void);
+uint64_t npt_root_pa(void);
+int npt_cos_violation(uint64_t gpa);
+/* hypercall.c */
+int64_t hypercall_dispatch(struct pcpu *p, uint64_t nr, uint64_t a0, uint64_t a1,
+			   uint64_t a2);
+
+#endif

@@ -1,0 +1,42 @@
+/* Core services of the vmkernel used everywhere: log, assertions, memory. */
+#ifndef VMK_CORE_H
+#define VMK_CORE_H
+#include <stdint.h>
+#include <stddef.h>
+#include <stdarg.h>
+#include <vmk/err.h>
+#include <vmk/launch.h>
+
+#define ALIGN_UP(x, a) (((x) + (a) - 1) & ~((uint64_t)(a) - 1))
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define PAGE_SIZE 4096u
+
+/* log.c: a ring in vmkernel memory that the COS reads by hypercall. */
+#define VMK_LOG_SIZE (64u << 10)
+void vmk_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void vmk_vlog(const char *fmt, va_list ap);
+uint64_t vmk_log_total(void);
+uint64_t vmk_log_copy(char *dst, uint64_t len, uint64_t offset);
+int vmk_snprintf(char *buf, size_t size, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Invariants: a broken one is a vmkernel bug; log where and stop this CPU. */
+void vmk_panic(const char *file, int line, const char *why) __attribute__((noreturn));
+#define VMK_ASSERT(cond, why) \
+	do { if (!(cond)) vmk_panic(__FILE__, __LINE__, (why)); } while (0)
+
+/* mem.c: the chunks the loader gave us, and a page allocator over them. */
+extern struct vmk_boot_info *vmk_boot;
+void mem_init(struct vmk_boot_info *boot);
+void *mem_alloc_pages(unsigned n, uint64_t *pa);   /* zeroed, or NULL */
+uint64_t mem_va_to_pa(const void *va);
+void *mem_pa_to_va(uint64_t pa);                   /* own memory or COS phys */
+int mem_is_own(uint64_t pa);                       /* inside a vmkernel chunk */
+uint64_t mem_free_bytes(void);
+/* COS memory: [pa, pa + len) is COS RAM and not the vmkernel's. */
+int mem_cos_range_ok(uint64_t pa, uint64_t len);
+
+void *memset(void *d, int c, size_t n);
+void *memcpy(void *d, const void *s, size_t n);
+
+#endif

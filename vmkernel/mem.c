@@ -1,0 +1,92 @@
+/* The vmkernel's memory: the 2 MiB chunks the loader allocated, mapped one
+ * after another from VMK_VBASE.  Pages are handed out from the end of what the
+ * loader used; nothing is freed, because all of it goes back to the COS at
+ * unload. */
+#include "vmk_core.h"
+#include "spinlock.h"
+
+struct vmk_boot_info *vmk_boot;
+static uint64_t mem_next;      /* offset of the next free page */
+static spinlock_t mem_lock;
+
+void mem_init(struct vmk_boot_info *boot)
+{
+	vmk_boot = boot;
+	mem_next = ALIGN_UP(boot->free_offset, PAGE_SIZE);
+}
+
+void *mem_alloc_pages(unsigned n, uint64_t *pa)
+{
+	uint64_t off;
+	void *va;
+
+	spin_lock(&mem_lock);
+	off = mem_next;
+	if (off + (uint64_t)n * PAGE_SIZE > vmk_boot->mem_size) {
+		spin_unlock(&mem_lock);
+		return NULL;
+	}
+	mem_next += (uint64_t)n * PAGE_SIZE;
+	spin_unlock(&mem_lock);
+	va = (void *)(VMK_VBASE + off);
+	memset(va, 0, (size_t)n * PAGE_SIZE);
+	if (pa)
+		*pa = mem_va_to_pa(va);
+	return va;
+}
+
+uint64_t mem_free_bytes(void)
+{
+	return vmk_boot->mem_size - mem_next;
+}
+
+uint64_t mem_va_to_pa(const void *va)
+{
+	uint64_t off = (uint64_t)va - VMK_VBASE;
+
+	VMK_ASSERT(off < vmk_boot->mem_size, "address outside vmkernel memory");
+	return vmk_boot->chunk_pa[off >> VMK_CHUNK_SHIFT] + (off & (VMK_CHUNK_SIZE - 1));
+}
+
+int mem_is_own(uint64_t pa)
+{
+	for (uint32_t i = 0; i < vmk_boot->nchunks; i++)
+		if (pa - vmk_boot->chunk_pa[i] < VMK_CHUNK_SIZE)
+			return 1;
+	return 0;
+}
+
+void *mem_pa_to_va(uint64_t pa)
+{
+	for (uint32_t i = 0; i < vmk_boot->nchunks; i++)
+		if (pa - vmk_boot->chunk_pa[i] < VMK_CHUNK_SIZE)
+			return (void *)(VMK_VBASE + ((uint64_t)i << VMK_CHUNK_SHIFT) +
+					(pa - vmk_boot->chunk_pa[i]));
+	return (void *)(VMK_PHYSMAP + pa);
+}
+
+static int overlaps_own(uint64_t pa, uint64_t end)
+{
+	for (uint32_t i = 0; i < vmk_boot->nchunks; i++) {
+		uint64_t c = vmk_boot->chunk_pa[i];
+
+		if (pa < c + VMK_CHUNK_SIZE && c < end)
+			return 1;
+	}
+	return 0;
+}
+
+int mem_cos_range_ok(uint64_t pa, uint64_t len)
+{
+	uint64_t end = pa + len;
+
+	if (len == 0 || end < pa)
+		return 0;
+	for (uint32_t i = 0; i < vmk_boot->nram; i++) {
+		const struct vmk_range *r = &vmk_boot->ram[i];
+
+		if (pa >= r->start && end <= r->end)
+			return !overlaps_own(pa, end);
+	}
+	return 0;
+}
