@@ -5,7 +5,7 @@
 
 /* Every guest-written field is loaded exactly once into a private copy, so
  * the guest cannot change a value between its check and its use. */
-static struct netpath_desc netpath_desc_fetch(const struct netpath_desc *d)
+static inline struct netpath_desc netpath_desc_fetch(const struct netpath_desc *d)
 {
 	struct netpath_desc c;
 	c.gpa = RING_READ_ONCE(d->gpa);
@@ -15,7 +15,7 @@ static struct netpath_desc netpath_desc_fetch(const struct netpath_desc *d)
 	return c;
 }
 
-static struct netpath_seg netpath_seg_fetch(const struct netpath_seg *s)
+static inline struct netpath_seg netpath_seg_fetch(const struct netpath_seg *s)
 {
 	struct netpath_seg c;
 	c.gpa = RING_READ_ONCE(s->gpa);
@@ -169,6 +169,7 @@ uint32_t netpath_be_tx_burst(struct netpath_be *be, struct netpath_pkt *pkts,
 {
 	uint32_t avail = ring_cons_poll(&be->tx);
 	uint32_t i, n = 0;
+	uint64_t bytes = 0;
 
 	if (max > NETPATH_MAX_BURST)
 		max = NETPATH_MAX_BURST;
@@ -178,12 +179,13 @@ uint32_t netpath_be_tx_burst(struct netpath_be *be, struct netpath_pkt *pkts,
 			continue;
 		if (be->mode == NETPATH_COPY && netpath_copy_out(be, p, n))
 			continue;
-		be->txs.packets++;
-		be->txs.bytes += p->len;
+		bytes += p->len;
 		n++;
 	}
 	ring_cons_consume(&be->tx, i);
 	be->tx_held += i;
+	be->txs.packets += n;
+	be->txs.bytes += bytes;
 	return n;
 }
 

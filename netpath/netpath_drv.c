@@ -24,19 +24,6 @@ int netpath_drv_init(struct netpath_drv *d, void *tx_mem, size_t tx_len, uint32_
 	return netpath_drv_ring(&d->rx, rx_mem, rx_len, rx_slots);
 }
 
-static int netpath_drv_put(struct ring *r, uint32_t *fill, uint64_t gpa,
-			   uint32_t len, uint16_t flags, uint16_t id)
-{
-	if (*fill >= ring_prod_space(r))
-		return VMK_ENOSPC;
-	struct netpath_desc *s = ring_prod_slot(r, (*fill)++);
-	s->gpa = gpa;
-	s->len = len;
-	s->flags = flags;
-	s->id = id;
-	return VMK_OK;
-}
-
 /* One publish and at most one doorbell for everything filled since the
  * last kick: the batch is the unit of notification. */
 static bool netpath_drv_publish(struct netpath_drv *d, struct ring *r, uint32_t *fill,
@@ -52,17 +39,6 @@ static bool netpath_drv_publish(struct netpath_drv *d, struct ring *r, uint32_t 
 			d->doorbell(d->ctx, q);
 	}
 	return bell;
-}
-
-int netpath_drv_tx_add(struct netpath_drv *d, uint64_t gpa, uint32_t len,
-		       uint16_t flags, uint16_t id)
-{
-	int err = netpath_drv_put(&d->tx, &d->tx_fill, gpa, len, flags, id);
-	if (err == VMK_OK) {
-		d->st.tx_packets++;
-		d->st.tx_bytes += len;
-	}
-	return err;
 }
 
 bool netpath_drv_tx_kick(struct netpath_drv *d)

@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <vmk/err.h>
+
 #include "netpath_abi.h"
 #include "ring_core.h"
 
@@ -50,10 +52,33 @@ int netpath_drv_init(struct netpath_drv *d, void *tx_mem, size_t tx_len, uint32_
 		     void *rx_mem, size_t rx_len, uint32_t rx_slots,
 		     netpath_doorbell_fn doorbell, void *ctx);
 
+/* Fill the next free slot; not yet visible to the vmkernel. */
+static inline int netpath_drv_put(struct ring *r, uint32_t *fill, uint64_t gpa,
+				  uint32_t len, uint16_t flags, uint16_t id)
+{
+	if (*fill >= ring_prod_space(r))
+		return VMK_ENOSPC;
+	struct netpath_desc *s = ring_prod_slot(r, (*fill)++);
+	s->gpa = gpa;
+	s->len = len;
+	s->flags = flags;
+	s->id = id;
+	return VMK_OK;
+}
+
 /* Queue one frame (or, with NETPATH_DESC_F_INDIRECT, a segment table);
- * VMK_ENOSPC when the ring is full: reclaim, then retry. */
-int netpath_drv_tx_add(struct netpath_drv *d, uint64_t gpa, uint32_t len,
-		       uint16_t flags, uint16_t id);
+ * VMK_ENOSPC when the ring is full: reclaim, then retry.  Inline: it is the
+ * driver's per-frame cost. */
+static inline int netpath_drv_tx_add(struct netpath_drv *d, uint64_t gpa, uint32_t len,
+				     uint16_t flags, uint16_t id)
+{
+	int err = netpath_drv_put(&d->tx, &d->tx_fill, gpa, len, flags, id);
+	if (err == VMK_OK) {
+		d->st.tx_packets++;
+		d->st.tx_bytes += len;
+	}
+	return err;
+}
 /* Publish everything queued; at most one doorbell.  True if it rang. */
 bool netpath_drv_tx_kick(struct netpath_drv *d);
 /* Frames the vmkernel is done with; their ids go to @ids (may be NULL). */

@@ -71,6 +71,12 @@ int ring_attach_consumer(struct ring *r, void *mem, size_t mem_len,
 	return VMK_OK;
 }
 
+/* A store that no later load can pass (and that releases earlier stores). */
+static inline void ring_store_fenced(uint32_t *p, uint32_t v)
+{
+	(void)__atomic_exchange_n(p, v, __ATOMIC_SEQ_CST);
+}
+
 /* ---- producer ---- */
 
 uint32_t ring_prod_poll_done(struct ring *r)
@@ -99,17 +105,15 @@ bool ring_prod_publish(struct ring *r, uint32_t n)
 	if (n > ring_prod_space(r))
 		n = ring_prod_space(r);
 	r->head = old + n;
-	__atomic_store_n(&r->sh->prod, r->head, __ATOMIC_RELEASE);
 	/* Store prod before loading cons_wake: pairs with ring_cons_arm. */
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	ring_store_fenced(&r->sh->prod, r->head);
 	return ring_wake_crossed(old, r->head, RING_READ_ONCE(r->sh->cons_wake));
 }
 
 bool ring_prod_arm(struct ring *r, uint32_t count)
 {
 	uint32_t target = r->peer + count;
-	RING_WRITE_ONCE(r->sh->prod_wake, target);
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	ring_store_fenced(&r->sh->prod_wake, target);
 	ring_prod_poll_done(r);
 	return (uint32_t)(r->peer - r->tail) < (uint32_t)(target - r->tail);
 }
@@ -142,16 +146,14 @@ bool ring_cons_release(struct ring *r, uint32_t n)
 	uint32_t old = r->tail;
 	uint32_t held = r->head - r->tail;
 	r->tail = old + (n < held ? n : held);
-	__atomic_store_n(&r->sh->cons, r->tail, __ATOMIC_RELEASE);
 	/* Store cons before loading prod_wake: pairs with ring_prod_arm. */
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	ring_store_fenced(&r->sh->cons, r->tail);
 	return ring_wake_crossed(old, r->tail, RING_READ_ONCE(r->sh->prod_wake));
 }
 
 bool ring_cons_arm(struct ring *r, uint32_t count)
 {
 	uint32_t target = r->head + count;
-	RING_WRITE_ONCE(r->sh->cons_wake, target);
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	ring_store_fenced(&r->sh->cons_wake, target);
 	return ring_cons_poll(r) < count;
 }

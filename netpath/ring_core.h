@@ -1,10 +1,10 @@
 /* ring_core: the generic single-producer/single-consumer descriptor ring that
  * netpath (and storpath) instantiate with their own slot types.
  *
- * Layout in shared memory: a 128-byte header (struct ring_shared) followed by
+ * Layout in shared memory: a 256-byte header (struct ring_shared) followed by
  * a power-of-two array of fixed-size slots.  Indices are free-running 32-bit
- * counters; a slot is index & (nslots - 1).  Each header cache line is written
- * by one side only, so the two sides never bounce a line they both write.
+ * counters; a slot is index & (nslots - 1).  Each header cache line holds one
+ * field written by one side only.
  *
  * In-place completion: the consumer may write results back into a slot
  * before it releases it; the producer learns completions from the release
@@ -24,10 +24,11 @@
  * rejected (counted in bad_index) unless it is within the ring.  Both sides
  * validate, so a driver need not trust the vmkernel either.
  *
- * Memory ordering: publish = release store of the index; poll = acquire
- * load.  The wake checks need a full fence between "store my index" and
- * "load the peer's wake value" (and symmetrically when arming), otherwise
- * both sides could miss each other and sleep forever.
+ * Memory ordering: poll = acquire load of the peer's index.  Publishing and
+ * arming must order "store mine" before "load the peer's" (a store-load
+ * pair: both sides could otherwise miss each other and sleep forever), so
+ * they store with a sequentially consistent exchange, which is a full
+ * barrier and on x86 cheaper than a plain store followed by a fence.
  *
  * Plain C with GCC __atomic builtins: compiles hosted and freestanding. */
 #ifndef VMK_RING_CORE_H
@@ -38,23 +39,29 @@
 #include <stdint.h>
 
 #define RING_LAYOUT_VERSION 1u
-#define RING_SLOTS_OFFSET 128u
+#define RING_SLOTS_OFFSET 256u
 /* Keeps every legal index distance far below 2^31, so modular comparisons
  * stay unambiguous. */
 #define RING_MAX_SLOTS 32768u
 
+/* Four lines, one per field: an index is written on every batch, a wake
+ * value only when its owner arms.  Apart, the peer's check of a wake value
+ * hits a line that stays shared in its cache instead of pulling the line
+ * the owner just wrote its index into. */
 struct ring_shared {
-	uint32_t prod;        /* +0  producer: slots [.., prod) are published */
-	uint32_t prod_wake;   /* +4  producer: notify me when cons reaches this */
-	uint8_t rsvd_08[56];
-	uint32_t cons;        /* +64 consumer: slots [.., cons) are released */
-	uint32_t cons_wake;   /* +68 consumer: notify me when prod reaches this */
-	uint8_t rsvd_48[56];
+	uint32_t prod;        /* +0   producer: slots [.., prod) are published */
+	uint8_t rsvd_004[60];
+	uint32_t prod_wake;   /* +64  producer: notify me when cons reaches this */
+	uint8_t rsvd_044[60];
+	uint32_t cons;        /* +128 consumer: slots [.., cons) are released */
+	uint8_t rsvd_084[60];
+	uint32_t cons_wake;   /* +192 consumer: notify me when prod reaches this */
+	uint8_t rsvd_0c4[60];
 };
 _Static_assert(sizeof(struct ring_shared) == RING_SLOTS_OFFSET, "ring header size");
-_Static_assert(offsetof(struct ring_shared, prod_wake) == 4, "prod_wake offset");
-_Static_assert(offsetof(struct ring_shared, cons) == 64, "cons offset");
-_Static_assert(offsetof(struct ring_shared, cons_wake) == 68, "cons_wake offset");
+_Static_assert(offsetof(struct ring_shared, prod_wake) == 64, "prod_wake offset");
+_Static_assert(offsetof(struct ring_shared, cons) == 128, "cons offset");
+_Static_assert(offsetof(struct ring_shared, cons_wake) == 192, "cons_wake offset");
 
 /* One endpoint's private view.  Never shared: the peer cannot corrupt it. */
 struct ring {

@@ -19,8 +19,31 @@ struct ring_memmap {
 	uint32_t nregions;
 };
 
+static inline void *ring_region_try(const struct ring_region *r, uint64_t gpa,
+				    uint64_t len)
+{
+	/* Subtractions only, in an order that cannot wrap. */
+	if (gpa < r->gpa)
+		return (void *)0;
+	uint64_t off = gpa - r->gpa;
+	if (off > r->len || len > r->len - off)
+		return (void *)0;
+	return (uint8_t *)r->hva + off;
+}
+
 /* Host pointer for [gpa, gpa + len) if it lies wholly inside one region,
- * else NULL.  Overflow-safe for any 64-bit gpa and len. */
-void *ring_mem_translate(const struct ring_memmap *m, uint64_t gpa, uint64_t len);
+ * else NULL.  Overflow-safe for any 64-bit gpa and len.  Inline: it runs for
+ * every descriptor, and a VM has a handful of regions with the hit usually
+ * in the first (all of low RAM). */
+static inline void *ring_mem_translate(const struct ring_memmap *m, uint64_t gpa,
+				       uint64_t len)
+{
+	for (uint32_t i = 0; i < m->nregions; i++) {
+		void *p = ring_region_try(&m->regions[i], gpa, len);
+		if (p)
+			return p;
+	}
+	return (void *)0;
+}
 
 #endif

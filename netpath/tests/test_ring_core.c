@@ -91,8 +91,8 @@ static void test_geometry(void **state)
 	assert_int_equal(ring_attach_consumer(&r, mem, sizeof(mem), RING_MAX_SLOTS * 2, SLOT), VMK_EINVAL);
 	assert_int_equal(ring_attach_consumer(&r, mem + 8, sizeof(mem) - 8, 16, SLOT), VMK_EINVAL);
 	assert_int_equal(ring_attach_consumer(&r, mem, sizeof(mem), 16, 12), VMK_EINVAL);
-	assert_int_equal(ring_attach_consumer(&r, mem, 128 + 16 * 8 - 1, 16, SLOT), VMK_ERANGE);
-	assert_int_equal(ring_attach_consumer(&r, mem, 128 + 16 * 8, 16, SLOT), VMK_OK);
+	assert_int_equal(ring_attach_consumer(&r, mem, RING_SLOTS_OFFSET + 16 * 8 - 1, 16, SLOT), VMK_ERANGE);
+	assert_int_equal(ring_attach_consumer(&r, mem, RING_SLOTS_OFFSET + 16 * 8, 16, SLOT), VMK_OK);
 }
 
 static void test_empty(void **state)
