@@ -42,7 +42,7 @@ static int trace_geometry_ok(const void *mem, size_t bytes, uint32_t nr_slots)
 }
 
 static void trace_hdr_format(struct trace_ring_hdr *h, uint32_t nr_slots,
-			     uint16_t cpu, enum trace_mode mode)
+			     uint16_t cpu, enum trace_mode mode, uint64_t base)
 {
 	h->version_major = VMK_TRACE_VERSION_MAJOR;
 	h->version_minor = VMK_TRACE_VERSION_MINOR;
@@ -50,9 +50,10 @@ static void trace_hdr_format(struct trace_ring_hdr *h, uint32_t nr_slots,
 	h->nr_slots = nr_slots;
 	h->cpu = cpu;
 	h->mode = mode;
-	ST_RELAXED(&h->head, 0);
+	ST_RELAXED(&h->head, base);
 	ST_RELAXED(&h->dropped, 0);
-	for (unsigned i = 0; i < 3; i++)
+	ST_RELAXED(&h->base, base);
+	for (unsigned i = 0; i < 2; i++)
 		h->reserved[i] = 0;
 	/* magic last: a reader that sees it sees a formatted header. */
 	ST_RELEASE(&h->magic, VMK_TRACE_RING_MAGIC);
@@ -74,7 +75,7 @@ int trace_writer_init(struct trace_writer *w, void *mem, size_t bytes,
 	w->hdr = mem;
 	w->slots = (struct trace_record *)(w->hdr + 1);
 	w->cons = cons;
-	w->head = 0;
+	w->head = cons ? LD_ACQUIRE(&cons->tail) : 0;
 	w->dropped = 0;
 	w->mask = nr_slots - 1;
 	w->mode = mode;
@@ -84,7 +85,7 @@ int trace_writer_init(struct trace_writer *w, void *mem, size_t bytes,
 	 * never as records, whatever the memory held before. */
 	for (uint32_t i = 0; i < nr_slots; i++)
 		ST_RELAXED(&w->slots[i].seq, 0);
-	trace_hdr_format(w->hdr, nr_slots, cpu, mode);
+	trace_hdr_format(w->hdr, nr_slots, cpu, mode, w->head);
 	return 0;
 }
 
@@ -184,6 +185,18 @@ static int trace_hdr_ok(const struct trace_ring_hdr *h, size_t bytes)
 	return trace_geometry_ok(h, bytes, h->nr_slots);
 }
 
+/* Account from the session's first record, so that records overwritten
+ * before we attached count as lost too; or resume where a previous reader
+ * of this session stopped. */
+static uint64_t trace_reader_start(const struct trace_ring_hdr *h,
+				   const struct trace_ring_cons *cons)
+{
+	uint64_t base = LD_ACQUIRE(&h->base);
+	uint64_t tail = cons ? LD_ACQUIRE(&cons->tail) : base;
+
+	return tail > base && tail <= LD_ACQUIRE(&h->head) ? tail : base;
+}
+
 int trace_reader_init(struct trace_reader *r, const void *mem, size_t bytes,
 		      struct trace_ring_cons *cons)
 {
@@ -200,10 +213,7 @@ int trace_reader_init(struct trace_reader *r, const void *mem, size_t bytes,
 	r->hdr = h;
 	r->slots = (const struct trace_record *)(h + 1);
 	r->cons = cons;
-	/* Account from record 0 (or from where a previous reader of this
-	 * session stopped), so that records overwritten before we attached
-	 * count as lost too. */
-	r->pos = cons ? LD_RELAXED(&cons->tail) : 0;
+	r->pos = trace_reader_start(h, cons);
 	r->delivered = 0;
 	r->overwritten = 0;
 	r->dropped = 0;
@@ -304,12 +314,15 @@ int trace_reader_next(struct trace_reader *r, struct trace_record *out,
 	return 0;
 }
 
+/* Header drops are taken only when every record written before them has
+ * been read (head == pos, with dropped loaded first): otherwise they belong
+ * after records still unread, whose dropped_total will place them. */
 uint64_t trace_reader_take_lost(struct trace_reader *r)
 {
 	uint64_t dropped = LD_ACQUIRE(&r->hdr->dropped);
 	uint64_t lost;
 
-	if (dropped > r->dropped) {
+	if (dropped > r->dropped && LD_ACQUIRE(&r->hdr->head) == r->pos) {
 		r->pending_lost += dropped - r->dropped;
 		r->dropped = dropped;
 	}
@@ -320,5 +333,6 @@ uint64_t trace_reader_take_lost(struct trace_reader *r)
 
 uint64_t trace_reader_written(const struct trace_reader *r)
 {
-	return LD_ACQUIRE(&r->hdr->head) + LD_ACQUIRE(&r->hdr->dropped);
+	return LD_ACQUIRE(&r->hdr->head) - LD_ACQUIRE(&r->hdr->base) +
+	       LD_ACQUIRE(&r->hdr->dropped);
 }

@@ -44,7 +44,12 @@ static inline uint64_t trace_tsc(void)
 }
 
 /* Line 0 of the ring memory.  After trace_writer_init only head and dropped
- * change, and only the writer stores them. */
+ * change, and only the writer stores them.
+ *
+ * Record numbers of a session start at base, which the writer takes from the
+ * consumer line's tail: the reader-owned tail need not be reset between
+ * sessions (the writer cannot write it), and a stale tail never looks like
+ * a full ring. */
 struct trace_ring_hdr {
 	uint32_t magic;          /* VMK_TRACE_RING_MAGIC */
 	uint16_t version_major;
@@ -53,9 +58,10 @@ struct trace_ring_hdr {
 	uint32_t nr_slots;       /* power of two */
 	uint32_t cpu;
 	uint32_t mode;           /* enum trace_mode */
-	uint64_t head;           /* records completed since init (release) */
+	uint64_t head;           /* number of the next record (release) */
 	uint64_t dropped;        /* events refused since init (drop-new) */
-	uint64_t reserved[3];
+	uint64_t base;           /* number of this session's first record */
+	uint64_t reserved[2];
 };
 _Static_assert(sizeof(struct trace_ring_hdr) == 64, "header is one line");
 
@@ -103,7 +109,8 @@ static inline size_t trace_ring_bytes(uint32_t nr_slots)
 }
 
 /* Formats @mem (trace_ring_bytes(nr_slots) bytes, 64-byte aligned) and sets
- * up @w.  @cons is required in drop-new mode.  Events start disabled.
+ * up @w, starting a session.  @cons is required in drop-new mode.  Events
+ * start disabled.
  * Returns 0, VMK_EINVAL or VMK_ERANGE. */
 int trace_writer_init(struct trace_writer *w, void *mem, size_t bytes,
 		      uint32_t nr_slots, uint16_t cpu, enum trace_mode mode,
@@ -131,7 +138,11 @@ void trace_ring_write(struct trace_writer *w, uint64_t tsc, uint16_t id,
 		      uint64_t p0, uint64_t p1, uint64_t p2, uint64_t p3);
 
 /* Checks @mem's header (magic, version, geometry) and sets up @r to read
- * from the oldest record still in the ring.  Returns 0, VMK_EINVAL,
+ * the session from its first record (or from where a previous reader with
+ * the same consumer line stopped); records already overwritten count as
+ * lost.  A resuming reader's drop count starts from the session's start, so
+ * drops its predecessor reported are reported again: exact accounting needs
+ * one reader per session.  Returns 0, VMK_EINVAL,
  * VMK_EVERSION or VMK_ERANGE. */
 int trace_reader_init(struct trace_reader *r, const void *mem, size_t bytes,
 		      struct trace_ring_cons *cons);
@@ -147,7 +158,7 @@ int trace_reader_next(struct trace_reader *r, struct trace_record *out,
  * events after the last record).  Reports each loss once. */
 uint64_t trace_reader_take_lost(struct trace_reader *r);
 
-/* Total events the writer has produced or refused, as seen by the reader. */
+/* Events the writer has written or refused this session, as seen now. */
 uint64_t trace_reader_written(const struct trace_reader *r);
 
 #endif

@@ -332,6 +332,52 @@ static void test_drop_new_frees_on_read(void **st)
 	assert_int_equal(trace_reader_written(&r), 13);
 }
 
+/* A new session with the reader's tail left from the previous one: the
+ * writer numbers records from that tail, so the ring is empty, not full. */
+static void test_new_session_with_stale_tail(void **st)
+{
+	uint64_t lost;
+
+	(void)st;
+	setup_mode(TRACE_MODE_DROP_NEW);
+	for (unsigned i = 0; i < 5; i++)
+		put(next_val);
+	for (unsigned i = 0; i < 5; i++)
+		get(&lost);
+	assert_int_equal(cons.tail, 5);
+	assert_int_equal(trace_writer_init(&w, ring_mem, sizeof(ring_mem), SLOTS,
+					   3, TRACE_MODE_DROP_NEW, &cons), 0);
+	trace_set_enabled(&w, TRACE_EV_ALL);
+	assert_int_equal(trace_reader_init(&r, ring_mem, sizeof(ring_mem), &cons), 0);
+	next_val = 100;
+	for (unsigned i = 0; i < SLOTS; i++)
+		put(next_val);
+	for (uint64_t v = 100; v < 100 + SLOTS; v++) {
+		assert_int_equal(get(&lost), v);
+		assert_int_equal(lost, 0);
+	}
+	assert_int_equal(trace_reader_take_lost(&r), 0);
+	assert_int_equal(trace_reader_written(&r), SLOTS);
+}
+
+/* Drops taken from the header while records before them are unread would
+ * be reported too early; they must wait for their records. */
+static void test_take_lost_waits_for_unread(void **st)
+{
+	uint64_t lost;
+
+	(void)st;
+	setup_mode(TRACE_MODE_DROP_NEW);
+	for (unsigned i = 0; i < SLOTS + 2; i++)
+		put(next_val);           /* 0..7 kept, 8 and 9 refused */
+	assert_int_equal(trace_reader_take_lost(&r), 0);
+	for (unsigned i = 0; i < SLOTS; i++) {
+		assert_int_equal(get(&lost), i);
+		assert_int_equal(lost, 0);
+	}
+	assert_int_equal(trace_reader_take_lost(&r), 2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -346,6 +392,8 @@ int main(void)
 		cmocka_unit_test(test_drop_new_counts_and_places),
 		cmocka_unit_test(test_drop_new_lost_after_last),
 		cmocka_unit_test(test_drop_new_frees_on_read),
+		cmocka_unit_test(test_new_session_with_stale_tail),
+		cmocka_unit_test(test_take_lost_waits_for_unread),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
