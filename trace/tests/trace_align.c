@@ -45,10 +45,12 @@ int main(int argc, char **argv)
 	    trace_reader_init(&r, mem, trace_ring_bytes(SLOTS), &cons))
 		return 2;
 	trace_set_enabled(&w, TRACE_EV_ALL);
-	p.start_tsc = trace_tsc();
-	emit_pairs(&w);
+	/* Sync right before the events: an error in the measured frequency
+	 * grows with the distance between the sample and the events. */
 	if (trace_clock_sync(trace_tsc_freq_measure(200), &p.clock))
 		return 1;
+	p.start_tsc = trace_tsc();
+	emit_pairs(&w);
 	snprintf(path, sizeof(path), "%s/vmk", argv[1]);
 	if (trace_ctf_open(&ctf, path, &p) || trace_ctf_drain(ctf, 0, &r) < 0 ||
 	    trace_ctf_close(ctf))
