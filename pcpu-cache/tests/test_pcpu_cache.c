@@ -128,6 +128,23 @@ static void test_invalidate_is_per_cpu(void **state)
 	assert_int_equal(pcpu_fix_stats(f, 0).hits, 1);
 }
 
+/* White-box: a reference count at its limit refuses one more map rather
+ * than wrapping to zero (which would make a live slot evictable). */
+static void test_refcount_saturates(void **state)
+{
+	struct pcpu_fix *f = *state;
+	uintptr_t va = pcpu_fix_map(f, 0, 11), out = 0;
+	struct pcpu_slot *sl = &f->pc.cpu[0].set.slot[(va - PCPU_FIX_BASE) >> PCPU_PAGE_SHIFT];
+
+	assert_int_equal(sl->mpn, 11);
+	sl->refs = UINT32_MAX - 1;
+	assert_int_equal(pcpu_fix_map(f, 0, 11), va);
+	assert_int_equal(pcpu_cache_map(&f->pc, 0, 11, &out), VMK_ERANGE);
+	assert_int_equal(sl->refs, UINT32_MAX);
+	sl->refs = 1;
+	pcpu_fix_release(f, 0, va);
+}
+
 static void test_stats_out_of_range_cpu(void **state)
 {
 	struct pcpu_fix *f = *state;
@@ -150,6 +167,7 @@ int main(void)
 		T(test_eviction_flushes_only_local_tlb),
 		T(test_foreign_cpu_release),
 		T(test_invalidate_is_per_cpu),
+		T(test_refcount_saturates),
 		T(test_stats_out_of_range_cpu),
 	};
 
