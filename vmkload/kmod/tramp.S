@@ -72,12 +72,13 @@ vmkload_tramp_leave:
 	movw %ax, %ds
 	movq LV_ES(%rdi), %rax
 	movw %ax, %es
+	/* The vmkernel's stack is not mapped here: use the COS's from now on. */
+	movq LV_RSP(%rdi), %rsp
 	pushq LV_CS(%rdi)
 	leaq 1f(%rip), %rax
 	pushq %rax
 	lretq
-1:	movq LV_RSP(%rdi), %rsp
-	pushq LV_RIP(%rdi)
+1:	pushq LV_RIP(%rdi)
 	pushq LV_RFLAGS(%rdi)
 	movq LV_RAX(%rdi), %rax
 	movq LV_RBX(%rdi), %rbx
