@@ -32,7 +32,9 @@ static int netpath_bad(struct netpath_qstats *st, enum netpath_bad why)
 	return VMK_EINVAL;
 }
 
-static int netpath_map(const struct netpath_be *be, struct netpath_qstats *st,
+/* Inlined into the per-descriptor loop: it is most of the per-frame cost. */
+static inline __attribute__((always_inline))
+int netpath_map(const struct netpath_be *be, struct netpath_qstats *st,
 		       uint64_t gpa, uint32_t len, struct netpath_iov *iov)
 {
 	if (len == 0 || len > NETPATH_MAX_FRAME)
@@ -126,7 +128,8 @@ static int netpath_parse_indirect(struct netpath_be *be, const struct netpath_de
 	return netpath_walk(be, tab, c->len / esz, p);
 }
 
-static int netpath_parse_tx(struct netpath_be *be, const struct netpath_desc *d,
+static inline __attribute__((always_inline))
+int netpath_parse_tx(struct netpath_be *be, const struct netpath_desc *d,
 			    struct netpath_pkt *p)
 {
 	struct netpath_desc c = netpath_desc_fetch(d);

@@ -296,8 +296,61 @@ static void register_all(void)
 			}
 }
 
+/* ---- exact path length (run under callgrind by ./run) ----
+ * One thread produces a batch, then consumes it: no second core, no noise.
+ * callgrind counts only inside this function (--toggle-collect). */
+__attribute__((noinline)) void np_icount_loop(struct run *r, uint64_t batches)
+{
+	uint32_t next = 0;
+	void *objs[BURST];
+	struct netpath_pkt pkts[BURST];
+	uint64_t sink = 0;
+	for (uint64_t b = 0; b < batches; b++) {
+		if (r->kind == RTE) {
+			produce_rte(r, &next);
+			unsigned n = np_dpdk_consume(r->rte, objs, BURST);
+			for (unsigned i = 0; i < n; i++)
+				sink += *(const uint64_t *)objs[i];
+			continue;
+		}
+		produce_netpath(r, &next);
+		uint32_t n = netpath_be_tx_burst(&r->be, pkts, BURST);
+		for (uint32_t i = 0; i < n; i++)
+			sink += *(const uint64_t *)pkts[i].seg[0].base;
+		netpath_be_tx_complete(&r->be);
+	}
+	r->sink = sink;
+}
+
+/* --icount VARIANT SIZE BATCH BATCHES: prints the packet count. */
+static int icount_main(char **argv)
+{
+	const char *why = "";
+	size_t v = 0;
+	while (v < sizeof(variants) / sizeof(variants[0]) && strcmp(variants[v].name, argv[2]))
+		v++;
+	if (v == sizeof(variants) / sizeof(variants[0]))
+		return 2;
+	if (variants[v].kind == RTE)
+		dpdk_ok = np_dpdk_init(&dpdk_why) == 0;
+	uint32_t batch = (uint32_t)atoi(argv[4]);
+	struct run *r = batch && batch <= BURST ?
+		run_new(variants[v].kind, (uint32_t)atoi(argv[3]), batch, &why) : NULL;
+	if (!r) {
+		printf("icount_skipped %s\n", why);
+		return 0;
+	}
+	uint64_t batches = strtoull(argv[5], NULL, 10);
+	np_icount_loop(r, batches);
+	printf("icount_packets %llu\n", (unsigned long long)(batches * batch));
+	run_free(r);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc == 6 && !strcmp(argv[1], "--icount"))
+		return icount_main(argv);
 	dpdk_ok = np_dpdk_init(&dpdk_why) == 0;
 	if (!dpdk_ok)
 		fprintf(stderr, "netpath_bench: rte_ring benchmarks skipped: %s\n", dpdk_why);

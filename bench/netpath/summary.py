@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Merge DPDK's own figures into DIR/bench.json (key "netpath_baselines") and
 print netpath beside rte_ring, ring_perf_autotest and the testpmd pair, with
-ratios.  Usage: summary.py DIR RING_PERF_STATUS PMD_STATUS"""
+ratios.  Usage: summary.py DIR RING_PERF_STATUS PMD_STATUS [ICOUNT_STATUS]"""
 import json
 import os
 import re
@@ -78,6 +78,19 @@ def testpmd(d, status):
     return res
 
 
+def icount(d, status):
+    res = {"status": status, "source": "callgrind, one thread producing then "
+           "consuming each batch (netpath_bench --icount)", "instr_per_pkt": {}}
+    try:
+        with open(os.path.join(d, "icount.txt")) as f:
+            for line in f:
+                v, size, batch, ir, pk = line.split()
+                res["instr_per_pkt"]["%s/%s/%s" % (v, size, batch)] = int(ir) / int(pk)
+    except (OSError, ValueError):
+        pass
+    return res
+
+
 def fmt(x, spec="%.2f"):
     return "-" if x is None else spec % x
 
@@ -107,6 +120,18 @@ def summary(doc, base):
     if skipped:
         print("skipped: %s: %s" % (", ".join(skipped[:2]) + (" ..." if len(skipped) > 2 else ""),
                                    runs[skipped[0]].get("error_message")))
+
+    ic = base["callgrind"]
+    print("\ninstructions per packet (callgrind, exact; driver + back end): %s" % ic["status"])
+    print("%5s %5s %9s %9s %9s %8s" % ("size", "batch", "zc", "copy", "rte_ring", "zc/rte"))
+    ipp = ic["instr_per_pkt"]
+    for size in (64, 1500):
+        for batch in (1, 8, 32):
+            zc, cp, rte = (ipp.get("%s/%d/%d" % (v, size, batch)) for v in
+                           ("netpath_zc_poll", "netpath_copy_poll", "dpdk_rte_ring_spsc"))
+            print("%5d %5d %9s %9s %9s %8s" % (size, batch, fmt(zc, "%.1f"), fmt(cp, "%.1f"),
+                                               fmt(rte, "%.1f"),
+                                               fmt(zc / rte if zc and rte else None)))
 
     rp = base["ring_perf_autotest"]
     print("\ndpdk-test ring_perf_autotest, two cores, SP/SC bulk: %s" % rp["status"])
@@ -143,11 +168,13 @@ def summary(doc, base):
 
 def main():
     d, rp_status, pmd_status = sys.argv[1], sys.argv[2], sys.argv[3]
+    ic_status = sys.argv[4] if len(sys.argv) > 4 else "not run"
     path = os.path.join(d, "bench.json")
     with open(path) as f:
         doc = json.load(f)
     base = {"ring_perf_autotest": ring_perf(d, rp_status),
-            "testpmd_vhost_virtio": testpmd(d, pmd_status)}
+            "testpmd_vhost_virtio": testpmd(d, pmd_status),
+            "callgrind": icount(d, ic_status)}
     doc["netpath_baselines"] = base
     with open(path, "w") as f:
         json.dump(doc, f, indent=2)
