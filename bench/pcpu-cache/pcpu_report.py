@@ -132,9 +132,15 @@ def cmd_summary(bench_json, cg_json):
           f"{ctx.get('num_cpus', '?')} CPUs (shared, noisy); "
           "one op = map + release; median of repetitions, "
           "'best' = best 2T over best 1T; cpu ns = on-CPU time per op "
-          "(real > cpu: the thread was descheduled)")
+          "(real > cpu: the thread was descheduled); /ctl = best 2T/1T "
+          "divided by control/alu's")
     print(f"{'workload':8} {'impl':6} {'1T ns/op':>9} {'cpu ns':>7} {'1T Mop/s':>9} "
-          f"{'2T Mop/s':>9} {'2T/1T':>7} {'best':>7}")
+          f"{'2T Mop/s':>9} {'2T/1T':>7} {'best':>7} {'/ctl':>6}")
+    c1 = runs.get("control/alu/real_time", (0.0,) * 4)
+    c2 = runs.get("control/alu/real_time/threads:2", (0.0,) * 4)
+    # Scaling relative to the control's, best against best: near 1.0 means
+    # "scales as well as code that shares nothing, on this machine now".
+    ctl = c2[3] / c1[3] if c1[3] and c2[3] else 0.0
     tput = {}
     for w, impl in [(w, i) for w in WORKLOADS for i in IMPLS] + [("control", "alu")]:
         name = f"{w}/{impl}" if w == "control" else f"{impl}/{w}"
@@ -142,9 +148,10 @@ def cmd_summary(bench_json, cg_json):
         two = runs.get(f"{name}/real_time/threads:2", (0.0,) * 4)
         tput[impl, w] = (one[1], two[1])
         note = "   <- no sharing at all: the machine's 2T/1T now" if w == "control" else ""
+        rel = (two[3] / one[3]) / ctl if ctl and one[3] else 0.0
         print(f"{w:8} {impl:6} {one[0]:9.2f} {one[2]:7.2f} {one[1] / 1e6:9.1f} "
               f"{two[1] / 1e6:9.1f} {ratio(two[1], one[1]):>7} "
-              f"{ratio(two[3], one[3]):>7}{note}")
+              f"{ratio(two[3], one[3]):>7} {rel:6.2f}{note}")
     print("per-CPU / global throughput:  " + "  ".join(
         f"{w} 1T {ratio(tput['pcpu', w][0], tput['global', w][0]).strip()}"
         f" 2T {ratio(tput['pcpu', w][1], tput['global', w][1]).strip()}"
