@@ -66,6 +66,8 @@ def main():
         print("%-34s %13s %13s %8s %13s %13s %8s" % (
             label, fmt(vn, "ns"), fmt(un, "ns"), ratio(un, vn),
             fmt(vi, "in"), fmt(ui, "in"), ratio(ui, vi)))
+    print("raw median CPU ns per iteration: " + ", ".join(
+        "%s %.2f" % (k, v) for k, v in sorted(ns.items())))
     print("(ns: median CPU time minus the empty loop's %.2f ns; noisy shared "
           "cores.  instr: callgrind, exact, minus the loop's %.0f)"
           % (loop_ns, ic["loop_ir_per_iteration"] if ic else 0))
