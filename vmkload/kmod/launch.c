@@ -577,6 +577,34 @@ int vmkload_unload(void)
 	return r;
 }
 
+/* For other COS modules (and the lab's hypercall test module): issue a raw
+ * hypercall while the vmkernel is loaded; VMK_ENOENT otherwise. */
+long vmkload_hypercall(unsigned long nr, unsigned long a0, unsigned long a1,
+		       unsigned long a2)
+{
+	long r;
+
+	mutex_lock(&vmkload_lock);
+	r = vmk ? vmk_hypercall(nr, a0, a1, a2) : VMK_ENOENT;
+	mutex_unlock(&vmkload_lock);
+	return r;
+}
+EXPORT_SYMBOL_GPL(vmkload_hypercall);
+
+/* Physical address of the vmkernel's @idx-th 2 MiB chunk, or 0: lets the lab
+ * test that the COS cannot reach vmkernel memory. */
+u64 vmkload_vmkernel_pa(unsigned int idx)
+{
+	u64 pa = 0;
+
+	mutex_lock(&vmkload_lock);
+	if (vmk && idx < vmk->nchunks)
+		pa = page_to_phys(vmk->chunk[idx]);
+	mutex_unlock(&vmkload_lock);
+	return pa;
+}
+EXPORT_SYMBOL_GPL(vmkload_vmkernel_pa);
+
 /* Hypercalls that fill a kernel buffer; only while loaded. */
 static long buffered_hypercall(unsigned long nr, void *buf, u64 len, u64 arg2)
 {
