@@ -99,7 +99,8 @@ def summary(doc, base):
     runs = {b["name"]: b for b in doc["benchmarks"]}
 
     def get(v, size, batch, key="Mpps"):
-        r = runs.get("%s/%d/%d/real_time" % (v, size, batch))
+        name = "%s/%d/%d/real_time" % (v, size, batch)
+        r = runs.get(name + "_median") or runs.get(name)
         if not r or r.get("error_occurred"):
             return None
         return r.get(key)   # Mpps is already a rate in millions
