@@ -34,12 +34,12 @@ static int netpath_bad(struct netpath_qstats *st, enum netpath_bad why)
 
 /* Inlined into the per-descriptor loop: it is most of the per-frame cost. */
 static inline __attribute__((always_inline))
-int netpath_map(const struct netpath_be *be, struct netpath_qstats *st,
-		       uint64_t gpa, uint32_t len, struct netpath_iov *iov)
+int netpath_map(const struct ring_memmap *m, struct netpath_qstats *st,
+		uint64_t gpa, uint32_t len, struct netpath_iov *iov)
 {
 	if (len == 0 || len > NETPATH_MAX_FRAME)
 		return netpath_bad(st, NETPATH_BAD_LEN);
-	iov->base = ring_mem_translate(&be->mem, gpa, len);
+	iov->base = ring_mem_translate(m, gpa, len);
 	if (!iov->base)
 		return netpath_bad(st, NETPATH_BAD_ADDR);
 	iov->len = len;
@@ -99,7 +99,7 @@ static int netpath_walk(struct netpath_be *be, const struct netpath_seg *tab,
 		struct netpath_seg s = netpath_seg_fetch(&tab[idx]);
 		if (s.flags & ~NETPATH_SEG_F_NEXT)
 			return netpath_bad(st, NETPATH_BAD_FLAGS);
-		if (netpath_map(be, st, s.gpa, s.len, &p->seg[p->nsegs]))
+		if (netpath_map(&be->mem, st, s.gpa, s.len, &p->seg[p->nsegs]))
 			return VMK_EINVAL;
 		total += s.len;
 		if (total > NETPATH_MAX_FRAME)
@@ -129,16 +129,17 @@ static int netpath_parse_indirect(struct netpath_be *be, const struct netpath_de
 }
 
 static inline __attribute__((always_inline))
-int netpath_parse_tx(struct netpath_be *be, const struct netpath_desc *d,
-			    struct netpath_pkt *p)
+int netpath_parse_tx(struct netpath_be *be, const struct ring_memmap *m,
+		     const struct netpath_desc *d, struct netpath_pkt *p)
 {
 	struct netpath_desc c = netpath_desc_fetch(d);
 	p->id = c.id;
-	if (c.flags & ~NETPATH_DESC_F_INDIRECT)
-		return netpath_bad(&be->txs, NETPATH_BAD_FLAGS);
-	if (c.flags & NETPATH_DESC_F_INDIRECT)
+	if (__builtin_expect(c.flags != 0, 0)) {
+		if (c.flags & ~NETPATH_DESC_F_INDIRECT)
+			return netpath_bad(&be->txs, NETPATH_BAD_FLAGS);
 		return netpath_parse_indirect(be, &c, p);
-	if (netpath_map(be, &be->txs, c.gpa, c.len, &p->seg[0]))
+	}
+	if (netpath_map(m, &be->txs, c.gpa, c.len, &p->seg[0]))
 		return VMK_EINVAL;
 	p->nsegs = 1;
 	p->len = c.len;
@@ -173,14 +174,20 @@ uint32_t netpath_be_tx_burst(struct netpath_be *be, struct netpath_pkt *pkts,
 	uint32_t avail = ring_cons_poll(&be->tx);
 	uint32_t i, n = 0;
 	uint64_t bytes = 0;
+	/* Locals, so that stores into pkts[] cannot force reloads: this loop
+	 * is the back end's per-frame cost. */
+	const struct ring_memmap mem = be->mem;
+	const struct netpath_desc *slots = (const struct netpath_desc *)be->tx.slots;
+	const uint32_t mask = be->tx.mask, head = be->tx.head;
+	const bool copy = be->mode == NETPATH_COPY;
 
 	if (max > NETPATH_MAX_BURST)
 		max = NETPATH_MAX_BURST;
 	for (i = 0; i < avail && n < max; i++) {
 		struct netpath_pkt *p = &pkts[n];
-		if (netpath_parse_tx(be, ring_cons_slot(&be->tx, i), p))
+		if (netpath_parse_tx(be, &mem, &slots[(head + i) & mask], p))
 			continue;
-		if (be->mode == NETPATH_COPY && netpath_copy_out(be, p, n))
+		if (copy && netpath_copy_out(be, p, n))
 			continue;
 		bytes += p->len;
 		n++;
@@ -217,7 +224,7 @@ static int netpath_parse_rx(struct netpath_be *be, const struct netpath_desc *d,
 	struct netpath_desc c = netpath_desc_fetch(d);
 	if (c.flags)
 		return netpath_bad(&be->rxs, NETPATH_BAD_FLAGS);
-	return netpath_map(be, &be->rxs, c.gpa, c.len, buf);
+	return netpath_map(&be->mem, &be->rxs, c.gpa, c.len, buf);
 }
 
 int netpath_be_rx_take(struct netpath_be *be, struct netpath_iov *buf)
