@@ -65,6 +65,8 @@ int netpath_be_init(struct netpath_be *be, const struct netpath_be_cfg *cfg)
 		return VMK_EVERSION;
 	be->mem.regions = cfg->regions;
 	be->mem.nregions = cfg->nregions;
+	if (cfg->nregions)
+		be->r0 = cfg->regions[0];
 	be->mode = cfg->mode;
 	if (be->mode == NETPATH_COPY) {
 		be->bounce = cfg->bounce;
@@ -128,27 +130,48 @@ static int netpath_parse_indirect(struct netpath_be *be, const struct netpath_de
 	return netpath_walk(be, tab, c->len / esz, p);
 }
 
+/* Everything but the common case: flags, chains, bad lengths, frames
+ * outside the first region.  Takes the already-fetched copy, never the slot. */
+static __attribute__((noinline))
+int netpath_parse_tx_slow(struct netpath_be *be, const struct netpath_desc *c,
+			  struct netpath_pkt *p)
+{
+	if (c->flags & ~NETPATH_DESC_F_INDIRECT)
+		return netpath_bad(&be->txs, NETPATH_BAD_FLAGS);
+	if (c->flags & NETPATH_DESC_F_INDIRECT)
+		return netpath_parse_indirect(be, c, p);
+	if (netpath_map(&be->mem, &be->txs, c->gpa, c->len, &p->seg[0]))
+		return VMK_EINVAL;
+	p->nsegs = 1;
+	p->len = c->len;
+	return VMK_OK;
+}
+
+/* The common case inline: one segment inside the first region (all of a
+ * VM's low RAM).  Same checks as netpath_map + ring_mem_translate, in fewer
+ * instructions: `off` wraps high when gpa is below the region. */
 static inline __attribute__((always_inline))
-int netpath_parse_tx(struct netpath_be *be, const struct ring_memmap *m,
+int netpath_parse_tx(struct netpath_be *be, const struct ring_region *r0,
 		     const struct netpath_desc *d, struct netpath_pkt *p)
 {
 	struct netpath_desc c = netpath_desc_fetch(d);
+	uint64_t off = c.gpa - r0->gpa;
 	p->id = c.id;
-	if (__builtin_expect(c.flags != 0, 0)) {
-		if (c.flags & ~NETPATH_DESC_F_INDIRECT)
-			return netpath_bad(&be->txs, NETPATH_BAD_FLAGS);
-		return netpath_parse_indirect(be, &c, p);
+	if (__builtin_expect(c.flags == 0 && c.len - 1u < NETPATH_MAX_FRAME &&
+			     off < r0->len && c.len <= r0->len - off, 1)) {
+		p->seg[0].base = (uint8_t *)r0->hva + off;
+		p->seg[0].len = c.len;
+		p->nsegs = 1;
+		p->len = c.len;
+		return VMK_OK;
 	}
-	if (netpath_map(m, &be->txs, c.gpa, c.len, &p->seg[0]))
-		return VMK_EINVAL;
-	p->nsegs = 1;
-	p->len = c.len;
-	return VMK_OK;
+	return netpath_parse_tx_slow(be, &c, p);
 }
 
 /* Copy mode: flatten the frame into host slot @k (the patent's transmit
  * buffer), so the device never sees guest memory. */
-static int netpath_copy_out(struct netpath_be *be, struct netpath_pkt *p, uint32_t k)
+static __attribute__((noinline))
+int netpath_copy_out(struct netpath_be *be, struct netpath_pkt *p, uint32_t k)
 {
 	if (p->len > be->bounce_slot) {
 		be->txs.too_big++;
@@ -176,7 +199,7 @@ uint32_t netpath_be_tx_burst(struct netpath_be *be, struct netpath_pkt *pkts,
 	uint64_t bytes = 0;
 	/* Locals, so that stores into pkts[] cannot force reloads: this loop
 	 * is the back end's per-frame cost. */
-	const struct ring_memmap mem = be->mem;
+	const struct ring_region r0 = be->r0;
 	const struct netpath_desc *slots = (const struct netpath_desc *)be->tx.slots;
 	const uint32_t mask = be->tx.mask, head = be->tx.head;
 	const bool copy = be->mode == NETPATH_COPY;
@@ -185,7 +208,7 @@ uint32_t netpath_be_tx_burst(struct netpath_be *be, struct netpath_pkt *pkts,
 		max = NETPATH_MAX_BURST;
 	for (i = 0; i < avail && n < max; i++) {
 		struct netpath_pkt *p = &pkts[n];
-		if (netpath_parse_tx(be, &mem, &slots[(head + i) & mask], p))
+		if (netpath_parse_tx(be, &r0, &slots[(head + i) & mask], p))
 			continue;
 		if (copy && netpath_copy_out(be, p, n))
 			continue;

@@ -79,6 +79,7 @@ struct netpath_be_cfg {
 
 struct netpath_be {
 	struct ring_memmap mem;
+	struct ring_region r0;                  /* mem.regions[0]: the fast path */
 	struct ring tx;
 	struct ring rx;
 	enum netpath_mode mode;
