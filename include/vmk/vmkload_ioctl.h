@@ -70,6 +70,27 @@ struct vmk_ioc_log {
 	uint64_t offset;       /* in */
 };
 
+/* Path-length probe: run @iterations of one operation on this CPU with
+ * interrupts off and report the TSC delta.  Every operation runs the same
+ * loop body (mov eax, imm; xor ecx, ecx; OP; dec ebp; jnz), as does the KVM
+ * baseline guest in bench/, so the two are compared instruction for
+ * instruction. */
+enum vmk_bench_op {
+	VMK_BENCH_LOOP = 0,      /* OP = nothing: the loop's own cost */
+	VMK_BENCH_HYPERCALL = 1, /* OP = VMMCALL VMK_HC_NOP (vmkernel loaded) */
+	VMK_BENCH_CPUID = 2,     /* OP = CPUID leaf 0 */
+	VMK_BENCH_OPS
+};
+
+struct vmk_ioc_bench {
+	uint32_t op;           /* in: enum vmk_bench_op */
+	uint32_t iterations;   /* in: 1 .. 1<<24 */
+	uint64_t tsc_delta;    /* out: TSC ticks for all iterations */
+	uint64_t tsc_khz;      /* out: the COS's TSC frequency */
+	uint32_t cpu;          /* out: where it ran */
+	uint32_t loaded;       /* out: 1 if the vmkernel was loaded */
+};
+
 #define VMK_IOC_VERSION _IOR('v', 1, uint32_t)
 #define VMK_IOC_PROBE   _IOWR('v', 2, struct vmk_ioc_probe)
 #define VMK_IOC_LOAD    _IOWR('v', 3, struct vmk_ioc_load)
@@ -77,5 +98,6 @@ struct vmk_ioc_log {
 #define VMK_IOC_STATUS  _IOWR('v', 5, struct vmk_ioc_status)
 #define VMK_IOC_LOG     _IOWR('v', 6, struct vmk_ioc_log)
 #define VMK_IOC_LOADED  _IOR('v', 7, uint32_t)
+#define VMK_IOC_BENCH   _IOWR('v', 8, struct vmk_ioc_bench)
 
 #endif

@@ -29,6 +29,9 @@ static void usage(FILE *f)
 		"  unload           give every CPU back to Linux and free the vmkernel\n"
 		"  status [--json]  vmkernel memory and per-CPU exits by reason\n"
 		"  log              print the vmkernel log\n"
+		"  bench --op loop|hypercall|cpuid [-n N] [--json]\n"
+		"                   TSC ticks per iteration of one operation in the COS\n"
+		"                   kernel (instructions under the lab's --icount)\n"
 		"  version          CLI and module ABI versions\n"
 		"  help             this text\n"
 		"\n"
@@ -376,10 +379,59 @@ static int cmd_log(int argc, char **argv)
 	return 0;
 }
 
+static int cmd_bench(int argc, char **argv)
+{
+	static const char *const ops[VMK_BENCH_OPS] = { "loop", "hypercall", "cpuid" };
+	struct vmk_ioc_bench arg = { .op = VMK_BENCH_OPS, .iterations = 100000 };
+	int json = 0, fd, r;
+
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--op") && i + 1 < argc) {
+			i++;
+			for (uint32_t k = 0; k < VMK_BENCH_OPS; k++)
+				if (!strcmp(argv[i], ops[k]))
+					arg.op = k;
+		} else if (!strcmp(argv[i], "-n") && i + 1 < argc) {
+			long long n = parse_size(argv[++i]);
+			arg.iterations = n > 0 && n <= (1 << 24) ? (uint32_t)n : 0;
+		} else if (!strcmp(argv[i], "--json")) {
+			json = 1;
+		} else {
+			fprintf(stderr, "%s bench: unknown option '%s'\n", prog, argv[i]);
+			return 2;
+		}
+	}
+	if (arg.op >= VMK_BENCH_OPS || arg.iterations == 0) {
+		fprintf(stderr, "%s bench: need --op loop|hypercall|cpuid and -n 1..16777216\n", prog);
+		return 2;
+	}
+	fd = open_dev();
+	if (fd < 0)
+		return 1;
+	r = ioctl(fd, VMK_IOC_BENCH, &arg);
+	close(fd);
+	if (r < 0) {
+		fprintf(stderr, "%s bench: %s\n", prog, errno == ENOENT ?
+			"the hypercall needs the vmkernel loaded" : strerror(errno));
+		return 1;
+	}
+	if (json)
+		printf("{\"op\": \"%s\", \"iterations\": %u, \"tsc_delta\": %llu, "
+		       "\"tsc_khz\": %llu, \"cpu\": %u, \"vmkernel_loaded\": %s}\n",
+		       ops[arg.op], arg.iterations, (unsigned long long)arg.tsc_delta,
+		       (unsigned long long)arg.tsc_khz, arg.cpu, arg.loaded ? "true" : "false");
+	else
+		printf("%s: %u iterations, %.2f TSC ticks each (vmkernel %s)\n", ops[arg.op],
+		       arg.iterations, (double)arg.tsc_delta / arg.iterations,
+		       arg.loaded ? "loaded" : "not loaded");
+	return 0;
+}
+
 static const struct {
 	const char *name;
 	int (*fn)(int argc, char **argv);
 } commands[] = {
+	{ "bench", cmd_bench },
 	{ "probe", cmd_probe },
 	{ "load", cmd_load },
 	{ "unload", cmd_unload },

@@ -25,6 +25,8 @@ static long vmkload_ioctl(struct file *f, unsigned int cmd, unsigned long arg)
 		return vmkload_status(uarg);
 	case VMK_IOC_LOG:
 		return vmkload_log(uarg);
+	case VMK_IOC_BENCH:
+		return vmkload_ioc_bench(uarg);
 	case VMK_IOC_LOADED:
 		ver = vmkload_is_loaded();
 		return copy_to_user(uarg, &ver, sizeof(ver)) ? -EFAULT : 0;

@@ -1,6 +1,7 @@
 /* vmkload.ko internals shared between its files. */
 #ifndef VMKLOAD_H
 #define VMKLOAD_H
+#include <linux/mutex.h>
 #include <vmk/vmkload_ioctl.h>
 
 #define VMKLOAD_NAME "vmkload"
@@ -17,5 +18,9 @@ int vmkload_load(struct vmk_ioc_load __user *uarg);
 int vmkload_unload(void);
 int vmkload_status(struct vmk_ioc_status __user *uarg);
 int vmkload_log(struct vmk_ioc_log __user *uarg);
+extern struct mutex vmkload_lock;
+
+/* bench.c */
+long vmkload_ioc_bench(struct vmk_ioc_bench __user *uarg);
 
 #endif
