@@ -95,6 +95,11 @@ def fmt(x, spec="%.2f"):
     return "-" if x is None else spec % x
 
 
+def cv_of(runs, v, size=64, batch=32):
+    r = runs.get("%s/%d/%d/real_time_cv" % (v, size, batch))
+    return r.get("Mpps") if r else None
+
+
 def summary(doc, base):
     runs = {b["name"]: b for b in doc["benchmarks"]}
 
@@ -162,9 +167,14 @@ def summary(doc, base):
     bells = get("netpath_zc_idle", 64, 32, "doorbells_per_pkt")
     if zc32 and rte32:
         met = zc32 >= rte32 and bells is not None and bells <= 1 / 32 + 1e-9
-        print("\ntarget (batch 32: >= rte_ring Mpps, 0 copies, <= 1 doorbell/batch): %s "
+        print("\ntarget (batch 32: >= rte_ring Mpps, 0 copies, <= 1 doorbell/batch): %s in this run "
               "(64B: %.2f vs %.2f Mpps, %.4f doorbells/pkt)" % (
                   "met" if met else "MISSED", zc32, rte32, bells or 0))
+        cvs = [cv_of(runs, v) for v in ("netpath_zc_poll", "dpdk_rte_ring_spsc")]
+        if any(c is not None and c > 0.10 for c in cvs):
+            print("  caution: run-to-run variation is high (cv %s / %s): the cores are shared; "
+                  "compare the exact instruction counts too" % tuple(
+                      fmt(c * 100 if c is not None else None, "%.0f%%") for c in cvs))
 
 
 def main():
