@@ -1,0 +1,624 @@
+/* Scheduler policy: ESX-style entitlements (water-filling of shares between
+ * reservation and limit), start-time fair queueing per CPU weighted by those
+ * entitlements, a token bucket per limited world, greedy load balancing.
+ * README.md explains the choices. */
+#include "sched.h"
+
+#define PPM ((uint64_t)SCHED_CPU_PPM)
+/* Water level lambda is fixed point with FILL_FP fraction bits: a world's
+ * share is (lambda * weight) >> FILL_FP ppm.  Weights are at most 2^20 and the
+ * level never needs to pass PPM << FILL_FP (2^40), so products fit in 2^60. */
+#define FILL_FP 20
+#define FILL_LAM_MAX (PPM << FILL_FP)
+
+/* ---- small helpers ---------------------------------------------------- */
+
+static uint64_t online_mask(const struct sched *s)
+{
+	return s->cfg.ncpus >= 64 ? ~(uint64_t)0 : ((uint64_t)1 << s->cfg.ncpus) - 1;
+}
+
+static int find(const struct sched *s, int32_t id)
+{
+	if (id < 0)
+		return SCHED_NONE;
+	for (int i = 0; i < SCHED_MAX_WORLDS; i++)
+		if (s->w[i].id == id)
+			return i;
+	return SCHED_NONE;
+}
+
+static bool params_ok(const struct sched_params *p)
+{
+	return p && p->shares >= 1 && p->shares <= SCHED_MAX_SHARES &&
+	       p->limit_ppm >= 1 && p->limit_ppm <= SCHED_CPU_PPM &&
+	       p->reservation_ppm <= p->limit_ppm;
+}
+
+static bool limited(const struct sched_world *w)
+{
+	return w->p.limit_ppm < SCHED_CPU_PPM;
+}
+
+static bool runnable(const struct sched_world *w)
+{
+	return w->id != SCHED_NONE && w->state != SCHED_BLOCKED;
+}
+
+/* a * b / c without overflowing for a up to 2^64 and b, c up to 2^32. */
+static uint64_t muldiv(uint64_t a, uint64_t b, uint64_t c)
+{
+	return (a / c) * b + ((a % c) * b) / c;
+}
+
+/* The most CPU time a limited world may bank, and the credit it needs before
+ * it is worth running (less than a min slice only for tiny limits). */
+static int64_t burst_ns(const struct sched *s, const struct sched_world *w)
+{
+	return (int64_t)muldiv(s->cfg.limit_period_ns, w->p.limit_ppm, PPM);
+}
+
+static int64_t run_threshold(const struct sched *s, const struct sched_world *w)
+{
+	int64_t b = burst_ns(s, w);
+	return b < (int64_t)s->cfg.min_slice_ns ? b : (int64_t)s->cfg.min_slice_ns;
+}
+
+/* Top the bucket up to now.  A clock that looks backwards (another CPU's
+ * reading after a migration) simply adds nothing. */
+static void refill(const struct sched *s, struct sched_world *w, uint64_t now)
+{
+	if (!limited(w) || !w->refill_valid || now <= w->refill_t)
+		return;
+	int64_t add = (int64_t)muldiv(now - w->refill_t, w->p.limit_ppm, PPM);
+	int64_t cap = burst_ns(s, w);
+	w->credit_ns = w->credit_ns + add > cap ? cap : w->credit_ns + add;
+	w->refill_t = now;
+}
+
+static bool eligible(const struct sched *s, const struct sched_world *w)
+{
+	return !limited(w) || w->credit_ns >= run_threshold(s, w);
+}
+
+/* ---- entitlements: weighted water-filling ------------------------------ */
+
+/* One pass computes either the global entitlement (weight = shares, capacity
+ * = all CPUs) or the rates on one CPU (weight = entitlement, capacity = one
+ * CPU).  Bounds are [reservation, limit] in both. */
+struct fill {
+	const struct sched *s;
+	uint8_t idx[SCHED_MAX_WORLDS];
+	unsigned n;
+	bool local;
+};
+
+static uint64_t fill_weight(const struct fill *f, const struct sched_world *w)
+{
+	if (!f->local)
+		return w->p.shares;
+	return w->ent_ppm ? w->ent_ppm : 1;
+}
+
+static uint32_t fill_at(const struct fill *f, const struct sched_world *w, uint64_t lam)
+{
+	uint64_t x = (lam * fill_weight(f, w)) >> FILL_FP;
+	if (x < w->p.reservation_ppm)
+		return w->p.reservation_ppm;
+	return x > w->p.limit_ppm ? w->p.limit_ppm : (uint32_t)x;
+}
+
+static uint64_t fill_sum(const struct fill *f, uint64_t lam)
+{
+	uint64_t sum = 0;
+	for (unsigned i = 0; i < f->n; i++)
+		sum += fill_at(f, &f->s->w[f->idx[i]], lam);
+	return sum;
+}
+
+/* Largest level whose total fits the capacity. */
+static uint64_t fill_level(const struct fill *f, uint64_t cap)
+{
+	uint64_t lo = 0, hi = FILL_LAM_MAX;
+	while (lo < hi) {
+		uint64_t mid = lo + (hi - lo + 1) / 2;
+		if (fill_sum(f, mid) <= cap)
+			lo = mid;
+		else
+			hi = mid - 1;
+	}
+	return lo;
+}
+
+static void fill_store(struct fill *f, struct sched *s, unsigned i, uint32_t v)
+{
+	if (f->local)
+		s->w[f->idx[i]].rate_ppm = v ? v : 1;
+	else
+		s->w[f->idx[i]].ent_ppm = v;
+}
+
+static void fill_run(struct fill *f, struct sched *s, uint64_t cap)
+{
+	if (f->n == 0)
+		return;
+	uint64_t lam = fill_sum(f, FILL_LAM_MAX) <= cap ? FILL_LAM_MAX : fill_level(f, cap);
+	uint64_t sum = 0;
+	for (unsigned i = 0; i < f->n; i++) {
+		uint32_t v = fill_at(f, &s->w[f->idx[i]], lam);
+		fill_store(f, s, i, v);
+		sum += v;
+	}
+	/* Rounding leaves a few ppm: hand them out one each to those below
+	 * their limit, so a busy CPU's rates add up to exactly one CPU. */
+	for (bool gave = true; sum < cap && gave;) {
+		gave = false;
+		for (unsigned i = 0; i < f->n && sum < cap; i++) {
+			struct sched_world *w = &s->w[f->idx[i]];
+			uint32_t *v = f->local ? &w->rate_ppm : &w->ent_ppm;
+			if (*v < w->p.limit_ppm) {
+				(*v)++;
+				sum++;
+				gave = true;
+			}
+		}
+	}
+}
+
+/* Blocked worlds are entitled to nothing, so their share (reservation
+ * included) goes to the others: that is how idle time is redistributed. */
+static void recompute(struct sched *s)
+{
+	struct fill f = { .s = s, .n = 0, .local = false };
+	for (int i = 0; i < SCHED_MAX_WORLDS; i++) {
+		s->w[i].ent_ppm = 0;
+		if (runnable(&s->w[i]))
+			f.idx[f.n++] = (uint8_t)i;
+	}
+	fill_run(&f, s, PPM * s->cfg.ncpus);
+
+	for (uint32_t c = 0; c < s->cfg.ncpus; c++) {
+		struct fill lf = { .s = s, .n = 0, .local = true };
+		uint64_t load = 0;
+		for (unsigned k = 0; k < f.n; k++)
+			if (s->w[f.idx[k]].cpu == c) {
+				lf.idx[lf.n++] = f.idx[k];
+				load += s->w[f.idx[k]].ent_ppm;
+			}
+		fill_run(&lf, s, PPM);
+		s->c[c].load_ppm = (uint32_t)load;
+	}
+}
+
+/* ---- accounting -------------------------------------------------------- */
+
+/* SFQ: a world's virtual time advances by its service divided by its rate. */
+static void charge(struct sched *s, uint32_t cpu, uint64_t now)
+{
+	struct sched_cpu *c = &s->c[cpu];
+	uint64_t d = now - c->last;
+	c->last = now;
+	if (c->cur == SCHED_NONE || d == 0)
+		return;
+	struct sched_world *w = &s->w[c->cur];
+	w->run_ns += d;
+	w->vtime += muldiv(d, PPM, w->rate_ppm);
+	if (limited(w)) {
+		refill(s, w, now);
+		w->credit_ns -= (int64_t)d;
+	}
+}
+
+/* Virtual time is per CPU: keep the world's lead over its old CPU's system
+ * virtual time, never a lag (that would be a burst on arrival). */
+static void migrate(struct sched *s, int slot, uint32_t dst)
+{
+	struct sched_world *w = &s->w[slot];
+	struct sched_cpu *from = &s->c[w->cpu], *to = &s->c[dst];
+	uint64_t lead = w->vtime > from->vnow ? w->vtime - from->vnow : 0;
+	from->resv_ppm -= w->p.reservation_ppm;
+	from->nworlds--;
+	to->resv_ppm += w->p.reservation_ppm;
+	to->nworlds++;
+	w->vtime = to->vnow + lead;
+	w->cpu = (uint16_t)dst;
+}
+
+static bool cpu_has_ready(const struct sched *s, uint32_t cpu)
+{
+	for (int i = 0; i < SCHED_MAX_WORLDS; i++)
+		if (s->w[i].id != SCHED_NONE && s->w[i].cpu == cpu &&
+		    s->w[i].state == SCHED_READY)
+			return true;
+	return false;
+}
+
+static bool cpu_has_eligible(struct sched *s, uint32_t cpu, uint64_t now)
+{
+	for (int i = 0; i < SCHED_MAX_WORLDS; i++) {
+		struct sched_world *w = &s->w[i];
+		if (w->id == SCHED_NONE || w->cpu != cpu || w->state != SCHED_READY)
+			continue;
+		refill(s, w, now);
+		if (eligible(s, w))
+			return true;
+	}
+	return false;
+}
+
+static bool cpu_idle(const struct sched *s, uint32_t cpu)
+{
+	return s->c[cpu].cur == SCHED_NONE && !cpu_has_ready(s, cpu);
+}
+
+/* Least loaded CPU of mask whose reservations leave room for resv, or
+ * SCHED_NONE.  Ties go to the CPU with fewer worlds, then the lowest. */
+static int place(const struct sched *s, uint64_t mask, uint32_t resv, bool idle_only)
+{
+	int best = SCHED_NONE;
+	for (uint32_t c = 0; c < s->cfg.ncpus; c++) {
+		const struct sched_cpu *pc = &s->c[c];
+		if (!(mask >> c & 1) || pc->resv_ppm + resv > PPM)
+			continue;
+		if (idle_only && !cpu_idle(s, c))
+			continue;
+		if (best == SCHED_NONE || pc->load_ppm < s->c[best].load_ppm ||
+		    (pc->load_ppm == s->c[best].load_ppm && pc->nworlds < s->c[best].nworlds))
+			best = (int)c;
+	}
+	return best;
+}
+
+/* ---- set-up and the world table ---------------------------------------- */
+
+void sched_config_default(struct sched_config *cfg, uint32_t ncpus)
+{
+	cfg->ncpus = ncpus;
+	cfg->slice_ns = 10000000;        /* 10 ms */
+	cfg->min_slice_ns = 500000;      /* 0.5 ms */
+	cfg->limit_period_ns = 100000000;/* 100 ms: a 30% world banks 30 ms */
+	cfg->wake_gran_ns = 1000000;     /* 1 ms */
+	cfg->balance_min_ppm = 50000;    /* 5% of a CPU */
+}
+
+static bool config_ok(const struct sched_config *cfg)
+{
+	return cfg && cfg->ncpus >= 1 && cfg->ncpus <= SCHED_MAX_CPUS &&
+	       cfg->min_slice_ns >= 1 && cfg->min_slice_ns <= cfg->slice_ns &&
+	       cfg->slice_ns <= ((uint64_t)1 << 40) &&
+	       cfg->limit_period_ns >= cfg->slice_ns &&
+	       cfg->limit_period_ns <= ((uint64_t)1 << 40) &&
+	       cfg->balance_min_ppm <= SCHED_CPU_PPM;
+}
+
+int sched_init(struct sched *s, const struct sched_config *cfg)
+{
+	if (!s || !config_ok(cfg))
+		return VMK_EINVAL;
+	for (int i = 0; i < SCHED_MAX_WORLDS; i++)
+		s->w[i] = (struct sched_world){ .id = SCHED_NONE };
+	for (int c = 0; c < SCHED_MAX_CPUS; c++)
+		s->c[c] = (struct sched_cpu){ .cur = SCHED_NONE };
+	s->cfg = *cfg;
+	return VMK_OK;
+}
+
+int sched_add_world(struct sched *s, int32_t id, const struct sched_params *p,
+		    uint64_t affinity)
+{
+	if (!s || id < 0 || !params_ok(p) || !(affinity & online_mask(s)))
+		return VMK_EINVAL;
+	if (find(s, id) != SCHED_NONE)
+		return VMK_EBUSY;
+	int slot;
+	for (slot = 0; slot < SCHED_MAX_WORLDS && s->w[slot].id != SCHED_NONE; slot++)
+		;
+	if (slot == SCHED_MAX_WORLDS)
+		return VMK_ENOSPC;
+	int cpu = place(s, affinity & online_mask(s), p->reservation_ppm, false);
+	if (cpu == SCHED_NONE)
+		return VMK_ERANGE;
+	s->w[slot] = (struct sched_world){
+		.id = id, .state = SCHED_BLOCKED, .cpu = (uint16_t)cpu, .p = *p,
+		.affinity = affinity, .rate_ppm = 1, .vtime = s->c[cpu].vnow,
+	};
+	s->c[cpu].resv_ppm += p->reservation_ppm;
+	s->c[cpu].nworlds++;
+	return VMK_OK;
+}
+
+int sched_remove_world(struct sched *s, int32_t id)
+{
+	int slot = s ? find(s, id) : SCHED_NONE;
+	if (slot == SCHED_NONE)
+		return s && id >= 0 ? VMK_ENOENT : VMK_EINVAL;
+	struct sched_world *w = &s->w[slot];
+	if (w->state == SCHED_RUNNING)
+		return VMK_EBUSY;
+	s->c[w->cpu].resv_ppm -= w->p.reservation_ppm;
+	s->c[w->cpu].nworlds--;
+	*w = (struct sched_world){ .id = SCHED_NONE };
+	recompute(s);
+	return VMK_OK;
+}
+
+/* Shared look-up for calls on one existing world. */
+static int lookup(struct sched *s, int32_t id, int *slot)
+{
+	if (!s || id < 0)
+		return VMK_EINVAL;
+	*slot = find(s, id);
+	return *slot == SCHED_NONE ? VMK_ENOENT : VMK_OK;
+}
+
+int sched_set_params(struct sched *s, int32_t id, const struct sched_params *p)
+{
+	int slot, err = lookup(s, id, &slot);
+	if (err)
+		return err;
+	if (!params_ok(p))
+		return VMK_EINVAL;
+	struct sched_world *w = &s->w[slot];
+	struct sched_cpu *c = &s->c[w->cpu];
+	if (c->resv_ppm - w->p.reservation_ppm + p->reservation_ppm > PPM)
+		return VMK_ERANGE;
+	c->resv_ppm = c->resv_ppm - w->p.reservation_ppm + p->reservation_ppm;
+	w->p = *p;
+	if (w->credit_ns > burst_ns(s, w))
+		w->credit_ns = burst_ns(s, w);
+	recompute(s);
+	return VMK_OK;
+}
+
+int sched_set_affinity(struct sched *s, int32_t id, uint64_t affinity)
+{
+	int slot, err = lookup(s, id, &slot);
+	if (err)
+		return err;
+	if (!(affinity & online_mask(s)))
+		return VMK_EINVAL;
+	struct sched_world *w = &s->w[slot];
+	if (!(affinity >> w->cpu & 1)) {
+		if (w->state == SCHED_RUNNING)
+			return VMK_EBUSY;
+		int cpu = place(s, affinity & online_mask(s), w->p.reservation_ppm, false);
+		if (cpu == SCHED_NONE)
+			return VMK_ERANGE;
+		migrate(s, slot, (uint32_t)cpu);
+	}
+	w->affinity = affinity;
+	recompute(s);
+	return VMK_OK;
+}
+
+int sched_world_info(const struct sched *s, int32_t id, struct sched_world_info *out)
+{
+	if (!s || id < 0 || !out)
+		return VMK_EINVAL;
+	int slot = find(s, id);
+	if (slot == SCHED_NONE)
+		return VMK_ENOENT;
+	const struct sched_world *w = &s->w[slot];
+	*out = (struct sched_world_info){
+		.p = w->p, .affinity = w->affinity, .state = (enum sched_state)w->state,
+		.cpu = w->cpu, .entitlement_ppm = w->ent_ppm,
+		.rate_ppm = runnable(w) ? w->rate_ppm : 0, .run_ns = w->run_ns,
+	};
+	return VMK_OK;
+}
+
+/* ---- blocking and waking ----------------------------------------------- */
+
+/* Should the woken world w preempt what cpu runs?  Only if it is more than
+ * wake_gran behind in virtual time, so wake-ups do not thrash. */
+static bool wake_preempts(struct sched *s, uint32_t cpu, const struct sched_world *w,
+			  uint64_t now)
+{
+	struct sched_cpu *c = &s->c[cpu];
+	(void)now;
+	if (c->cur == SCHED_NONE)
+		return true;
+	uint64_t gran = muldiv(s->cfg.wake_gran_ns, PPM, w->rate_ppm);
+	return w->vtime + gran < s->w[c->cur].vtime;
+}
+
+int sched_wake(struct sched *s, int32_t id, uint64_t now, int32_t *kick_cpu)
+{
+	int slot, err = lookup(s, id, &slot);
+	if (err)
+		return err;
+	if (!kick_cpu)
+		return VMK_EINVAL;
+	*kick_cpu = SCHED_NONE;
+	struct sched_world *w = &s->w[slot];
+	if (w->state != SCHED_BLOCKED)
+		return VMK_OK;      /* wake-ups race; the second is a no-op */
+	/* Its own CPU is busy and another it may use is idle: go there. */
+	if (!cpu_idle(s, w->cpu)) {
+		uint64_t mask = w->affinity & online_mask(s) & ~((uint64_t)1 << w->cpu);
+		int to = place(s, mask, w->p.reservation_ppm, true);
+		if (to != SCHED_NONE)
+			migrate(s, slot, (uint32_t)to);
+	}
+	if (!w->refill_valid) {
+		w->refill_valid = 1;
+		w->refill_t = now;
+		w->credit_ns = run_threshold(s, w);
+	}
+	refill(s, w, now);
+	/* Charge the running world at the rate it had before this wake-up. */
+	if (now >= s->c[w->cpu].last)
+		charge(s, w->cpu, now);
+	/* SFQ start tag: the start tag of the world in service.  No credit
+	 * for the time asleep, so no catch-up burst; the woken world may at
+	 * most be ahead of the running one by what it ran of its slice. */
+	if (w->vtime < s->c[w->cpu].vnow)
+		w->vtime = s->c[w->cpu].vnow;
+	w->state = SCHED_READY;
+	recompute(s);
+	if (wake_preempts(s, w->cpu, w, now)) {
+		s->c[w->cpu].need_resched = 1;
+		*kick_cpu = w->cpu;
+	}
+	return VMK_OK;
+}
+
+int sched_block(struct sched *s, int32_t id, uint64_t now)
+{
+	int slot, err = lookup(s, id, &slot);
+	if (err)
+		return err;
+	struct sched_world *w = &s->w[slot];
+	struct sched_cpu *c = &s->c[w->cpu];
+	if (w->state == SCHED_BLOCKED)
+		return VMK_OK;
+	if (w->state == SCHED_RUNNING) {
+		if (now < c->last)
+			return VMK_EINVAL;
+		charge(s, w->cpu, now);
+		c->cur = SCHED_NONE;
+		c->need_resched = 1;
+	}
+	w->state = SCHED_BLOCKED;
+	recompute(s);
+	return VMK_OK;
+}
+
+/* ---- the per-CPU decisions --------------------------------------------- */
+
+static int cpu_check(const struct sched *s, uint32_t cpu, uint64_t now)
+{
+	if (!s || cpu >= s->cfg.ncpus || now < s->c[cpu].last)
+		return VMK_EINVAL;
+	return VMK_OK;
+}
+
+int sched_tick(struct sched *s, uint32_t cpu, uint64_t now)
+{
+	int err = cpu_check(s, cpu, now);
+	if (err)
+		return err;
+	struct sched_cpu *c = &s->c[cpu];
+	charge(s, cpu, now);
+	if (c->need_resched)
+		return 1;
+	if (c->cur == SCHED_NONE)
+		return cpu_has_eligible(s, cpu, now);
+	const struct sched_world *w = &s->w[c->cur];
+	return now >= c->slice_end || (limited(w) && w->credit_ns <= 0);
+}
+
+/* Idle: how long until the first limited world here has enough credit. */
+static uint64_t idle_hint(const struct sched *s, uint32_t cpu)
+{
+	uint64_t best = 0;
+	for (int i = 0; i < SCHED_MAX_WORLDS; i++) {
+		const struct sched_world *w = &s->w[i];
+		if (w->id == SCHED_NONE || w->cpu != cpu || w->state != SCHED_READY)
+			continue;
+		uint64_t need = (uint64_t)(run_threshold(s, w) - w->credit_ns);
+		uint64_t t = muldiv(need, PPM, w->p.limit_ppm) + 1;
+		if (best == 0 || t < best)
+			best = t;
+	}
+	return best;
+}
+
+/* Smallest virtual time among the eligible ready worlds of cpu. */
+static int pick_best(struct sched *s, uint32_t cpu, uint64_t now)
+{
+	int best = SCHED_NONE;
+	for (int i = 0; i < SCHED_MAX_WORLDS; i++) {
+		struct sched_world *w = &s->w[i];
+		if (w->id == SCHED_NONE || w->cpu != cpu || w->state != SCHED_READY)
+			continue;
+		refill(s, w, now);
+		if (!eligible(s, w))
+			continue;
+		if (best == SCHED_NONE || w->vtime < s->w[best].vtime)
+			best = i;
+	}
+	return best;
+}
+
+int sched_pick_next(struct sched *s, uint32_t cpu, uint64_t now, struct sched_pick *out)
+{
+	int err = cpu_check(s, cpu, now);
+	if (err || !out)
+		return err ? err : VMK_EINVAL;
+	struct sched_cpu *c = &s->c[cpu];
+	charge(s, cpu, now);
+	if (c->cur != SCHED_NONE)
+		s->w[c->cur].state = SCHED_READY;
+	c->cur = SCHED_NONE;
+	c->need_resched = 0;
+	int best = pick_best(s, cpu, now);
+	if (best == SCHED_NONE) {
+		*out = (struct sched_pick){ .world = SCHED_NONE, .slice_ns = idle_hint(s, cpu) };
+		return VMK_OK;
+	}
+	struct sched_world *w = &s->w[best];
+	uint64_t slice = s->cfg.slice_ns;
+	if (limited(w) && (uint64_t)w->credit_ns < slice)
+		slice = (uint64_t)w->credit_ns;
+	w->state = SCHED_RUNNING;
+	c->cur = best;
+	if (w->vtime > c->vnow)
+		c->vnow = w->vtime;
+	c->slice_end = now + slice;
+	*out = (struct sched_pick){ .world = w->id, .slice_ns = slice };
+	return VMK_OK;
+}
+
+/* ---- load balancing ---------------------------------------------------- */
+
+/* The move that most reduces the sum of squared CPU loads: moving load x
+ * from a to b reduces it by 2x(La - Lb - x).  Requiring La - Lb - x to be at
+ * least balance_min also means no move is ever undone by the next one. */
+static int best_move(const struct sched *s, uint32_t *to)
+{
+	int best = SCHED_NONE;
+	uint64_t best_gain = 0;
+	for (int i = 0; i < SCHED_MAX_WORLDS; i++) {
+		const struct sched_world *w = &s->w[i];
+		if (w->id == SCHED_NONE || w->state != SCHED_READY)
+			continue;
+		uint64_t la = s->c[w->cpu].load_ppm, x = w->ent_ppm;
+		for (uint32_t d = 0; d < s->cfg.ncpus; d++) {
+			uint64_t lb = s->c[d].load_ppm;
+			if (d == w->cpu || !(w->affinity >> d & 1) ||
+			    s->c[d].resv_ppm + w->p.reservation_ppm > PPM ||
+			    la < lb + x + s->cfg.balance_min_ppm)
+				continue;
+			uint64_t gain = x * (la - lb - x);
+			if (gain > best_gain) {
+				best_gain = gain;
+				best = i;
+				*to = d;
+			}
+		}
+	}
+	return best;
+}
+
+int sched_balance(struct sched *s, uint64_t now, struct sched_migration *out,
+		  uint32_t max, uint32_t *n)
+{
+	(void)now;  /* placement depends on entitlements only, for now */
+	if (!s || !n || (max && !out))
+		return VMK_EINVAL;
+	*n = 0;
+	while (*n < max) {
+		uint32_t to = 0;
+		int slot = best_move(s, &to);
+		if (slot == SCHED_NONE)
+			break;
+		out[*n] = (struct sched_migration){
+			.world = s->w[slot].id, .from_cpu = s->w[slot].cpu, .to_cpu = to,
+		};
+		migrate(s, slot, to);
+		recompute(s);
+		(*n)++;
+	}
+	return VMK_OK;
+}

@@ -1,0 +1,143 @@
+/* The scheduler's policy: which world runs on which CPU, for how long.
+ *
+ * A pure state machine.  The caller (the vmkernel's per-CPU timer and world
+ * switch, or a hosted test) drives it and passes the time in; the policy never
+ * reads a clock, sends an IPI or touches a world's state.  Plain C: compiled
+ * freestanding into the vmkernel and hosted for tests and the simulator.
+ *
+ * Units.  Time is in nanoseconds since any fixed origin (the caller converts
+ * its TSC); it must not go backwards on one CPU.  CPU rates (reservation,
+ * limit, entitlement) are in parts per million of one physical CPU:
+ * SCHED_CPU_PPM is one whole CPU.  A world is one virtual CPU, so it can never
+ * use more than one CPU.
+ *
+ * Concurrency.  One struct sched is one piece of state: the caller serialises
+ * every call on it (in the vmkernel, one scheduler lock).  Nothing here blocks.
+ *
+ * Errors are the negative codes of <vmk/err.h>; a call that fails changes
+ * nothing.  See README.md for the algorithm. */
+#ifndef VMK_SCHED_H
+#define VMK_SCHED_H
+#include <stdbool.h>
+#include <vmk/types.h>
+#include <vmk/err.h>
+
+#define SCHED_MAX_CPUS 64      /* affinity is one 64-bit mask */
+#define SCHED_MAX_WORLDS 128
+#define SCHED_CPU_PPM 1000000u /* one physical CPU */
+#define SCHED_MAX_SHARES 1000000u
+#define SCHED_NONE (-1)        /* no world (idle) / no CPU to kick */
+#define SCHED_AFFINITY_ALL (~(uint64_t)0)
+
+/* Tunables; sched_config_default() gives sane values. */
+struct sched_config {
+	uint32_t ncpus;          /* CPUs 0..ncpus-1 are scheduled */
+	uint64_t slice_ns;       /* longest slice a world gets at once */
+	uint64_t min_slice_ns;   /* a limited world waits until it has this much credit */
+	uint64_t limit_period_ns;/* a limited world may bank limit * period of CPU time */
+	uint64_t wake_gran_ns;   /* a woken world preempts if this far behind */
+	uint32_t balance_min_ppm;/* ignore load moves smaller than this */
+};
+
+/* What a world is entitled to, the ESX way. */
+struct sched_params {
+	uint32_t shares;         /* 1..SCHED_MAX_SHARES, relative weight */
+	uint32_t reservation_ppm;/* guaranteed minimum, 0..limit */
+	uint32_t limit_ppm;      /* hard maximum, 1..SCHED_CPU_PPM */
+};
+
+enum sched_state { SCHED_BLOCKED = 0, SCHED_READY = 1, SCHED_RUNNING = 2 };
+
+/* One slot of the world table.  Private to sched.c: read it through
+ * sched_world_info(). */
+struct sched_world {
+	int32_t id;              /* caller's world id, SCHED_NONE if the slot is free */
+	uint8_t state;           /* enum sched_state */
+	uint8_t refill_valid;    /* refill_t has been set by a wake-up */
+	uint16_t cpu;            /* run queue the world belongs to */
+	struct sched_params p;
+	uint64_t affinity;
+	uint32_t ent_ppm;        /* global entitlement (0 while blocked) */
+	uint32_t rate_ppm;       /* rate on its CPU: the SFQ weight */
+	uint64_t vtime;          /* SFQ virtual time on its CPU */
+	int64_t credit_ns;       /* limit token bucket (limited worlds only) */
+	uint64_t refill_t;       /* time the bucket was last topped up */
+	uint64_t run_ns;         /* total CPU time charged */
+};
+
+/* One CPU's run queue; private to sched.c. */
+struct sched_cpu {
+	int32_t cur;             /* slot of the running world, SCHED_NONE if idle */
+	uint8_t need_resched;
+	uint64_t last;           /* time this CPU was last charged (monotonic) */
+	uint64_t slice_end;      /* the running world's slice ends here */
+	uint64_t vnow;           /* SFQ system virtual time: start tag in service */
+	uint32_t load_ppm;       /* sum of entitlements of its runnable worlds */
+	uint32_t resv_ppm;       /* sum of reservations of all its worlds */
+	uint32_t nworlds;
+};
+
+struct sched {
+	struct sched_config cfg;
+	struct sched_world w[SCHED_MAX_WORLDS];
+	struct sched_cpu c[SCHED_MAX_CPUS];
+};
+
+/* sched_pick_next() result.  world == SCHED_NONE: idle; then slice_ns is how
+ * long until a limited world on this CPU may run again (0: nothing to wait
+ * for, sleep until kicked). */
+struct sched_pick {
+	int32_t world;
+	uint64_t slice_ns;
+};
+
+struct sched_migration {
+	int32_t world;
+	uint32_t from_cpu, to_cpu;
+};
+
+struct sched_world_info {
+	struct sched_params p;
+	uint64_t affinity;
+	enum sched_state state;
+	uint32_t cpu;
+	uint32_t entitlement_ppm;/* current global entitlement */
+	uint32_t rate_ppm;       /* current rate on its CPU */
+	uint64_t run_ns;         /* total CPU time charged */
+};
+
+void sched_config_default(struct sched_config *cfg, uint32_t ncpus);
+int sched_init(struct sched *s, const struct sched_config *cfg);
+
+/* A new world starts blocked; sched_wake() makes it runnable.  EINVAL: bad id,
+ * params or affinity; EBUSY: id in use; ENOSPC: table full; ERANGE: its
+ * reservation fits on none of its CPUs (admission control). */
+int sched_add_world(struct sched *s, int32_t id, const struct sched_params *p,
+		    uint64_t affinity);
+/* EBUSY while it runs: block it (and pick another) first. */
+int sched_remove_world(struct sched *s, int32_t id);
+int sched_set_params(struct sched *s, int32_t id, const struct sched_params *p);
+/* EBUSY if it runs on a CPU the new mask excludes. */
+int sched_set_affinity(struct sched *s, int32_t id, uint64_t affinity);
+
+/* Make a world runnable.  *kick_cpu: the CPU to send a reschedule IPI to, or
+ * SCHED_NONE if none is needed (already runnable, or its CPU keeps running
+ * what it runs and will see the world at its next tick). */
+int sched_wake(struct sched *s, int32_t id, uint64_t now, int32_t *kick_cpu);
+/* The world waits for an event (HLT, I/O).  If it was running, its CPU is
+ * charged up to now and must call sched_pick_next(). */
+int sched_block(struct sched *s, int32_t id, uint64_t now);
+
+/* Timer tick on cpu: charges the running world.  1: call sched_pick_next();
+ * 0: let it run on; <0: error. */
+int sched_tick(struct sched *s, uint32_t cpu, uint64_t now);
+/* Charge the running world, put it back and choose what runs next. */
+int sched_pick_next(struct sched *s, uint32_t cpu, uint64_t now, struct sched_pick *out);
+
+/* Move runnable, not running worlds between CPUs to even out entitlement per
+ * CPU.  Writes at most max moves (already applied) to out, count to *n. */
+int sched_balance(struct sched *s, uint64_t now, struct sched_migration *out,
+		  uint32_t max, uint32_t *n);
+
+int sched_world_info(const struct sched *s, int32_t id, struct sched_world_info *out);
+#endif

@@ -1,0 +1,491 @@
+/* Scheduler policy tests: a synthetic clock drives the policy (see
+ * sched_harness.h); no test reads a real clock. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <string.h>
+#include <stdlib.h>
+#include <cmocka.h>
+#include "sched_harness.h"
+
+#define MS 1000000ull
+#define SEC (1000 * MS)
+#define PPM SCHED_CPU_PPM
+#define CPU(n) ((uint64_t)1 << (n))
+
+static struct harness *new_h(uint32_t ncpus)
+{
+	struct harness *h = calloc(1, sizeof(*h));
+	assert_non_null(h);
+	assert_int_equal(h_init(h, ncpus, NULL), VMK_OK);
+	return h;
+}
+
+static uint32_t ent(struct harness *h, int32_t id)
+{
+	struct sched_world_info wi;
+	assert_int_equal(sched_world_info(&h->s, id, &wi), VMK_OK);
+	return wi.entitlement_ppm;
+}
+
+static uint32_t cpu_of(struct harness *h, int32_t id)
+{
+	struct sched_world_info wi;
+	assert_int_equal(sched_world_info(&h->s, id, &wi), VMK_OK);
+	return wi.cpu;
+}
+
+/* The lab criterion: within 5% of the entitlement. */
+static void assert_within(struct harness *h, int32_t id, double tol)
+{
+	double e = h_error(h, id);
+	if (e > tol || e < -tol)
+		fail_msg("world %d: received %llu ns, entitled %llu ns (%.2f%%)", id,
+			 (unsigned long long)h->received[id],
+			 (unsigned long long)h->entitled[id], e * 100);
+}
+
+static void test_shares_one_cpu(void **st)
+{
+	(void)st;
+	struct harness *h = new_h(1);
+	for (int32_t i = 0; i < 4; i++)
+		assert_int_equal(h_add(h, i, 1000 * (i + 1), 0, PPM, CPU(0)), VMK_OK);
+	for (int32_t i = 0; i < 4; i++)
+		assert_int_equal(ent(h, i), 100000 * (i + 1));
+	assert_int_equal(h_run(h, 10 * SEC), 0);
+	for (int32_t i = 0; i < 4; i++)
+		assert_within(h, i, 0.05);
+	assert_true(h->idle_ns[0] == 0);
+	free(h);
+}
+
+static void test_shares_uneven_many(void **st)
+{
+	(void)st;
+	static const uint32_t shares[] = { 100, 250, 500, 1000, 1500, 2000, 4000, 650 };
+	struct harness *h = new_h(1);
+	for (int32_t i = 0; i < 8; i++)
+		assert_int_equal(h_add(h, i, shares[i], 0, PPM, SCHED_AFFINITY_ALL), VMK_OK);
+	assert_int_equal(h_run(h, 20 * SEC), 0);
+	for (int32_t i = 0; i < 8; i++)
+		assert_within(h, i, 0.05);
+	free(h);
+}
+
+/* A world with few shares but a 40% reservation gets its 40% against two
+ * heavy competitors, who split the rest by shares. */
+static void test_reservation_under_contention(void **st)
+{
+	(void)st;
+	struct harness *h = new_h(1);
+	assert_int_equal(h_add(h, 0, 100, 400000, PPM, CPU(0)), VMK_OK);
+	assert_int_equal(h_add(h, 1, 1000, 0, PPM, CPU(0)), VMK_OK);
+	assert_int_equal(h_add(h, 2, 2000, 0, PPM, CPU(0)), VMK_OK);
+	assert_int_equal(ent(h, 0), 400000);
+	assert_int_equal(ent(h, 1), 200000);
+	assert_int_equal(ent(h, 2), 400000);
+	assert_int_equal(h_run(h, 10 * SEC), 0);
+	for (int32_t i = 0; i < 3; i++)
+		assert_within(h, i, 0.05);
+	assert_true(h->received[0] >= 38 * SEC / 10);
+	free(h);
+}
+
+/* Alone on an otherwise idle CPU, a 30% limit still holds. */
+static void test_limit_caps_on_idle_cpu(void **st)
+{
+	(void)st;
+	struct harness *h = new_h(1);
+	assert_int_equal(h_add(h, 0, 1000, 0, 300000, CPU(0)), VMK_OK);
+	assert_int_equal(ent(h, 0), 300000);
+	assert_int_equal(h_run(h, 10 * SEC), 0);
+	assert_within(h, 0, 0.05);
+	assert_true(h->received[0] <= 3 * SEC + 30 * MS);   /* + one banked burst */
+	assert_true(h->idle_ns[0] >= 7 * SEC - 30 * MS);
+	free(h);
+}
+
+/* The limit binds under contention too; the other world takes the rest. */
+static void test_limit_with_competitor(void **st)
+{
+	(void)st;
+	struct harness *h = new_h(1);
+	assert_int_equal(h_add(h, 0, 3000, 0, 200000, CPU(0)), VMK_OK);
+	assert_int_equal(h_add(h, 1, 1000, 0, PPM, CPU(0)), VMK_OK);
+	assert_int_equal(ent(h, 0), 200000);
+	assert_int_equal(ent(h, 1), 800000);
+	assert_int_equal(h_run(h, 10 * SEC), 0);
+	assert_within(h, 0, 0.05);
+	assert_within(h, 1, 0.05);
+	assert_true(h->idle_ns[0] == 0);
+	free(h);
+}
+
+/* Blocked: nothing.  Woken: back to its share at once, no catch-up burst. */
+static void test_block_wake_bounded_lag(void **st)
+{
+	(void)st;
+	struct harness *h = new_h(1);
+	assert_int_equal(h_add(h, 0, 1000, 0, PPM, CPU(0)), VMK_OK);
+	assert_int_equal(h_add(h, 1, 1000, 0, PPM, CPU(0)), VMK_OK);
+	assert_int_equal(h_run(h, 2 * SEC), 0);
+	assert_int_equal(h_block(h, 1), VMK_OK);
+	assert_int_equal(ent(h, 1), 0);
+	assert_int_equal(ent(h, 0), PPM);
+	h_reset_counters(h);
+	assert_int_equal(h_run(h, 5 * SEC), 0);
+	assert_int_equal(h->received[1], 0);
+	assert_int_equal(h->received[0], 3 * SEC);
+	assert_int_equal(h_wake(h, 1), VMK_OK);
+	h_reset_counters(h);
+	assert_int_equal(h_run(h, 5 * SEC + 100 * MS), 0);
+	/* Half of 100 ms, plus at most one slice and one tick of lag. */
+	assert_true(h->received[1] <= 50 * MS + 11 * MS);
+	assert_true(h->received[1] >= 50 * MS - 11 * MS);
+	h_reset_counters(h);
+	assert_int_equal(h_run(h, 7 * SEC), 0);
+	assert_within(h, 0, 0.05);
+	assert_within(h, 1, 0.05);
+	free(h);
+}
+
+/* A world that blocks and wakes often (an I/O-bound VM) is never idle-time
+ * starved nor allowed to catch up: over each wake cycle it is off its
+ * entitlement by at most one slice (SFQ's bound), the CPU never idles while
+ * work waits, and over cycles long against a slice it is within 5%. */
+static void frequent_blocking(uint64_t per, unsigned cycles, double tol)
+{
+	struct harness *h = new_h(1);
+	assert_int_equal(h_add(h, 0, 1000, 0, PPM, CPU(0)), VMK_OK);
+	assert_int_equal(h_add(h, 1, 1000, 0, PPM, CPU(0)), VMK_OK);
+	uint64_t t = 0;
+	for (unsigned i = 0; i < 2 * cycles; i++) {
+		uint64_t r0 = h->received[1], e0 = h->entitled[1];
+		t += per;
+		assert_int_equal(h_run(h, t), 0);
+		int64_t off = (int64_t)(h->received[1] - r0) - (int64_t)(h->entitled[1] - e0);
+		assert_true(off <= 10 * (int64_t)MS && off >= -10 * (int64_t)MS);
+		assert_int_equal(i % 2 ? h_wake(h, 1) : h_block(h, 1), VMK_OK);
+	}
+	assert_int_equal(h->idle_ns[0], 0);
+	assert_int_equal(h->received[0] + h->received[1], t);
+	if (tol > 0)
+		for (int32_t i = 0; i < 2; i++)
+			assert_within(h, i, tol);
+	free(h);
+}
+
+static void test_frequent_blocking(void **st)
+{
+	(void)st;
+	frequent_blocking(7 * MS, 300, 0);
+	frequent_blocking(13 * MS, 300, 0);
+	frequent_blocking(50 * MS, 100, 0);
+	frequent_blocking(500 * MS, 10, 0.05);
+}
+
+/* Blocked worlds' shares and reservations go to the others. */
+static void test_idle_redistributed(void **st)
+{
+	(void)st;
+	struct harness *h = new_h(1);
+	assert_int_equal(h_add(h, 0, 1000, 0, PPM, CPU(0)), VMK_OK);
+	assert_int_equal(h_add(h, 1, 1000, 0, 700000, CPU(0)), VMK_OK);
+	assert_int_equal(h_add(h, 2, 2000, 500000, PPM, CPU(0)), VMK_OK);
+	assert_int_equal(ent(h, 2), 500000);
+	assert_int_equal(h_block(h, 2), VMK_OK);
+	assert_int_equal(ent(h, 0), 500000);
+	assert_int_equal(ent(h, 1), 500000);
+	assert_int_equal(h_run(h, 5 * SEC), 0);
+	assert_within(h, 0, 0.05);
+	assert_within(h, 1, 0.05);
+	assert_int_equal(h->received[2], 0);
+	assert_int_equal(h->idle_ns[0], 0);
+	/* A limited world cannot take the idle time: the other one does. */
+	struct sched_params p = { 1000, 0, 200000 };
+	assert_int_equal(sched_set_params(&h->s, 1, &p), VMK_OK);
+	assert_int_equal(ent(h, 0), 800000);
+	assert_int_equal(ent(h, 1), 200000);
+	h_reset_counters(h);
+	assert_int_equal(h_run(h, 10 * SEC), 0);
+	assert_within(h, 0, 0.05);
+	assert_within(h, 1, 0.05);
+	free(h);
+}
+
+/* Four worlds start pinned to CPU 0; three are then let go.  Balancing
+ * moves two of them to CPU 1 and never the pinned one. */
+static void test_migration_balances_two_cpus(void **st)
+{
+	(void)st;
+	struct harness *h = new_h(2);
+	h->balance_ns = 100 * MS;
+	for (int32_t i = 0; i < 4; i++)
+		assert_int_equal(h_add(h, i, 1000, 0, PPM, CPU(0)), VMK_OK);
+	assert_int_equal(h_run(h, 1 * SEC), 0);
+	assert_int_equal(h->idle_ns[1], 1 * SEC);
+	for (int32_t i = 1; i < 4; i++)
+		assert_int_equal(sched_set_affinity(&h->s, i, CPU(0) | CPU(1)), VMK_OK);
+	h_reset_counters(h);
+	assert_int_equal(h_run(h, 6 * SEC), 0);
+	assert_int_equal(cpu_of(h, 0), 0);
+	assert_int_equal(h->per_cpu[0][1], 0);
+	unsigned on1 = 0;
+	for (int32_t i = 1; i < 4; i++)
+		on1 += cpu_of(h, i);
+	assert_int_equal(on1, 2);
+	assert_true(h->migrations >= 2 && h->migrations <= 3);
+	assert_true(h->idle_ns[1] <= 200 * MS);   /* one balance period at most */
+	h_reset_counters(h);
+	assert_int_equal(h_run(h, 11 * SEC), 0);
+	assert_int_equal(h->migrations, 0);        /* balanced: no ping-pong */
+	for (int32_t i = 0; i < 4; i++)
+		assert_within(h, i, 0.05);
+	free(h);
+}
+
+/* Entitlements 1.0, 0.5, 0.5 pack exactly onto two CPUs. */
+static void test_migration_packs_entitlements(void **st)
+{
+	(void)st;
+	struct harness *h = new_h(2);
+	h->balance_ns = 50 * MS;
+	assert_int_equal(h_add(h, 0, 2000, 0, PPM, CPU(1)), VMK_OK);
+	assert_int_equal(h_add(h, 1, 1000, 0, PPM, CPU(1)), VMK_OK);
+	assert_int_equal(h_add(h, 2, 1000, 0, PPM, CPU(1)), VMK_OK);
+	assert_int_equal(ent(h, 0), PPM);
+	assert_int_equal(ent(h, 1), 500000);
+	for (int32_t i = 0; i < 3; i++)
+		assert_int_equal(sched_set_affinity(&h->s, i, SCHED_AFFINITY_ALL), VMK_OK);
+	assert_int_equal(h_run(h, 1 * SEC), 0);
+	assert_int_not_equal(cpu_of(h, 0), cpu_of(h, 1));
+	assert_int_equal(cpu_of(h, 1), cpu_of(h, 2));
+	h_reset_counters(h);
+	assert_int_equal(h_run(h, 11 * SEC), 0);
+	for (int32_t i = 0; i < 3; i++)
+		assert_within(h, i, 0.05);
+	free(h);
+}
+
+/* A wake-up on a busy CPU goes to an idle CPU the world may use, and that
+ * CPU is the one to kick; a pinned world stays and kicks only if it must. */
+static void test_wake_kick(void **st)
+{
+	(void)st;
+	struct harness *h = new_h(2);
+	struct sched *s = &h->s;
+	struct sched_params p = { 1000, 0, PPM };
+	struct sched_pick pk;
+	int32_t kick;
+	assert_int_equal(sched_add_world(s, 0, &p, CPU(0)), VMK_OK);
+	assert_int_equal(sched_add_world(s, 1, &p, CPU(0) | CPU(1)), VMK_OK);
+	assert_int_equal(sched_add_world(s, 2, &p, CPU(0)), VMK_OK);
+	assert_int_equal(cpu_of(h, 1), 1);        /* placed on the emptier CPU */
+	assert_int_equal(sched_set_affinity(s, 1, CPU(0) | CPU(1)), VMK_OK);
+	assert_int_equal(sched_wake(s, 0, 0, &kick), VMK_OK);
+	assert_int_equal(kick, 0);
+	assert_int_equal(sched_pick_next(s, 0, 0, &pk), VMK_OK);
+	assert_int_equal(pk.world, 0);
+	assert_int_equal(pk.slice_ns, 10 * MS);
+	assert_int_equal(sched_wake(s, 1, 1 * MS, &kick), VMK_OK);
+	assert_int_equal(kick, 1);
+	assert_int_equal(sched_wake(s, 1, 1 * MS, &kick), VMK_OK);   /* again: no-op */
+	assert_int_equal(kick, SCHED_NONE);
+	/* World 2 wakes behind world 0 by less than the wake granularity. */
+	assert_int_equal(sched_wake(s, 2, 1 * MS, &kick), VMK_OK);
+	assert_int_equal(kick, SCHED_NONE);
+	assert_int_equal(sched_tick(s, 0, 2 * MS), 0);
+	assert_int_equal(sched_tick(s, 0, 10 * MS), 1);        /* slice over */
+	assert_int_equal(sched_pick_next(s, 0, 10 * MS, &pk), VMK_OK);
+	assert_int_equal(pk.world, 2);
+	/* Blocking the running world asks for a new pick. */
+	assert_int_equal(sched_block(s, 2, 11 * MS), VMK_OK);
+	assert_int_equal(sched_tick(s, 0, 11 * MS), 1);
+	assert_int_equal(sched_pick_next(s, 0, 11 * MS, &pk), VMK_OK);
+	assert_int_equal(pk.world, 0);
+	/* World 2 now wakes well behind the running world 0: preempt. */
+	assert_int_equal(sched_wake(s, 2, 20 * MS, &kick), VMK_OK);
+	assert_int_equal(kick, 0);
+	assert_int_equal(sched_tick(s, 0, 20 * MS), 1);
+	free(h);
+}
+
+/* An idle CPU whose only world is out of limit credit says when to look
+ * again, so the vmkernel can arm its timer instead of polling. */
+static void test_idle_hint(void **st)
+{
+	(void)st;
+	struct harness *h = new_h(1);
+	struct sched *s = &h->s;
+	struct sched_params p = { 1000, 0, 100000 };   /* 10%: banks 10 ms */
+	struct sched_pick pk;
+	int32_t kick;
+	assert_int_equal(sched_add_world(s, 7, &p, CPU(0)), VMK_OK);
+	assert_int_equal(sched_wake(s, 7, 0, &kick), VMK_OK);
+	assert_int_equal(sched_pick_next(s, 0, 0, &pk), VMK_OK);
+	assert_int_equal(pk.world, 7);
+	assert_int_equal(pk.slice_ns, 500000);          /* its start credit */
+	assert_int_equal(sched_tick(s, 0, 500000), 1);
+	assert_int_equal(sched_pick_next(s, 0, 500000, &pk), VMK_OK);
+	assert_int_equal(pk.world, SCHED_NONE);
+	/* Has 0.05 ms, needs 0.5 ms of credit at 10%: 4.5 ms of waiting. */
+	assert_true(pk.slice_ns >= 4500000 && pk.slice_ns <= 4500010);
+	uint64_t t = 500000 + pk.slice_ns;
+	assert_int_equal(sched_tick(s, 0, t), 1);
+	assert_int_equal(sched_pick_next(s, 0, t, &pk), VMK_OK);
+	assert_int_equal(pk.world, 7);
+	/* Nothing runnable at all: no hint, sleep until kicked. */
+	assert_int_equal(sched_block(s, 7, t + 1), VMK_OK);
+	assert_int_equal(sched_pick_next(s, 0, t + 1, &pk), VMK_OK);
+	assert_int_equal(pk.world, SCHED_NONE);
+	assert_int_equal(pk.slice_ns, 0);
+	free(h);
+}
+
+static void test_admission_control(void **st)
+{
+	(void)st;
+	struct harness *h = new_h(2);
+	struct sched *s = &h->s;
+	struct sched_params big = { 1000, 600000, PPM }, half = { 1000, 500000, PPM };
+	assert_int_equal(sched_add_world(s, 0, &big, CPU(0)), VMK_OK);
+	assert_int_equal(sched_add_world(s, 1, &half, CPU(0)), VMK_ERANGE);
+	assert_int_equal(sched_add_world(s, 1, &half, SCHED_AFFINITY_ALL), VMK_OK);
+	assert_int_equal(cpu_of(h, 1), 1);
+	assert_int_equal(sched_add_world(s, 2, &half, SCHED_AFFINITY_ALL), VMK_OK);
+	assert_int_equal(cpu_of(h, 2), 1);
+	assert_int_equal(sched_add_world(s, 3, &half, SCHED_AFFINITY_ALL), VMK_ERANGE);
+	/* Raising a reservation past its CPU's capacity, or moving a reserved
+	 * world where it does not fit, is refused too. */
+	struct sched_params more = { 1000, 500000, PPM };
+	assert_int_equal(sched_set_params(s, 0, &more), VMK_OK);
+	assert_int_equal(sched_set_affinity(s, 1, CPU(0)), VMK_OK);   /* 0.5 + 0.5 fits */
+	more.reservation_ppm = 500001;
+	assert_int_equal(sched_set_params(s, 0, &more), VMK_ERANGE);
+	assert_int_equal(sched_set_affinity(s, 2, CPU(0)), VMK_ERANGE);
+	/* Removing a world returns its reservation. */
+	assert_int_equal(sched_remove_world(s, 1), VMK_OK);
+	assert_int_equal(sched_set_affinity(s, 2, CPU(0)), VMK_OK);
+	free(h);
+}
+
+static void test_table_full(void **st)
+{
+	(void)st;
+	struct harness *h = new_h(4);
+	struct sched *s = &h->s;
+	struct sched_params p = { 10, 0, PPM };
+	for (int32_t i = 0; i < SCHED_MAX_WORLDS; i++)
+		assert_int_equal(sched_add_world(s, 1000 + i, &p, SCHED_AFFINITY_ALL), VMK_OK);
+	for (uint32_t c = 0; c < 4; c++)
+		assert_int_equal(s->c[c].nworlds, SCHED_MAX_WORLDS / 4);
+	struct sched before = *s;
+	assert_int_equal(sched_add_world(s, 5, &p, SCHED_AFFINITY_ALL), VMK_ENOSPC);
+	assert_memory_equal(&before, s, sizeof(before));
+	assert_int_equal(sched_remove_world(s, 1000 + 17), VMK_OK);
+	assert_int_equal(sched_add_world(s, 5, &p, SCHED_AFFINITY_ALL), VMK_OK);
+	assert_int_equal(sched_add_world(s, 6, &p, SCHED_AFFINITY_ALL), VMK_ENOSPC);
+	/* All of them runnable at once: every world gets its share. */
+	int32_t kick;
+	for (int32_t i = 0; i < SCHED_MAX_WORLDS; i++)
+		if (i != 17)
+			assert_int_equal(sched_wake(s, 1000 + i, 0, &kick), VMK_OK);
+	assert_int_equal(sched_wake(s, 5, 0, &kick), VMK_OK);
+	assert_int_equal(ent(h, 5), 4 * PPM / SCHED_MAX_WORLDS);
+	free(h);
+}
+
+/* Every bad input is refused with a clear code and leaves the state exactly
+ * as it was (compared byte for byte). */
+static void test_bad_inputs(void **st)
+{
+	(void)st;
+	struct harness *h = new_h(2);
+	struct sched *s = &h->s;
+	struct sched_params ok = { 1000, 100000, 500000 };
+	struct sched_pick pk;
+	struct sched_migration m[2];
+	uint32_t n;
+	int32_t kick;
+	assert_int_equal(sched_add_world(s, 1, &ok, SCHED_AFFINITY_ALL), VMK_OK);
+	assert_int_equal(sched_add_world(s, 2, &ok, SCHED_AFFINITY_ALL), VMK_OK);
+	assert_int_equal(sched_wake(s, 1, 5 * MS, &kick), VMK_OK);
+	assert_int_equal(sched_pick_next(s, cpu_of(h, 1), 5 * MS, &pk), VMK_OK);
+	struct sched before = *s;
+	struct sched_params zero_shares = { 0, 0, PPM }, many = { SCHED_MAX_SHARES + 1, 0, PPM },
+		res_gt_lim = { 1000, 600000, 500000 }, zero_lim = { 1000, 0, 0 },
+		over = { 1000, 0, PPM + 1 };
+	const struct sched_params *bad[] = { NULL, &zero_shares, &many, &res_gt_lim,
+					     &zero_lim, &over };
+	for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(sched_add_world(s, 9, bad[i], SCHED_AFFINITY_ALL), VMK_EINVAL);
+		assert_int_equal(sched_set_params(s, 2, bad[i]), VMK_EINVAL);
+	}
+	assert_int_equal(sched_add_world(s, -3, &ok, SCHED_AFFINITY_ALL), VMK_EINVAL);
+	assert_int_equal(sched_add_world(s, 9, &ok, 0), VMK_EINVAL);
+	assert_int_equal(sched_add_world(s, 9, &ok, CPU(5)), VMK_EINVAL);  /* offline */
+	assert_int_equal(sched_add_world(s, 2, &ok, SCHED_AFFINITY_ALL), VMK_EBUSY);
+	assert_int_equal(sched_add_world(NULL, 9, &ok, SCHED_AFFINITY_ALL), VMK_EINVAL);
+	assert_int_equal(sched_remove_world(s, 9), VMK_ENOENT);
+	assert_int_equal(sched_remove_world(s, -1), VMK_EINVAL);
+	assert_int_equal(sched_remove_world(s, 1), VMK_EBUSY);          /* running */
+	assert_int_equal(sched_set_params(s, 9, &ok), VMK_ENOENT);
+	assert_int_equal(sched_set_affinity(s, 9, CPU(0)), VMK_ENOENT);
+	assert_int_equal(sched_set_affinity(s, 2, CPU(7)), VMK_EINVAL);
+	uint32_t other = 1 - cpu_of(h, 1);
+	assert_int_equal(sched_set_affinity(s, 1, CPU(other)), VMK_EBUSY);
+	assert_int_equal(sched_wake(s, 9, 6 * MS, &kick), VMK_ENOENT);
+	assert_int_equal(sched_wake(s, 2, 6 * MS, NULL), VMK_EINVAL);
+	assert_int_equal(sched_wake(s, -2, 6 * MS, &kick), VMK_EINVAL);
+	assert_int_equal(sched_block(s, 9, 6 * MS), VMK_ENOENT);
+	assert_int_equal(sched_block(s, 1, 4 * MS), VMK_EINVAL);       /* time went back */
+	assert_int_equal(sched_tick(s, 2, 6 * MS), VMK_EINVAL);        /* no such CPU */
+	assert_int_equal(sched_tick(s, cpu_of(h, 1), 4 * MS), VMK_EINVAL);
+	assert_int_equal(sched_tick(NULL, 0, 6 * MS), VMK_EINVAL);
+	assert_int_equal(sched_pick_next(s, 0, 6 * MS, NULL), VMK_EINVAL);
+	assert_int_equal(sched_pick_next(s, 64, 6 * MS, &pk), VMK_EINVAL);
+	assert_int_equal(sched_pick_next(s, cpu_of(h, 1), 4 * MS, &pk), VMK_EINVAL);
+	assert_int_equal(sched_balance(s, 6 * MS, NULL, 2, &n), VMK_EINVAL);
+	assert_int_equal(sched_balance(s, 6 * MS, m, 2, NULL), VMK_EINVAL);
+	assert_int_equal(sched_world_info(s, 9, &(struct sched_world_info){0}), VMK_ENOENT);
+	assert_int_equal(sched_world_info(s, 1, NULL), VMK_EINVAL);
+	assert_memory_equal(&before, s, sizeof(before));
+
+	struct sched_config cfg;
+	sched_config_default(&cfg, 0);
+	assert_int_equal(sched_init(s, &cfg), VMK_EINVAL);
+	sched_config_default(&cfg, SCHED_MAX_CPUS + 1);
+	assert_int_equal(sched_init(s, &cfg), VMK_EINVAL);
+	sched_config_default(&cfg, 2);
+	cfg.min_slice_ns = cfg.slice_ns + 1;
+	assert_int_equal(sched_init(s, &cfg), VMK_EINVAL);
+	sched_config_default(&cfg, 2);
+	cfg.limit_period_ns = cfg.slice_ns - 1;
+	assert_int_equal(sched_init(s, &cfg), VMK_EINVAL);
+	assert_int_equal(sched_init(s, NULL), VMK_EINVAL);
+	assert_memory_equal(&before, s, sizeof(before));
+	free(h);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_shares_one_cpu),
+		cmocka_unit_test(test_shares_uneven_many),
+		cmocka_unit_test(test_reservation_under_contention),
+		cmocka_unit_test(test_limit_caps_on_idle_cpu),
+		cmocka_unit_test(test_limit_with_competitor),
+		cmocka_unit_test(test_block_wake_bounded_lag),
+		cmocka_unit_test(test_frequent_blocking),
+		cmocka_unit_test(test_idle_redistributed),
+		cmocka_unit_test(test_migration_balances_two_cpus),
+		cmocka_unit_test(test_migration_packs_entitlements),
+		cmocka_unit_test(test_wake_kick),
+		cmocka_unit_test(test_idle_hint),
+		cmocka_unit_test(test_admission_control),
+		cmocka_unit_test(test_table_full),
+		cmocka_unit_test(test_bad_inputs),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
