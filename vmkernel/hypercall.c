@@ -6,6 +6,7 @@
 #include "pcpu.h"
 #include "cpu.h"
 #include <vmk/hypercall.h>
+#include "trace_emit.h"
 
 typedef int64_t (*hc_fn)(struct pcpu *p, uint64_t a0, uint64_t a1, uint64_t a2);
 
@@ -89,7 +90,40 @@ static int64_t hc_unload(struct pcpu *p, uint64_t a0, uint64_t a1, uint64_t a2)
 	leave_to_cos(p, 0);
 }
 
+static int64_t hc_trace_start(struct pcpu *p, uint64_t mode, uint64_t mask, uint64_t cons)
+{
+	(void)p;
+	return trace_start(mode, mask, cons);
+}
+
+static int64_t hc_trace_stop(struct pcpu *p, uint64_t a0, uint64_t a1, uint64_t a2)
+{
+	(void)p, (void)a0, (void)a1, (void)a2;
+	return trace_stop();
+}
+
+/* (pa, len): the struct vmk_trace_info prefix that fits in len. */
+static int64_t hc_trace_info(struct pcpu *p, uint64_t pa, uint64_t len, uint64_t a2)
+{
+	static struct vmk_trace_info ti;   /* under status_lock */
+	uint64_t n = len < sizeof(ti) ? len : sizeof(ti);
+	void *dst = cos_buf(pa, len);
+
+	(void)p, (void)a2;
+	if (!dst)
+		return VMK_EFAULT;
+	while (__atomic_exchange_n(&status_lock, 1, __ATOMIC_ACQUIRE))
+		cpu_relax();
+	trace_info_fill(&ti);
+	memcpy(dst, &ti, n);
+	__atomic_store_n(&status_lock, 0, __ATOMIC_RELEASE);
+	return (int64_t)n;
+}
+
 static const hc_fn hc_table[VMK_HC_COUNT] = {
+	[VMK_HC_TRACE_START] = hc_trace_start,
+	[VMK_HC_TRACE_STOP] = hc_trace_stop,
+	[VMK_HC_TRACE_INFO] = hc_trace_info,
 	[VMK_HC_VERSION] = hc_version,
 	[VMK_HC_NOP] = hc_nop,
 	[VMK_HC_STATUS] = hc_status,
@@ -109,5 +143,6 @@ int64_t hypercall_dispatch(struct pcpu *p, uint64_t nr, uint64_t a0, uint64_t a1
 	r = hc_table[nr](p, a0, a1, a2);
 	if (r < 0)
 		p->stat.bad_hypercalls++;
+	trace_hypercall(&p->tw, (uint32_t)nr, (int32_t)r, a0, a1);
 	return r;
 }

@@ -31,6 +31,8 @@ static int global_init(struct vmk_boot_info *boot)
 	err = svm_global_init();
 	if (err == VMK_OK)
 		err = npt_init();
+	if (err == VMK_OK)
+		err = trace_init();
 	if (err != VMK_OK)
 		vmk_log("vmkernel: global set-up failed: %s\n", vmk_strerror(err));
 	return err;

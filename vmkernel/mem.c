@@ -15,24 +15,37 @@ void mem_init(struct vmk_boot_info *boot)
 	mem_next = ALIGN_UP(boot->free_offset, PAGE_SIZE);
 }
 
-void *mem_alloc_pages(unsigned n, uint64_t *pa)
+/* @contig: keep the pages inside one chunk, so physically contiguous. */
+static void *alloc(unsigned n, uint64_t *pa, int contig)
 {
-	uint64_t off;
+	uint64_t size = (uint64_t)n * PAGE_SIZE, off;
 	void *va;
 
 	spin_lock(&mem_lock);
 	off = mem_next;
-	if (off + (uint64_t)n * PAGE_SIZE > vmk_boot->mem_size) {
+	if (contig && (off & ~(VMK_CHUNK_SIZE - 1)) != ((off + size - 1) & ~(VMK_CHUNK_SIZE - 1)))
+		off = ALIGN_UP(off, VMK_CHUNK_SIZE);   /* the rest of this chunk stays unused */
+	if (n == 0 || off + size > vmk_boot->mem_size || (contig && size > VMK_CHUNK_SIZE)) {
 		spin_unlock(&mem_lock);
 		return NULL;
 	}
-	mem_next += (uint64_t)n * PAGE_SIZE;
+	mem_next = off + size;
 	spin_unlock(&mem_lock);
 	va = (void *)(VMK_VBASE + off);
-	memset(va, 0, (size_t)n * PAGE_SIZE);
+	memset(va, 0, (size_t)size);
 	if (pa)
 		*pa = mem_va_to_pa(va);
 	return va;
+}
+
+void *mem_alloc_pages(unsigned n, uint64_t *pa)
+{
+	return alloc(n, pa, 0);
+}
+
+void *mem_alloc_contig(unsigned n, uint64_t *pa)
+{
+	return alloc(n, pa, 1);
 }
 
 uint64_t mem_free_bytes(void)

@@ -84,3 +84,14 @@ int npt_cos_violation(uint64_t gpa)
 	spin_unlock(&npt_lock);
 	return err;
 }
+
+/* Let the COS read [pa, pa + len) of vmkernel memory (the trace rings). */
+int npt_map_cos_readonly(uint64_t pa, uint64_t len)
+{
+	int err;
+
+	spin_lock(&npt_lock);
+	err = pt_map(&npt_ops, npt_root, pa, pa, len, PT_4K, PTE_US | PTE_NX);
+	spin_unlock(&npt_lock);
+	return err;
+}

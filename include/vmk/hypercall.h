@@ -15,6 +15,9 @@ enum vmk_hypercall {
 	VMK_HC_STATUS = 2,    /* (pa, len) -> bytes written of struct vmk_status */
 	VMK_HC_LOG_READ = 3,  /* (pa, len, offset) -> bytes copied from the log */
 	VMK_HC_UNLOAD = 4,    /* -> 0 on the bare CPU: this CPU leaves the vmkernel */
+	VMK_HC_TRACE_START = 5, /* (mode, event mask, consumer-lines pa) -> 0 */
+	VMK_HC_TRACE_STOP = 6,  /* -> 0: every CPU stops recording */
+	VMK_HC_TRACE_INFO = 7,  /* (pa, len) -> bytes written of struct vmk_trace_info */
 	VMK_HC_COUNT
 };
 
@@ -42,6 +45,29 @@ struct vmk_status {
 	uint64_t log_size;        /* bytes written to the log so far */
 	uint64_t launch_tsc;      /* TSC when the first CPU entered */
 	struct vmk_cpu_status cpu[64];
+};
+
+/* Trace rings (format: trace/vmk_trace.h, trace/trace_ring.h).  Each CPU's
+ * ring is physically contiguous and mapped read-only into the COS at its own
+ * physical address.  In drop-new mode the reader's consumer lines (64 bytes
+ * per CPU, in CPU order) live in COS memory named at VMK_HC_TRACE_START. */
+#define VMK_TRACE_MODE_OVERWRITE 0u
+#define VMK_TRACE_MODE_DROP_NEW 1u
+
+struct vmk_trace_cpu_info {
+	uint64_t ring_pa;
+	uint64_t ring_bytes;
+	uint32_t cpu, apic_id;    /* Linux CPU number, APIC ID */
+};
+
+struct vmk_trace_info {
+	uint32_t ncpus;
+	uint32_t slots;           /* records per ring */
+	uint32_t mode;            /* VMK_TRACE_MODE_* of the last session */
+	uint32_t active;          /* 1 between START and STOP */
+	uint64_t mask;            /* events recorded (TRACE_EV_BIT mask) */
+	uint64_t generation;      /* sessions started so far */
+	struct vmk_trace_cpu_info cpu[64];
 };
 
 #endif

@@ -91,6 +91,24 @@ struct vmk_ioc_bench {
 	uint32_t loaded;       /* out: 1 if the vmkernel was loaded */
 };
 
+/* Trace sessions.  START/STOP/INFO map to the vmkernel's hypercalls; the
+ * rings are then mapped read-only with mmap(/dev/vmk) at offset
+ * VMK_TRACE_MMAP_RING(i) (CPU index i of vmk_trace_info), and in drop-new
+ * mode the consumer lines (64 bytes per CPU index) read-write at
+ * VMK_TRACE_MMAP_CONS. */
+enum vmk_trace_op { VMK_TRACE_OP_START, VMK_TRACE_OP_STOP, VMK_TRACE_OP_INFO };
+#define VMK_TRACE_MMAP_STRIDE (1ull << 24)
+#define VMK_TRACE_MMAP_RING(i) ((uint64_t)(i) * VMK_TRACE_MMAP_STRIDE)
+#define VMK_TRACE_MMAP_CONS (64ull * VMK_TRACE_MMAP_STRIDE)
+
+struct vmk_ioc_trace {
+	uint32_t op;           /* in: enum vmk_trace_op */
+	uint32_t mode;         /* in (START): VMK_TRACE_MODE_* */
+	uint64_t mask;         /* in (START): events, TRACE_EV_BIT mask */
+	uint64_t info;         /* in (INFO): user pointer to struct vmk_trace_info */
+	uint64_t tsc_khz;      /* out: the TSC rate, for the trace clock */
+};
+
 #define VMK_IOC_VERSION _IOR('v', 1, uint32_t)
 #define VMK_IOC_PROBE   _IOWR('v', 2, struct vmk_ioc_probe)
 #define VMK_IOC_LOAD    _IOWR('v', 3, struct vmk_ioc_load)
@@ -99,5 +117,6 @@ struct vmk_ioc_bench {
 #define VMK_IOC_LOG     _IOWR('v', 6, struct vmk_ioc_log)
 #define VMK_IOC_LOADED  _IOR('v', 7, uint32_t)
 #define VMK_IOC_BENCH   _IOWR('v', 8, struct vmk_ioc_bench)
+#define VMK_IOC_TRACE   _IOWR('v', 9, struct vmk_ioc_trace)
 
 #endif

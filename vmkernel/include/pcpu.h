@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <vmk/hypercall.h>
 #include <vmk/launch.h>
+#include "trace_ring.h"
 
 struct vmcb;
 
@@ -42,6 +43,8 @@ struct pcpu {
 	uint64_t gdt[5];               /* null, code, data, TSS (2 slots) */
 	struct tss64 tss;
 	struct vmk_cpu_status stat;    /* owner writes; status hypercall reads */
+	struct trace_writer tw;        /* owner; `enabled` also by trace_stop */
+	uint64_t trace_gen;            /* owner: session the ring is formatted for */
 };
 
 extern struct pcpu *vmk_pcpus[VMK_MAX_CPUS];
@@ -64,6 +67,13 @@ void leave_bare(struct vmk_launch_cpu *lc, struct pcpu *p, int64_t status)
 int npt_init(void);
 uint64_t npt_root_pa(void);
 int npt_cos_violation(uint64_t gpa);
+/* trace.c */
+int trace_init(void);
+void trace_cpu_sync(struct pcpu *p);
+int64_t trace_start(uint64_t mode, uint64_t mask, uint64_t cons_pa);
+int64_t trace_stop(void);
+struct vmk_trace_info;
+void trace_info_fill(struct vmk_trace_info *ti);
 /* hypercall.c */
 int64_t hypercall_dispatch(struct pcpu *p, uint64_t nr, uint64_t a0, uint64_t a1,
 			   uint64_t a2);

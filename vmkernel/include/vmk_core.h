@@ -29,6 +29,8 @@ void vmk_panic(const char *file, int line, const char *why) __attribute__((noret
 extern struct vmk_boot_info *vmk_boot;
 void mem_init(struct vmk_boot_info *boot);
 void *mem_alloc_pages(unsigned n, uint64_t *pa);   /* zeroed, or NULL */
+/* The same, physically contiguous (within one chunk): n <= 512. */
+void *mem_alloc_contig(unsigned n, uint64_t *pa);
 uint64_t mem_va_to_pa(const void *va);
 void *mem_pa_to_va(uint64_t pa);                   /* own memory or COS phys */
 int mem_is_own(uint64_t pa);                       /* inside a vmkernel chunk */

@@ -10,10 +10,11 @@
 #include <sys/stat.h>
 #include <vmk/hypercall.h>
 #include <vmk/vmkload_ioctl.h>
+#include "cli.h"
 
 #define DEFAULT_IMAGE "/lib/vmk/vmkernel.img"
 
-static const char *prog = "vmk";
+const char *prog = "vmk";
 
 static void usage(FILE *f)
 {
@@ -32,6 +33,8 @@ static void usage(FILE *f)
 		"  bench --op loop|hypercall|cpuid [-n N] [--json]\n"
 		"                   TSC ticks per iteration of one operation in the COS\n"
 		"                   kernel (instructions under the lab's --icount)\n"
+		"  trace start|stop|status|record|summary ...\n"
+		"                   vmkernel trace sessions ('vmk trace help')\n"
 		"  version          CLI and module ABI versions\n"
 		"  help             this text\n"
 		"\n"
@@ -41,7 +44,7 @@ static void usage(FILE *f)
 		prog);
 }
 
-static int open_dev(void)
+int open_dev(void)
 {
 	uint32_t ver = 0;
 	int fd = open(VMKLOAD_DEVICE, O_RDWR | O_CLOEXEC);
@@ -432,6 +435,7 @@ static const struct {
 	int (*fn)(int argc, char **argv);
 } commands[] = {
 	{ "bench", cmd_bench },
+	{ "trace", cmd_trace },
 	{ "probe", cmd_probe },
 	{ "load", cmd_load },
 	{ "unload", cmd_unload },

@@ -616,14 +616,32 @@ static long buffered_hypercall(unsigned long nr, void *buf, u64 len, u64 arg2)
 	return r;
 }
 
-static int vmk_to_errno(long r)
+int vmk_to_errno(long r)
 {
 	switch (r) {
 	case VMK_ENOENT: return -ENOENT;
 	case VMK_EFAULT: return -EFAULT;
 	case VMK_ERANGE: return -ERANGE;
+	case VMK_EINVAL: return -EINVAL;
+	case VMK_ENOMEM: return -ENOMEM;
 	default: return -EIO;
 	}
+}
+
+/* [pa, pa + len) lies inside one chunk of the loaded vmkernel's memory. */
+bool vmkload_owns_pa(u64 pa, u64 len)
+{
+	bool ok = false;
+	unsigned int i;
+
+	mutex_lock(&vmkload_lock);
+	for (i = 0; vmk && i < vmk->nchunks && !ok; i++) {
+		u64 c = page_to_phys(vmk->chunk[i]);
+
+		ok = pa >= c && len <= VMK_CHUNK_SIZE && pa - c <= VMK_CHUNK_SIZE - len;
+	}
+	mutex_unlock(&vmkload_lock);
+	return ok;
 }
 
 int vmkload_status(struct vmk_ioc_status __user *uarg)

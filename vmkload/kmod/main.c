@@ -25,6 +25,8 @@ static long vmkload_ioctl(struct file *f, unsigned int cmd, unsigned long arg)
 		return vmkload_status(uarg);
 	case VMK_IOC_LOG:
 		return vmkload_log(uarg);
+	case VMK_IOC_TRACE:
+		return vmkload_ioc_trace(uarg);
 	case VMK_IOC_BENCH:
 		return vmkload_ioc_bench(uarg);
 	case VMK_IOC_LOADED:
@@ -38,6 +40,7 @@ static long vmkload_ioctl(struct file *f, unsigned int cmd, unsigned long arg)
 static const struct file_operations vmkload_fops = {
 	.owner = THIS_MODULE,
 	.unlocked_ioctl = vmkload_ioctl,
+	.mmap = vmkload_mmap,
 	.compat_ioctl = compat_ptr_ioctl,
 };
 

@@ -19,6 +19,15 @@ int vmkload_unload(void);
 int vmkload_status(struct vmk_ioc_status __user *uarg);
 int vmkload_log(struct vmk_ioc_log __user *uarg);
 extern struct mutex vmkload_lock;
+long vmkload_hypercall(unsigned long nr, unsigned long a0, unsigned long a1,
+		       unsigned long a2);
+int vmk_to_errno(long r);
+bool vmkload_owns_pa(u64 pa, u64 len);
+
+/* trace.c */
+struct vm_area_struct;
+long vmkload_ioc_trace(struct vmk_ioc_trace __user *uarg);
+int vmkload_mmap(struct file *f, struct vm_area_struct *vma);
 
 /* bench.c */
 long vmkload_ioc_bench(struct vmk_ioc_bench __user *uarg);

@@ -7,6 +7,7 @@
 #include "pcpu.h"
 #include "cpu.h"
 #include "vmcb.h"
+#include "trace_emit.h"
 
 #define VEC_UD 6
 #define VEC_GP 13
@@ -151,6 +152,9 @@ void svm_handle_exit(struct pcpu *p)
 	uint64_t code = p->vmcb->c.exit_code;
 	exit_fn fn = 0;
 
+	trace_cpu_sync(p);
+	trace_vm_exit(&p->tw, p->index, (uint32_t)code, p->vmcb->s.rip,
+		      p->vmcb->c.exit_info_1, p->vmcb->c.exit_info_2);
 	p->vmcb->c.tlb_control = 0;
 	p->vmcb->c.event_inj = 0;
 	if (code == SVM_EXIT_INVALID && !p->launched) {
@@ -172,4 +176,5 @@ void svm_handle_exit(struct pcpu *p)
 							    : "unexpected exit");
 	}
 	fn(p);
+	trace_vm_entry(&p->tw, p->index, p->vmcb->s.rip);
 }

@@ -1,0 +1,68 @@
+#!/usr/bin/env python3
+"""Check a trace recorded by tests/lab/cos/trace-record.sh, with babeltrace2's
+Python bindings: every event in order, nothing invented, nothing lost.
+
+usage: check-trace.py DIR   (DIR holds ctf/, summary.json and ncpus)"""
+import json
+import os
+import sys
+
+import bt2
+
+SVM_EXIT_CPUID, SVM_EXIT_VMMCALL, HC_NOP = 0x72, 0x81, 1
+
+
+def fail(msg):
+    sys.exit("check-trace: FAIL: " + msg)
+
+
+def main(d):
+    summary = json.load(open(os.path.join(d, "summary.json")))
+    ncpus = int(open(os.path.join(d, "ncpus")).read())
+    counts, last_ts, open_exit = {}, {}, {}
+    exits = {SVM_EXIT_CPUID: 0, SVM_EXIT_VMMCALL: 0}
+    nops, total, discarded = 0, 0, 0
+    for msg in bt2.TraceCollectionMessageIterator(os.path.join(d, "ctf")):
+        if type(msg) is bt2._DiscardedEventsMessageConst:
+            discarded += msg.count or 1
+            continue
+        if type(msg) is not bt2._EventMessageConst:
+            continue
+        ev, total = msg.event, total + 1
+        ts = msg.default_clock_snapshot.value
+        stream = ev.stream.name or ev.stream.id
+        if ts < last_ts.get(stream, 0):
+            fail("timestamps go back in stream %s" % stream)
+        last_ts[stream] = ts
+        counts[ev.name] = counts.get(ev.name, 0) + 1
+        if ev.name == "kvm_x86_exit":
+            if stream in open_exit:
+                fail("two exits without an entry between them in stream %s" % stream)
+            open_exit[stream] = int(ev.payload_field["exit_reason"])
+            exits[open_exit[stream]] = exits.get(open_exit[stream], 0) + 1
+        elif ev.name == "kvm_x86_entry":
+            open_exit.pop(stream, None)
+        elif ev.name == "vmk_hypercall" and int(ev.payload_field["nr"]) == HC_NOP:
+            nops += 1
+    print("check-trace: %d events, %s, discarded %d" % (total, counts, discarded))
+    if summary["lost"] != 0 or discarded != 0:
+        fail("events lost: summary %d, babeltrace2 %d" % (summary["lost"], discarded))
+    if total != summary["delivered"] or summary["delivered"] != summary["written"]:
+        fail("written %d, recorded %d, in the trace %d" %
+             (summary["written"], summary["delivered"], total))
+    if exits[SVM_EXIT_CPUID] < 1000 or exits[SVM_EXIT_VMMCALL] < 500:
+        fail("expected >= 1000 CPUID and >= 500 VMMCALL exits, got %d and %d" %
+             (exits[SVM_EXIT_CPUID], exits[SVM_EXIT_VMMCALL]))
+    # 500 from the benchmark, plus the one per CPU that makes it join the session.
+    if nops != 500 + ncpus:
+        fail("expected exactly %d null hypercalls, found %d" % (500 + ncpus, nops))
+    top = summary["top_exits"][0]["name"]
+    if top not in ("cpuid", "vmmcall"):
+        fail("summary's top exit is %s" % top)
+    print("check-trace: PASS")
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 2:
+        sys.exit(__doc__)
+    main(sys.argv[1])
