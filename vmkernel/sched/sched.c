@@ -233,6 +233,20 @@ static bool cpu_has_ready(const struct sched *s, uint32_t cpu)
 	return false;
 }
 
+/* Complete a migration that had to wait for the world to stop running.
+ * Its reservation is checked again: the CPU may have filled meanwhile. */
+static void finish_move(struct sched *s, int slot)
+{
+	struct sched_world *w = &s->w[slot];
+	int32_t dst = w->move_to;
+	w->move_to = SCHED_NONE;
+	if (dst == SCHED_NONE || !(w->affinity >> dst & 1) ||
+	    s->c[dst].resv_ppm + w->p.reservation_ppm > PPM)
+		return;
+	migrate(s, slot, (uint32_t)dst);
+	recompute(s);
+}
+
 static bool cpu_has_eligible(struct sched *s, uint32_t cpu, uint64_t now)
 {
 	for (int i = 0; i < SCHED_MAX_WORLDS; i++) {
@@ -296,10 +310,12 @@ int sched_init(struct sched *s, const struct sched_config *cfg)
 	if (!s || !config_ok(cfg))
 		return VMK_EINVAL;
 	for (int i = 0; i < SCHED_MAX_WORLDS; i++)
-		s->w[i] = (struct sched_world){ .id = SCHED_NONE };
+		s->w[i] = (struct sched_world){ .id = SCHED_NONE, .move_to = SCHED_NONE };
 	for (int c = 0; c < SCHED_MAX_CPUS; c++)
 		s->c[c] = (struct sched_cpu){ .cur = SCHED_NONE };
 	s->cfg = *cfg;
+	s->last_balance = 0;
+	s->balanced_once = 0;
 	return VMK_OK;
 }
 
@@ -321,6 +337,7 @@ int sched_add_world(struct sched *s, int32_t id, const struct sched_params *p,
 	s->w[slot] = (struct sched_world){
 		.id = id, .state = SCHED_BLOCKED, .cpu = (uint16_t)cpu, .p = *p,
 		.affinity = affinity, .rate_ppm = 1, .vtime = s->c[cpu].vnow,
+		.move_to = SCHED_NONE,
 	};
 	s->c[cpu].resv_ppm += p->reservation_ppm;
 	s->c[cpu].nworlds++;
@@ -337,7 +354,7 @@ int sched_remove_world(struct sched *s, int32_t id)
 		return VMK_EBUSY;
 	s->c[w->cpu].resv_ppm -= w->p.reservation_ppm;
 	s->c[w->cpu].nworlds--;
-	*w = (struct sched_world){ .id = SCHED_NONE };
+	*w = (struct sched_world){ .id = SCHED_NONE, .move_to = SCHED_NONE };
 	recompute(s);
 	return VMK_OK;
 }
@@ -387,6 +404,7 @@ int sched_set_affinity(struct sched *s, int32_t id, uint64_t affinity)
 		migrate(s, slot, (uint32_t)cpu);
 	}
 	w->affinity = affinity;
+	w->move_to = SCHED_NONE;   /* a pending rotation may not fit the mask */
 	recompute(s);
 	return VMK_OK;
 }
@@ -403,6 +421,7 @@ int sched_world_info(const struct sched *s, int32_t id, struct sched_world_info 
 		.p = w->p, .affinity = w->affinity, .state = (enum sched_state)w->state,
 		.cpu = w->cpu, .entitlement_ppm = w->ent_ppm,
 		.rate_ppm = runnable(w) ? w->rate_ppm : 0, .run_ns = w->run_ns,
+		.lag_ns = w->lag_ns,
 	};
 	return VMK_OK;
 }
@@ -480,7 +499,9 @@ int sched_block(struct sched *s, int32_t id, uint64_t now)
 		c->need_resched = 1;
 	}
 	w->state = SCHED_BLOCKED;
+	w->lag_ns = 0;          /* a sleeper is owed nothing */
 	recompute(s);
+	finish_move(s, slot);
 	return VMK_OK;
 }
 
@@ -548,10 +569,13 @@ int sched_pick_next(struct sched *s, uint32_t cpu, uint64_t now, struct sched_pi
 		return err ? err : VMK_EINVAL;
 	struct sched_cpu *c = &s->c[cpu];
 	charge(s, cpu, now);
-	if (c->cur != SCHED_NONE)
-		s->w[c->cur].state = SCHED_READY;
+	int prev = c->cur;
 	c->cur = SCHED_NONE;
 	c->need_resched = 0;
+	if (prev != SCHED_NONE) {
+		s->w[prev].state = SCHED_READY;
+		finish_move(s, prev);
+	}
 	int best = pick_best(s, cpu, now);
 	if (best == SCHED_NONE) {
 		*out = (struct sched_pick){ .world = SCHED_NONE, .slice_ns = idle_hint(s, cpu) };
@@ -601,13 +625,89 @@ static int best_move(const struct sched *s, uint32_t *to)
 	return best;
 }
 
+/* Lag since the last call: entitlement (taken as constant over the period)
+ * minus CPU time received.  Bounded, so old history does not dominate. */
+static void update_lags(struct sched *s, uint64_t now)
+{
+	uint64_t dt = s->balanced_once && now > s->last_balance ? now - s->last_balance : 0;
+	int64_t bound = (int64_t)s->cfg.limit_period_ns;
+	for (int i = 0; i < SCHED_MAX_WORLDS; i++) {
+		struct sched_world *w = &s->w[i];
+		if (w->id == SCHED_NONE)
+			continue;
+		if (runnable(w) && dt) {
+			int64_t l = w->lag_ns + (int64_t)muldiv(dt, w->ent_ppm, PPM) -
+				    (int64_t)(w->run_ns - w->run_mark);
+			w->lag_ns = l > bound ? bound : l < -bound ? -bound : l;
+		}
+		w->run_mark = w->run_ns;
+	}
+	if (!s->balanced_once || now > s->last_balance)
+		s->last_balance = now;
+	s->balanced_once = 1;
+}
+
+/* Can x (on a) and y (on b) trade places? */
+static bool swap_ok(const struct sched *s, const struct sched_world *x,
+		    const struct sched_world *y)
+{
+	uint32_t a = x->cpu, b = y->cpu;
+	uint32_t dx = x->ent_ppm, dy = y->ent_ppm;
+	return y->id != SCHED_NONE && runnable(y) && y->move_to == SCHED_NONE &&
+	       b != a && (x->affinity >> b & 1) && (y->affinity >> a & 1) &&
+	       (dx > dy ? dx - dy : dy - dx) <= s->cfg.balance_min_ppm &&
+	       s->c[b].resv_ppm - y->p.reservation_ppm + x->p.reservation_ppm <= PPM &&
+	       s->c[a].resv_ppm - x->p.reservation_ppm + y->p.reservation_ppm <= PPM;
+}
+
+/* The rotation: x, ready on an over-committed CPU, furthest behind; y, on a
+ * lighter CPU, furthest ahead; swap if they differ by more than a slice. */
+static bool best_swap(const struct sched *s, int *xs, int *ys)
+{
+	int64_t best = (int64_t)s->cfg.slice_ns;
+	bool found = false;
+	for (int i = 0; i < SCHED_MAX_WORLDS; i++) {
+		const struct sched_world *x = &s->w[i];
+		if (x->id == SCHED_NONE || x->state != SCHED_READY ||
+		    s->c[x->cpu].load_ppm <= PPM + s->cfg.balance_min_ppm)
+			continue;
+		for (int j = 0; j < SCHED_MAX_WORLDS; j++) {
+			const struct sched_world *y = &s->w[j];
+			if (!swap_ok(s, x, y) || s->c[y->cpu].load_ppm >= s->c[x->cpu].load_ppm ||
+			    x->lag_ns - y->lag_ns <= best)
+				continue;
+			best = x->lag_ns - y->lag_ns;
+			*xs = i;
+			*ys = j;
+			found = true;
+		}
+	}
+	return found;
+}
+
+static void do_swap(struct sched *s, int x, int y, struct sched_migration *out)
+{
+	uint32_t a = s->w[x].cpu, b = s->w[y].cpu;
+	out[0] = (struct sched_migration){ .world = s->w[x].id, .from_cpu = a, .to_cpu = b };
+	out[1] = (struct sched_migration){ .world = s->w[y].id, .from_cpu = b, .to_cpu = a };
+	migrate(s, x, b);
+	if (s->w[y].state == SCHED_RUNNING) {
+		s->w[y].move_to = (int32_t)a;
+		s->c[b].need_resched = 1;
+		out[1].pending = true;
+	} else {
+		migrate(s, y, a);
+	}
+	recompute(s);
+}
+
 int sched_balance(struct sched *s, uint64_t now, struct sched_migration *out,
 		  uint32_t max, uint32_t *n)
 {
-	(void)now;  /* placement depends on entitlements only, for now */
 	if (!s || !n || (max && !out))
 		return VMK_EINVAL;
 	*n = 0;
+	update_lags(s, now);
 	while (*n < max) {
 		uint32_t to = 0;
 		int slot = best_move(s, &to);
@@ -619,6 +719,11 @@ int sched_balance(struct sched *s, uint64_t now, struct sched_migration *out,
 		migrate(s, slot, to);
 		recompute(s);
 		(*n)++;
+	}
+	int x, y;
+	if (*n == 0 && max >= 2 && best_swap(s, &x, &y)) {
+		do_swap(s, x, y, out);
+		*n = 2;
 	}
 	return VMK_OK;
 }

@@ -63,6 +63,9 @@ struct sched_world {
 	int64_t credit_ns;       /* limit token bucket (limited worlds only) */
 	uint64_t refill_t;       /* time the bucket was last topped up */
 	uint64_t run_ns;         /* total CPU time charged */
+	int64_t lag_ns;          /* entitled minus received, per balance period */
+	uint64_t run_mark;       /* run_ns at the last balance */
+	int32_t move_to;         /* CPU it migrates to once descheduled, or SCHED_NONE */
 };
 
 /* One CPU's run queue; private to sched.c. */
@@ -81,6 +84,8 @@ struct sched {
 	struct sched_config cfg;
 	struct sched_world w[SCHED_MAX_WORLDS];
 	struct sched_cpu c[SCHED_MAX_CPUS];
+	uint64_t last_balance;   /* time of the last sched_balance() */
+	uint8_t balanced_once;
 };
 
 /* sched_pick_next() result.  world == SCHED_NONE: idle; then slice_ns is how
@@ -91,9 +96,12 @@ struct sched_pick {
 	uint64_t slice_ns;
 };
 
+/* pending: the world is running on from_cpu, which has been asked to
+ * reschedule (kick it); it moves when from_cpu next calls sched_pick_next(). */
 struct sched_migration {
 	int32_t world;
 	uint32_t from_cpu, to_cpu;
+	bool pending;
 };
 
 struct sched_world_info {
@@ -104,6 +112,7 @@ struct sched_world_info {
 	uint32_t entitlement_ppm;/* current global entitlement */
 	uint32_t rate_ppm;       /* current rate on its CPU */
 	uint64_t run_ns;         /* total CPU time charged */
+	int64_t lag_ns;          /* entitled minus received, as balancing sees it */
 };
 
 void sched_config_default(struct sched_config *cfg, uint32_t ncpus);
@@ -134,8 +143,12 @@ int sched_tick(struct sched *s, uint32_t cpu, uint64_t now);
 /* Charge the running world, put it back and choose what runs next. */
 int sched_pick_next(struct sched *s, uint32_t cpu, uint64_t now, struct sched_pick *out);
 
-/* Move runnable, not running worlds between CPUs to even out entitlement per
- * CPU.  Writes at most max moves (already applied) to out, count to *n. */
+/* Call periodically (e.g. every 100 ms).  Moves runnable worlds between CPUs
+ * to even out entitlement per CPU; where no move can (three equal worlds on
+ * two CPUs), swaps the world furthest behind its entitlement on a busier CPU
+ * with the one furthest ahead on a lighter one, so the shortfall rotates.
+ * Writes at most max moves to out (applied, or pending: see above) and their
+ * count to *n. */
 int sched_balance(struct sched *s, uint64_t now, struct sched_migration *out,
 		  uint32_t max, uint32_t *n);
 

@@ -97,8 +97,13 @@ static int h_balance(struct harness *h, uint64_t t)
 	struct sched_migration m[8];
 	uint32_t n;
 	int err = sched_balance(&h->s, t, m, 8, &n);
-	h->migrations += err ? 0 : n;
-	return err;
+	if (err)
+		return err;
+	h->migrations += n;
+	for (uint32_t i = 0; i < n; i++)
+		if (m[i].pending)
+			h->need_pick[m[i].from_cpu] = true;   /* the IPI */
+	return 0;
 }
 
 static void h_entitle(struct harness *h, uint64_t dt)

@@ -268,6 +268,28 @@ static void test_migration_packs_entitlements(void **st)
 	free(h);
 }
 
+/* Three (or five) equal worlds on two CPUs: no placement gives each its
+ * 2/3 (2/5) of a CPU, so balancing rotates the shortfall between them. */
+static void rotate(unsigned nworlds)
+{
+	struct harness *h = new_h(2);
+	h->balance_ns = 100 * MS;
+	for (int32_t i = 0; i < (int32_t)nworlds; i++)
+		assert_int_equal(h_add(h, i, 1000, 0, PPM, SCHED_AFFINITY_ALL), VMK_OK);
+	assert_int_equal(h_run(h, 20 * SEC), 0);
+	for (int32_t i = 0; i < (int32_t)nworlds; i++)
+		assert_within(h, i, 0.05);
+	assert_int_equal(h->idle_ns[0] + h->idle_ns[1], 0);
+	free(h);
+}
+
+static void test_rotation_three_on_two(void **st)
+{
+	(void)st;
+	rotate(3);
+	rotate(5);
+}
+
 /* A wake-up on a busy CPU goes to an idle CPU the world may use, and that
  * CPU is the one to kick; a pinned world stays and kicks only if it must. */
 static void test_wake_kick(void **st)
@@ -481,6 +503,7 @@ int main(void)
 		cmocka_unit_test(test_idle_redistributed),
 		cmocka_unit_test(test_migration_balances_two_cpus),
 		cmocka_unit_test(test_migration_packs_entitlements),
+		cmocka_unit_test(test_rotation_three_on_two),
 		cmocka_unit_test(test_wake_kick),
 		cmocka_unit_test(test_idle_hint),
 		cmocka_unit_test(test_admission_control),
