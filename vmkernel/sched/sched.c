@@ -430,11 +430,9 @@ int sched_world_info(const struct sched *s, int32_t id, struct sched_world_info 
 
 /* Should the woken world w preempt what cpu runs?  Only if it is more than
  * wake_gran behind in virtual time, so wake-ups do not thrash. */
-static bool wake_preempts(struct sched *s, uint32_t cpu, const struct sched_world *w,
-			  uint64_t now)
+static bool wake_preempts(const struct sched *s, uint32_t cpu, const struct sched_world *w)
 {
-	struct sched_cpu *c = &s->c[cpu];
-	(void)now;
+	const struct sched_cpu *c = &s->c[cpu];
 	if (c->cur == SCHED_NONE)
 		return true;
 	uint64_t gran = muldiv(s->cfg.wake_gran_ns, PPM, w->rate_ppm);
@@ -475,7 +473,7 @@ int sched_wake(struct sched *s, int32_t id, uint64_t now, int32_t *kick_cpu)
 		w->vtime = s->c[w->cpu].vnow;
 	w->state = SCHED_READY;
 	recompute(s);
-	if (wake_preempts(s, w->cpu, w, now)) {
+	if (wake_preempts(s, w->cpu, w)) {
 		s->c[w->cpu].need_resched = 1;
 		*kick_cpu = w->cpu;
 	}
@@ -599,7 +597,7 @@ int sched_pick_next(struct sched *s, uint32_t cpu, uint64_t now, struct sched_pi
 /* The move that most reduces the sum of squared CPU loads: moving load x
  * from a to b reduces it by 2x(La - Lb - x).  Requiring La - Lb - x to be at
  * least balance_min also means no move is ever undone by the next one. */
-static int best_move(const struct sched *s, uint32_t *to)
+static int best_move(const struct sched *s, uint32_t *to, uint64_t *gain_out)
 {
 	int best = SCHED_NONE;
 	uint64_t best_gain = 0;
@@ -622,6 +620,7 @@ static int best_move(const struct sched *s, uint32_t *to)
 			}
 		}
 	}
+	*gain_out = best_gain;
 	return best;
 }
 
@@ -647,15 +646,13 @@ static void update_lags(struct sched *s, uint64_t now)
 	s->balanced_once = 1;
 }
 
-/* Can x (on a) and y (on b) trade places? */
+/* Can x (ready on a) and y (on b, ready or running) trade places? */
 static bool swap_ok(const struct sched *s, const struct sched_world *x,
 		    const struct sched_world *y)
 {
 	uint32_t a = x->cpu, b = y->cpu;
-	uint32_t dx = x->ent_ppm, dy = y->ent_ppm;
 	return y->id != SCHED_NONE && runnable(y) && y->move_to == SCHED_NONE &&
 	       b != a && (x->affinity >> b & 1) && (y->affinity >> a & 1) &&
-	       (dx > dy ? dx - dy : dy - dx) <= s->cfg.balance_min_ppm &&
 	       s->c[b].resv_ppm - y->p.reservation_ppm + x->p.reservation_ppm <= PPM &&
 	       s->c[a].resv_ppm - x->p.reservation_ppm + y->p.reservation_ppm <= PPM;
 }
@@ -673,7 +670,9 @@ static bool best_swap(const struct sched *s, int *xs, int *ys)
 			continue;
 		for (int j = 0; j < SCHED_MAX_WORLDS; j++) {
 			const struct sched_world *y = &s->w[j];
+			uint32_t dx = x->ent_ppm, dy = y->ent_ppm;
 			if (!swap_ok(s, x, y) || s->c[y->cpu].load_ppm >= s->c[x->cpu].load_ppm ||
+			    (dx > dy ? dx - dy : dy - dx) > s->cfg.balance_min_ppm ||
 			    x->lag_ns - y->lag_ns <= best)
 				continue;
 			best = x->lag_ns - y->lag_ns;
@@ -683,6 +682,30 @@ static bool best_swap(const struct sched *s, int *xs, int *ys)
 		}
 	}
 	return found;
+}
+
+/* A swap of x (load dx) for y (dy < dx) moves dx - dy, like a move: it is
+ * how {0.2, 0.6} / {0.4, 0.8} becomes {0.4, 0.6} / {0.2, 0.8}. */
+static uint64_t best_even_swap(const struct sched *s, int *xs, int *ys)
+{
+	uint64_t best = 0;
+	for (int i = 0; i < SCHED_MAX_WORLDS; i++) {
+		const struct sched_world *x = &s->w[i];
+		if (x->id == SCHED_NONE || x->state != SCHED_READY)
+			continue;
+		uint64_t la = s->c[x->cpu].load_ppm;
+		for (int j = 0; j < SCHED_MAX_WORLDS; j++) {
+			const struct sched_world *y = &s->w[j];
+			uint64_t lb = s->c[y->cpu].load_ppm, d = x->ent_ppm - (uint64_t)y->ent_ppm;
+			if (y->ent_ppm >= x->ent_ppm || !swap_ok(s, x, y) ||
+			    la < lb + d + s->cfg.balance_min_ppm || d * (la - lb - d) <= best)
+				continue;
+			best = d * (la - lb - d);
+			*xs = i;
+			*ys = j;
+		}
+	}
+	return best;
 }
 
 static void do_swap(struct sched *s, int x, int y, struct sched_migration *out)
@@ -708,9 +731,21 @@ int sched_balance(struct sched *s, uint64_t now, struct sched_migration *out,
 		return VMK_EINVAL;
 	*n = 0;
 	update_lags(s, now);
+	int x = SCHED_NONE, y = SCHED_NONE;
 	while (*n < max) {
 		uint32_t to = 0;
-		int slot = best_move(s, &to);
+		uint64_t gain_move, gain_swap = 0;
+		int slot = best_move(s, &to, &gain_move);
+		if (max - *n >= 2)
+			gain_swap = best_even_swap(s, &x, &y);
+		if (gain_swap > gain_move) {
+			bool pending = s->w[y].state == SCHED_RUNNING;
+			do_swap(s, x, y, out + *n);
+			*n += 2;
+			if (pending)    /* loads are stale until it moves */
+				break;
+			continue;
+		}
 		if (slot == SCHED_NONE)
 			break;
 		out[*n] = (struct sched_migration){
@@ -720,7 +755,6 @@ int sched_balance(struct sched *s, uint64_t now, struct sched_migration *out,
 		recompute(s);
 		(*n)++;
 	}
-	int x, y;
 	if (*n == 0 && max >= 2 && best_swap(s, &x, &y)) {
 		do_swap(s, x, y, out);
 		*n = 2;

@@ -60,7 +60,19 @@ static const struct scenario scenarios[] = {
 			     { 1000, 0, PPM, 1 }, { 1000, 0, PPM, 1 } }, script_balance },
 	{ "pack", 2, 3, { { 2000, 0, PPM, 3 }, { 1000, 0, PPM, 3 },
 			  { 1000, 0, PPM, 3 } }, NULL },
+	{ "rotate", 2, 3, { { 1000, 0, PPM, 3 }, { 1000, 0, PPM, 3 },
+			    { 1000, 0, PPM, 3 } }, NULL },
 };
+
+static bool known(const char *name)
+{
+	if (!strcmp(name, "all") || !strcmp(name, "custom"))
+		return true;
+	for (size_t i = 0; i < sizeof(scenarios) / sizeof(scenarios[0]); i++)
+		if (!strcmp(name, scenarios[i].name))
+			return true;
+	return false;
+}
 
 static void print_json(const struct scenario *sc, const struct harness *h,
 		       uint64_t window, int first)
@@ -159,7 +171,7 @@ int main(int argc, char **argv)
 		else
 			return usage();
 	}
-	if (window == 0)
+	if (window == 0 || !known(name))
 		return usage();
 	double worst = 0;
 	int ran = 0;
@@ -176,8 +188,6 @@ int main(int argc, char **argv)
 		ran++;
 	}
 	printf("\n]}\n");
-	if (!ran)
-		return usage();
 	if (worst < 0)
 		return 1;
 	return check >= 0 && worst > check ? 1 : 0;

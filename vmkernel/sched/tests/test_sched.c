@@ -290,6 +290,37 @@ static void test_rotation_three_on_two(void **st)
 	rotate(5);
 }
 
+/* The issue's lab test in miniature: VMs of different shares, one with a
+ * reservation and one with a limit, on two CPUs, balanced periodically. */
+static void test_lab_mix_two_cpus(void **st)
+{
+	(void)st;
+	struct harness *h = new_h(2);
+	h->balance_ns = 100 * MS;
+	assert_int_equal(h_add(h, 0, 1000, 0, PPM, SCHED_AFFINITY_ALL), VMK_OK);
+	assert_int_equal(h_add(h, 1, 2000, 0, PPM, SCHED_AFFINITY_ALL), VMK_OK);
+	assert_int_equal(h_add(h, 2, 3000, 0, PPM, SCHED_AFFINITY_ALL), VMK_OK);
+	assert_int_equal(h_add(h, 3, 4000, 0, PPM, SCHED_AFFINITY_ALL), VMK_OK);
+	assert_int_equal(ent(h, 0), 200000);
+	assert_int_equal(ent(h, 3), 800000);
+	assert_int_equal(h_run(h, 20 * SEC), 0);
+	for (int32_t i = 0; i < 4; i++)
+		assert_within(h, i, 0.05);
+	/* A reservation for the smallest, a limit for the largest. */
+	struct sched_params p0 = { 1000, 300000, PPM }, p3 = { 4000, 0, 700000 };
+	assert_int_equal(sched_set_params(&h->s, 0, &p0), VMK_OK);
+	assert_int_equal(sched_set_params(&h->s, 3, &p3), VMK_OK);
+	assert_int_equal(ent(h, 0), 300000);   /* reservation over its 0.2 */
+	assert_int_equal(ent(h, 1), 400000);
+	assert_int_equal(ent(h, 2), 600000);
+	assert_int_equal(ent(h, 3), 700000);   /* limit under its 0.8 */
+	h_reset_counters(h);
+	assert_int_equal(h_run(h, 40 * SEC), 0);
+	for (int32_t i = 0; i < 4; i++)
+		assert_within(h, i, 0.05);
+	free(h);
+}
+
 /* A wake-up on a busy CPU goes to an idle CPU the world may use, and that
  * CPU is the one to kick; a pinned world stays and kicks only if it must. */
 static void test_wake_kick(void **st)
@@ -504,6 +535,7 @@ int main(void)
 		cmocka_unit_test(test_migration_balances_two_cpus),
 		cmocka_unit_test(test_migration_packs_entitlements),
 		cmocka_unit_test(test_rotation_three_on_two),
+		cmocka_unit_test(test_lab_mix_two_cpus),
 		cmocka_unit_test(test_wake_kick),
 		cmocka_unit_test(test_idle_hint),
 		cmocka_unit_test(test_admission_control),
