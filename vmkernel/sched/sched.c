@@ -192,6 +192,37 @@ static void recompute(struct sched *s)
 
 /* ---- accounting -------------------------------------------------------- */
 
+#ifndef LAG_MULT
+#define LAG_MULT 10
+#endif
+static int64_t lag_of(const struct sched_world *w)
+{
+	return (int64_t)(w->entitled_ns - w->run_ns);
+}
+
+/* Integrate every runnable world's entitlement up to now (with the
+ * entitlements in force until now: call before recompute()).  The lag is
+ * bounded so that old history (a world held back by its affinity, say) never
+ * turns into a burst. */
+static void accrue(struct sched *s, uint64_t now)
+{
+	if (now <= s->lag_clock)
+		return;
+	uint64_t dt = now - s->lag_clock;
+	int64_t bound = (int64_t)(LAG_MULT * s->cfg.limit_period_ns);
+	s->lag_clock = now;
+	for (int i = 0; i < SCHED_MAX_WORLDS; i++) {
+		struct sched_world *w = &s->w[i];
+		if (!runnable(w))
+			continue;
+		w->entitled_ns += muldiv(dt, w->ent_ppm, PPM);
+		if (lag_of(w) > bound)
+			w->entitled_ns = w->run_ns + (uint64_t)bound;
+		else if (lag_of(w) < -bound)
+			w->entitled_ns = w->run_ns - (uint64_t)bound;
+	}
+}
+
 /* SFQ: a world's virtual time advances by its service divided by its rate. */
 static void charge(struct sched *s, uint32_t cpu, uint64_t now)
 {
@@ -222,6 +253,7 @@ static void migrate(struct sched *s, int slot, uint32_t dst)
 	to->nworlds++;
 	w->vtime = to->vnow + lead;
 	w->cpu = (uint16_t)dst;
+	w->migrations++;
 }
 
 static bool cpu_has_ready(const struct sched *s, uint32_t cpu)
@@ -292,6 +324,7 @@ void sched_config_default(struct sched_config *cfg, uint32_t ncpus)
 	cfg->min_slice_ns = 500000;      /* 0.5 ms */
 	cfg->limit_period_ns = 100000000;/* 100 ms: a 30% world banks 30 ms */
 	cfg->wake_gran_ns = 1000000;     /* 1 ms */
+	cfg->steal_lag_ns = 20000000;    /* 2 slices */
 	cfg->balance_min_ppm = 50000;    /* 5% of a CPU */
 }
 
@@ -302,6 +335,7 @@ static bool config_ok(const struct sched_config *cfg)
 	       cfg->slice_ns <= ((uint64_t)1 << 40) &&
 	       cfg->limit_period_ns >= cfg->slice_ns &&
 	       cfg->limit_period_ns <= ((uint64_t)1 << 40) &&
+	       cfg->steal_lag_ns <= ((uint64_t)1 << 40) &&
 	       cfg->balance_min_ppm <= SCHED_CPU_PPM;
 }
 
@@ -314,8 +348,7 @@ int sched_init(struct sched *s, const struct sched_config *cfg)
 	for (int c = 0; c < SCHED_MAX_CPUS; c++)
 		s->c[c] = (struct sched_cpu){ .cur = SCHED_NONE };
 	s->cfg = *cfg;
-	s->last_balance = 0;
-	s->balanced_once = 0;
+	s->lag_clock = 0;
 	return VMK_OK;
 }
 
@@ -421,7 +454,7 @@ int sched_world_info(const struct sched *s, int32_t id, struct sched_world_info 
 		.p = w->p, .affinity = w->affinity, .state = (enum sched_state)w->state,
 		.cpu = w->cpu, .entitlement_ppm = w->ent_ppm,
 		.rate_ppm = runnable(w) ? w->rate_ppm : 0, .run_ns = w->run_ns,
-		.lag_ns = w->lag_ns,
+		.lag_ns = lag_of(w), .migrations = w->migrations,
 	};
 	return VMK_OK;
 }
@@ -471,6 +504,7 @@ int sched_wake(struct sched *s, int32_t id, uint64_t now, int32_t *kick_cpu)
 	 * most be ahead of the running one by what it ran of its slice. */
 	if (w->vtime < s->c[w->cpu].vnow)
 		w->vtime = s->c[w->cpu].vnow;
+	accrue(s, now);
 	w->state = SCHED_READY;
 	recompute(s);
 	if (wake_preempts(s, w->cpu, w)) {
@@ -496,8 +530,9 @@ int sched_block(struct sched *s, int32_t id, uint64_t now)
 		c->cur = SCHED_NONE;
 		c->need_resched = 1;
 	}
+	accrue(s, now);
 	w->state = SCHED_BLOCKED;
-	w->lag_ns = 0;          /* a sleeper is owed nothing */
+	w->entitled_ns = w->run_ns;   /* a sleeper is owed nothing */
 	recompute(s);
 	finish_move(s, slot);
 	return VMK_OK;
@@ -512,6 +547,8 @@ static int cpu_check(const struct sched *s, uint32_t cpu, uint64_t now)
 	return VMK_OK;
 }
 
+static int steal(struct sched *s, uint32_t cpu, int local, uint64_t now);
+
 int sched_tick(struct sched *s, uint32_t cpu, uint64_t now)
 {
 	int err = cpu_check(s, cpu, now);
@@ -522,7 +559,7 @@ int sched_tick(struct sched *s, uint32_t cpu, uint64_t now)
 	if (c->need_resched)
 		return 1;
 	if (c->cur == SCHED_NONE)
-		return cpu_has_eligible(s, cpu, now);
+		return cpu_has_eligible(s, cpu, now) || steal(s, cpu, SCHED_NONE, now) != SCHED_NONE;
 	const struct sched_world *w = &s->w[c->cur];
 	return now >= c->slice_end || (limited(w) && w->credit_ns <= 0);
 }
@@ -560,6 +597,48 @@ static int pick_best(struct sched *s, uint32_t cpu, uint64_t now)
 	return best;
 }
 
+/* A ready world of another CPU that this one should take instead: when it
+ * would idle, the one furthest behind (work conservation); otherwise one
+ * behind the local choice by more than steal_lag_ns.  This is what keeps
+ * every world near its entitlement when no placement fits (three equal
+ * worlds on two CPUs): whoever falls behind is taken by a CPU whose worlds
+ * are ahead, so the shortfall rotates and lags stay bounded. */
+static int steal(struct sched *s, uint32_t cpu, int local, uint64_t now)
+{
+	int best = SCHED_NONE;
+	int64_t floor = local == SCHED_NONE ? INT64_MIN :
+			lag_of(&s->w[local]) + (int64_t)s->cfg.steal_lag_ns;
+	for (int i = 0; i < SCHED_MAX_WORLDS; i++) {
+		struct sched_world *w = &s->w[i];
+		if (w->id == SCHED_NONE || w->state != SCHED_READY || w->cpu == cpu ||
+		    !(w->affinity >> cpu & 1) ||
+		    s->c[cpu].resv_ppm + w->p.reservation_ppm > PPM)
+			continue;
+		refill(s, w, now);
+		if (!eligible(s, w) || lag_of(w) <= floor)
+			continue;
+		if (best == SCHED_NONE || lag_of(w) > lag_of(&s->w[best]))
+			best = i;
+	}
+	return best;
+}
+
+/* An idle CPU that may take one of the eligible worlds waiting on cpu. */
+static int32_t idle_taker(const struct sched *s, uint32_t cpu)
+{
+	for (int i = 0; i < SCHED_MAX_WORLDS; i++) {
+		const struct sched_world *w = &s->w[i];
+		if (w->id == SCHED_NONE || w->cpu != cpu || w->state != SCHED_READY ||
+		    !eligible(s, w))
+			continue;
+		for (uint32_t d = 0; d < s->cfg.ncpus; d++)
+			if (d != cpu && (w->affinity >> d & 1) && cpu_idle(s, d) &&
+			    s->c[d].resv_ppm + w->p.reservation_ppm <= PPM)
+				return (int32_t)d;
+	}
+	return SCHED_NONE;
+}
+
 int sched_pick_next(struct sched *s, uint32_t cpu, uint64_t now, struct sched_pick *out)
 {
 	int err = cpu_check(s, cpu, now);
@@ -574,9 +653,17 @@ int sched_pick_next(struct sched *s, uint32_t cpu, uint64_t now, struct sched_pi
 		s->w[prev].state = SCHED_READY;
 		finish_move(s, prev);
 	}
+	accrue(s, now);
 	int best = pick_best(s, cpu, now);
+	int far = steal(s, cpu, best, now);
+	if (far != SCHED_NONE) {
+		migrate(s, far, cpu);
+		recompute(s);
+		best = far;
+	}
 	if (best == SCHED_NONE) {
-		*out = (struct sched_pick){ .world = SCHED_NONE, .slice_ns = idle_hint(s, cpu) };
+		*out = (struct sched_pick){ .world = SCHED_NONE, .kick_cpu = SCHED_NONE,
+					    .slice_ns = idle_hint(s, cpu) };
 		return VMK_OK;
 	}
 	struct sched_world *w = &s->w[best];
@@ -588,7 +675,8 @@ int sched_pick_next(struct sched *s, uint32_t cpu, uint64_t now, struct sched_pi
 	if (w->vtime > c->vnow)
 		c->vnow = w->vtime;
 	c->slice_end = now + slice;
-	*out = (struct sched_pick){ .world = w->id, .slice_ns = slice };
+	*out = (struct sched_pick){ .world = w->id, .kick_cpu = idle_taker(s, cpu),
+				    .slice_ns = slice };
 	return VMK_OK;
 }
 
@@ -624,28 +712,6 @@ static int best_move(const struct sched *s, uint32_t *to, uint64_t *gain_out)
 	return best;
 }
 
-/* Lag since the last call: entitlement (taken as constant over the period)
- * minus CPU time received.  Bounded, so old history does not dominate. */
-static void update_lags(struct sched *s, uint64_t now)
-{
-	uint64_t dt = s->balanced_once && now > s->last_balance ? now - s->last_balance : 0;
-	int64_t bound = (int64_t)s->cfg.limit_period_ns;
-	for (int i = 0; i < SCHED_MAX_WORLDS; i++) {
-		struct sched_world *w = &s->w[i];
-		if (w->id == SCHED_NONE)
-			continue;
-		if (runnable(w) && dt) {
-			int64_t l = w->lag_ns + (int64_t)muldiv(dt, w->ent_ppm, PPM) -
-				    (int64_t)(w->run_ns - w->run_mark);
-			w->lag_ns = l > bound ? bound : l < -bound ? -bound : l;
-		}
-		w->run_mark = w->run_ns;
-	}
-	if (!s->balanced_once || now > s->last_balance)
-		s->last_balance = now;
-	s->balanced_once = 1;
-}
-
 /* Can x (ready on a) and y (on b, ready or running) trade places? */
 static bool swap_ok(const struct sched *s, const struct sched_world *x,
 		    const struct sched_world *y)
@@ -673,9 +739,9 @@ static bool best_swap(const struct sched *s, int *xs, int *ys)
 			uint32_t dx = x->ent_ppm, dy = y->ent_ppm;
 			if (!swap_ok(s, x, y) || s->c[y->cpu].load_ppm >= s->c[x->cpu].load_ppm ||
 			    (dx > dy ? dx - dy : dy - dx) > s->cfg.balance_min_ppm ||
-			    x->lag_ns - y->lag_ns <= best)
+			    lag_of(x) - lag_of(y) <= best)
 				continue;
-			best = x->lag_ns - y->lag_ns;
+			best = lag_of(x) - lag_of(y);
 			*xs = i;
 			*ys = j;
 			found = true;
@@ -730,7 +796,7 @@ int sched_balance(struct sched *s, uint64_t now, struct sched_migration *out,
 	if (!s || !n || (max && !out))
 		return VMK_EINVAL;
 	*n = 0;
-	update_lags(s, now);
+	accrue(s, now);
 	int x = SCHED_NONE, y = SCHED_NONE;
 	while (*n < max) {
 		uint32_t to = 0;

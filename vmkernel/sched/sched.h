@@ -36,6 +36,7 @@ struct sched_config {
 	uint64_t min_slice_ns;   /* a limited world waits until it has this much credit */
 	uint64_t limit_period_ns;/* a limited world may bank limit * period of CPU time */
 	uint64_t wake_gran_ns;   /* a woken world preempts if this far behind */
+	uint64_t steal_lag_ns;   /* a CPU takes a ready world lagging this much more */
 	uint32_t balance_min_ppm;/* ignore load moves smaller than this */
 };
 
@@ -63,9 +64,10 @@ struct sched_world {
 	int64_t credit_ns;       /* limit token bucket (limited worlds only) */
 	uint64_t refill_t;       /* time the bucket was last topped up */
 	uint64_t run_ns;         /* total CPU time charged */
-	int64_t lag_ns;          /* entitled minus received, per balance period */
-	uint64_t run_mark;       /* run_ns at the last balance */
+	uint64_t entitled_ns;    /* integral of ent_ppm while runnable; minus run_ns
+				  * is the lag, kept within +-limit_period_ns */
 	int32_t move_to;         /* CPU it migrates to once descheduled, or SCHED_NONE */
+	uint32_t migrations;
 };
 
 /* One CPU's run queue; private to sched.c. */
@@ -84,15 +86,16 @@ struct sched {
 	struct sched_config cfg;
 	struct sched_world w[SCHED_MAX_WORLDS];
 	struct sched_cpu c[SCHED_MAX_CPUS];
-	uint64_t last_balance;   /* time of the last sched_balance() */
-	uint8_t balanced_once;
+	uint64_t lag_clock;      /* entitlements are integrated up to here */
 };
 
 /* sched_pick_next() result.  world == SCHED_NONE: idle; then slice_ns is how
  * long until a limited world on this CPU may run again (0: nothing to wait
- * for, sleep until kicked). */
+ * for, sleep until kicked).  kick_cpu: an idle CPU that could run a world
+ * still waiting here; send it a reschedule IPI (SCHED_NONE: none). */
 struct sched_pick {
 	int32_t world;
+	int32_t kick_cpu;
 	uint64_t slice_ns;
 };
 
@@ -112,7 +115,8 @@ struct sched_world_info {
 	uint32_t entitlement_ppm;/* current global entitlement */
 	uint32_t rate_ppm;       /* current rate on its CPU */
 	uint64_t run_ns;         /* total CPU time charged */
-	int64_t lag_ns;          /* entitled minus received, as balancing sees it */
+	int64_t lag_ns;          /* entitled minus received (bounded) */
+	uint32_t migrations;     /* times it changed CPU */
 };
 
 void sched_config_default(struct sched_config *cfg, uint32_t ncpus);

@@ -54,6 +54,8 @@ static int h_pick(struct harness *h, uint32_t c)
 	if (err)
 		return err;
 	h->cur[c] = p.world;
+	if (p.kick_cpu != SCHED_NONE)
+		h->need_pick[p.kick_cpu] = true;        /* the IPI */
 	/* Idle with no hint: sleep until kicked (the tick still runs). */
 	h->slice_end[c] = p.slice_ns ? h->t[c] + p.slice_ns : UINT64_MAX;
 	h->need_pick[c] = false;

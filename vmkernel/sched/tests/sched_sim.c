@@ -78,7 +78,7 @@ static void print_json(const struct scenario *sc, const struct harness *h,
 		       uint64_t window, int first)
 {
 	printf("%s  {\"name\": \"%s\", \"ncpus\": %u, \"window_ns\": %llu, "
-	       "\"migrations\": %llu,\n   \"idle_ns\": [", first ? "" : ",\n",
+	       "\"balance_migrations\": %llu,\n   \"idle_ns\": [", first ? "" : ",\n",
 	       sc->name, sc->ncpus, (unsigned long long)window,
 	       (unsigned long long)h->migrations);
 	for (uint32_t c = 0; c < sc->ncpus; c++)
@@ -90,11 +90,12 @@ static void print_json(const struct scenario *sc, const struct harness *h,
 		sched_world_info(&h->s, (int32_t)i, &wi);
 		printf("    {\"id\": %u, \"shares\": %u, \"reservation_ppm\": %u, "
 		       "\"limit_ppm\": %u, \"cpu\": %u, \"entitled_ns\": %llu, "
-		       "\"received_ns\": %llu, \"error_pct\": %.3f}%s\n",
+		       "\"received_ns\": %llu, \"error_pct\": %.3f, \"migrations\": %u}%s\n",
 		       i, w->shares, w->resv, w->limit, wi.cpu,
 		       (unsigned long long)h->entitled[i],
 		       (unsigned long long)h->received[i],
-		       100 * h_error(h, (int32_t)i), i + 1 < sc->nworlds ? "," : "");
+		       100 * h_error(h, (int32_t)i), wi.migrations,
+		       i + 1 < sc->nworlds ? "," : "");
 	}
 	printf("   ]}");
 }
