@@ -24,7 +24,7 @@ def main():
             if row is None:
                 problems.append("%s/%d missing" % (rw, qd))
                 continue
-            for side in ("storpath", "fio"):
+            for side in ("storpath", "fio", "fio_batched"):
                 for k in ("iops", "p50_us", "p99_us", "p999_us", "cpu_us_per_io"):
                     if not isinstance(row[side].get(k), (int, float)):
                         problems.append("%s/%d %s.%s missing (%s)" % (

@@ -76,7 +76,21 @@ def ratio(a, b, key):
     return a[key] / b[key]
 
 
+def icounts(out):
+    """(rw, qd) -> exact instructions per I/O, from run's callgrind pass."""
+    res = {}
+    try:
+        with open(os.path.join(out, "icount.txt")) as f:
+            for line in f:
+                rw, qd, ir, n = line.split()
+                res[(rw, int(qd))] = int(ir) / int(n)
+    except FileNotFoundError:
+        pass
+    return res
+
+
 def collect(out):
+    icount = icounts(out)
     rows = []
     for rw in ("read", "write"):
         for qd in (1, 16, 128):
@@ -84,13 +98,23 @@ def collect(out):
                   sorted(glob.glob(os.path.join(out, "raw", "storpath_%s_%d_*.json" % (rw, qd))))]
             fi = [fio_run(p, rw) for p in
                   sorted(glob.glob(os.path.join(out, "raw", "fio_%s_%d_*.json" % (rw, qd))))]
-            s, f = medians(sp), medians(fi)
+            fb = [fio_run(p, rw) for p in
+                  sorted(glob.glob(os.path.join(out, "raw", "fiob_%s_%d_*.json" % (rw, qd))))]
+            s, f, b = medians(sp), medians(fi), medians(fb)
+            if (rw, qd) in icount:
+                s["instructions_per_io"] = icount[(rw, qd)]
             r = {k: ratio(s, f, k) for k in METRICS}
+            rb = {k: ratio(s, b, k) for k in METRICS}
             met = None
             if r["iops"] is not None and r["p99_us"] is not None:
                 met = r["iops"] >= 0.95 and r["p99_us"] <= 1.1
+            metb = None
+            if rb["iops"] is not None and rb["p99_us"] is not None:
+                metb = rb["iops"] >= 0.95 and rb["p99_us"] <= 1.1
             rows.append({"rw": "rand" + rw, "qd": qd, "block": 4096,
-                         "storpath": s, "fio": f, "ratio": r, "target_met": met})
+                         "storpath": s, "fio": f, "fio_batched": b,
+                         "ratio": r, "ratio_batched": rb,
+                         "target_met": met, "target_met_vs_batched": metb})
     return rows
 
 
@@ -114,8 +138,23 @@ def show(rows):
             fmt(s.get("p999_us"), ".1f"), fmt(f.get("p999_us"), ".1f"),
             fmt(s.get("cpu_us_per_io"), ".2f"), fmt(f.get("cpu_us_per_io"), ".2f"),
             fmt(r["cpu_us_per_io"], ".2f"), fmt(s.get("payload_copies"), ".0f"), tgt))
+    print()
+    print("against fio with batched submission (--iodepth_batch_submit=QD)")
+    print("%-10s %4s | %9s %9s %5s | %8s %8s %5s | %6s %6s %5s | %9s | %s" % (
+        "workload", "QD", "IOPS sp", "IOPS fiob", "x", "p99 sp", "p99 fiob", "x",
+        "cpu sp", "cpufb", "x", "instr/io", "target"))
+    for row in rows:
+        s, f, r = row["storpath"], row["fio_batched"], row["ratio_batched"]
+        tgt = {True: "met", False: "MISSED", None: "n/a"}[row["target_met_vs_batched"]]
+        print("%-10s %4d | %9s %9s %5s | %8s %8s %5s | %6s %6s %5s | %9s | %s" % (
+            row["rw"], row["qd"], fmt(s.get("iops"), ".0f"), fmt(f.get("iops"), ".0f"),
+            fmt(r["iops"], ".2f"), fmt(s.get("p99_us"), ".1f"), fmt(f.get("p99_us"), ".1f"),
+            fmt(r["p99_us"], ".2f"), fmt(s.get("cpu_us_per_io"), ".2f"),
+            fmt(f.get("cpu_us_per_io"), ".2f"), fmt(r["cpu_us_per_io"], ".2f"),
+            fmt(s.get("instructions_per_io"), ".0f"), tgt))
     print("latency in us (submit to completion seen by the driver; fio: lat), "
-          "cpu in us per I/O (user + system of the submitting thread)")
+          "cpu in us per I/O (user + system of the submitting thread), "
+          "instr/io: storpath's own path under callgrind (exact)")
 
 
 def main():
