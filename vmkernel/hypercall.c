@@ -7,18 +7,21 @@
 #include "cpu.h"
 #include <vmk/hypercall.h>
 #include "trace_emit.h"
+#include "pcpu_cache.h"
 
 typedef int64_t (*hc_fn)(struct pcpu *p, uint64_t a0, uint64_t a1, uint64_t a2);
 
 uint64_t vmk_launch_tsc;
-static struct vmk_status status_scratch;   /* built under status_lock */
+static struct vmk_status status_scratch;   /* built under scratch_lock() */
 static volatile int status_lock;
 
-static void *cos_buf(uint64_t pa, uint64_t len)
+/* Hypercall results go to COS memory through this CPU's mapping cache. */
+static int64_t copy_out(struct pcpu *p, uint64_t pa, uint64_t len, const void *src,
+			uint64_t n)
 {
 	if (len > VMK_HC_MAX_BUF || !mem_cos_range_ok(pa, len))
-		return NULL;
-	return mem_pa_to_va(pa);
+		return VMK_EFAULT;
+	return cos_write(p->index, pa, src, n) ?: (int64_t)n;
 }
 
 static int64_t hc_version(struct pcpu *p, uint64_t a0, uint64_t a1, uint64_t a2)
@@ -44,43 +47,67 @@ static void status_fill(struct vmk_status *s)
 	s->launch_tsc = vmk_launch_tsc;
 	for (uint32_t i = 0; i < vmk_boot->ncpus && i < ARRAY_SIZE(s->cpu); i++) {
 		const struct pcpu *c = vmk_pcpus[i];
+		struct pcpu_stats ms;
 
 		if (!c)
 			continue;
 		s->cpu[i] = c->stat;
 		s->cpu[i].cpu = c->linux_cpu;
 		s->cpu[i].apic_id = c->apic_id;
+		cosmem_stats(i, &ms);
+		s->cpu[i].map_hits = ms.hits;
+		s->cpu[i].map_misses = ms.misses;
+		s->cpu[i].map_evictions = ms.evictions;
 	}
 }
 
 /* (pa, len): the struct vmk_status prefix that fits in len. */
+static void scratch_lock(void)
+{
+	while (__atomic_exchange_n(&status_lock, 1, __ATOMIC_ACQUIRE))
+		cpu_relax();
+}
+
+static void scratch_unlock(void)
+{
+	__atomic_store_n(&status_lock, 0, __ATOMIC_RELEASE);
+}
+
 static int64_t hc_status(struct pcpu *p, uint64_t pa, uint64_t len, uint64_t a2)
 {
 	uint64_t n = len < sizeof(struct vmk_status) ? len : sizeof(struct vmk_status);
-	void *dst = cos_buf(pa, len);
+	int64_t r;
 
-	(void)p, (void)a2;
-	if (!dst)
-		return VMK_EFAULT;
-	while (__atomic_exchange_n(&status_lock, 1, __ATOMIC_ACQUIRE))
-		cpu_relax();
+	(void)a2;
+	scratch_lock();
 	status_fill(&status_scratch);
-	memcpy(dst, &status_scratch, n);
-	__atomic_store_n(&status_lock, 0, __ATOMIC_RELEASE);
-	return (int64_t)n;
+	r = copy_out(p, pa, len, &status_scratch, n);
+	scratch_unlock();
+	return r;
 }
 
-/* (pa, len, offset): log bytes from absolute offset. */
+/* (pa, len, offset): log bytes from absolute offset, a page at a time. */
 static int64_t hc_log_read(struct pcpu *p, uint64_t pa, uint64_t len, uint64_t off)
 {
-	char *dst = cos_buf(pa, len);
+	static char bounce[PAGE_SIZE];   /* under scratch_lock */
+	uint64_t done = 0, n;
+	int64_t r = 0;
 
-	(void)p;
-	if (!dst)
+	if (len > VMK_HC_MAX_BUF || !mem_cos_range_ok(pa, len))
 		return VMK_EFAULT;
 	if (off > vmk_log_total())
 		return VMK_ERANGE;
-	return (int64_t)vmk_log_copy(dst, len, off);
+	scratch_lock();
+	while (done < len && r >= 0) {
+		n = vmk_log_copy(bounce, len - done < PAGE_SIZE ? len - done : PAGE_SIZE,
+				 off + done);
+		if (!n)
+			break;
+		r = copy_out(p, pa + done, n, bounce, n);
+		done += n;
+	}
+	scratch_unlock();
+	return r < 0 ? r : (int64_t)done;
 }
 
 static int64_t hc_unload(struct pcpu *p, uint64_t a0, uint64_t a1, uint64_t a2)
@@ -105,19 +132,16 @@ static int64_t hc_trace_stop(struct pcpu *p, uint64_t a0, uint64_t a1, uint64_t 
 /* (pa, len): the struct vmk_trace_info prefix that fits in len. */
 static int64_t hc_trace_info(struct pcpu *p, uint64_t pa, uint64_t len, uint64_t a2)
 {
-	static struct vmk_trace_info ti;   /* under status_lock */
+	static struct vmk_trace_info ti;   /* under scratch_lock */
 	uint64_t n = len < sizeof(ti) ? len : sizeof(ti);
-	void *dst = cos_buf(pa, len);
+	int64_t r;
 
-	(void)p, (void)a2;
-	if (!dst)
-		return VMK_EFAULT;
-	while (__atomic_exchange_n(&status_lock, 1, __ATOMIC_ACQUIRE))
-		cpu_relax();
+	(void)a2;
+	scratch_lock();
 	trace_info_fill(&ti);
-	memcpy(dst, &ti, n);
-	__atomic_store_n(&status_lock, 0, __ATOMIC_RELEASE);
-	return (int64_t)n;
+	r = copy_out(p, pa, len, &ti, n);
+	scratch_unlock();
+	return r;
 }
 
 static const hc_fn hc_table[VMK_HC_COUNT] = {

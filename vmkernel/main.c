@@ -32,6 +32,8 @@ static int global_init(struct vmk_boot_info *boot)
 	if (err == VMK_OK)
 		err = npt_init();
 	if (err == VMK_OK)
+		err = cosmem_init();
+	if (err == VMK_OK)
 		err = trace_init();
 	if (err != VMK_OK)
 		vmk_log("vmkernel: global set-up failed: %s\n", vmk_strerror(err));
@@ -53,12 +55,14 @@ static int wait_global_init(struct vmk_boot_info *boot)
 	return init_state == INIT_DONE ? VMK_OK : init_err;
 }
 
-static int find_cpu(struct vmk_boot_info *boot, uint64_t lc_pa)
+/* The loader maps CPU i's launch block at VMK_LAUNCH_VA + i * 4 KiB. */
+static int find_cpu(struct vmk_boot_info *boot, uint64_t lc_va)
 {
-	for (uint32_t i = 0; i < boot->ncpus && i < VMK_MAX_CPUS; i++)
-		if (boot->cpus[i].launch_pa == lc_pa)
-			return (int)i;
-	return -1;
+	uint64_t i = (lc_va - VMK_LAUNCH_VA) / PAGE_SIZE;
+
+	if (lc_va & (PAGE_SIZE - 1) || i >= boot->ncpus || i >= VMK_MAX_CPUS)
+		return -1;
+	return (int)i;
 }
 
 static int cpu_setup(struct pcpu **out, struct vmk_launch_cpu *lc, int idx)
@@ -100,13 +104,13 @@ static int rendezvous(uint32_t ncpus, int my_err)
 	return __atomic_load_n(&failed, __ATOMIC_ACQUIRE) ? VMK_EBUSY : VMK_OK;
 }
 
-void vmk_cpu_main(uint64_t lc_pa) __attribute__((noreturn));
-void vmk_cpu_main(uint64_t lc_pa)
+void vmk_cpu_main(uint64_t lc_va) __attribute__((noreturn));
+void vmk_cpu_main(uint64_t lc_va)
 {
-	struct vmk_launch_cpu *lc = (void *)(VMK_PHYSMAP + lc_pa);
+	struct vmk_launch_cpu *lc = (void *)lc_va;
 	struct vmk_boot_info *boot = (void *)lc->boot_va;
 	struct pcpu *p = NULL;
-	int idx = find_cpu(boot, lc_pa);
+	int idx = find_cpu(boot, lc_va);
 	int err = idx < 0 ? VMK_EINVAL : wait_global_init(boot);
 	int r;
 

@@ -75,7 +75,8 @@ void *mem_pa_to_va(uint64_t pa)
 		if (pa - vmk_boot->chunk_pa[i] < VMK_CHUNK_SIZE)
 			return (void *)(VMK_VBASE + ((uint64_t)i << VMK_CHUNK_SHIFT) +
 					(pa - vmk_boot->chunk_pa[i]));
-	return (void *)(VMK_PHYSMAP + pa);
+	VMK_ASSERT(0, "pa outside vmkernel memory: COS memory goes through cosmem");
+	return NULL;
 }
 
 static int overlaps_own(uint64_t pa, uint64_t end)

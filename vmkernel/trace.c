@@ -20,6 +20,7 @@ struct trace_ctl {
 };
 
 static struct trace_ctl ctl;
+uint64_t trace_gen_now;   /* ctl.generation, readable without the lock */
 static spinlock_t ctl_lock;
 static void *ring_va[VMK_MAX_CPUS];
 static uint64_t ring_pa[VMK_MAX_CPUS];
@@ -42,19 +43,24 @@ int trace_init(void)
 	return VMK_OK;
 }
 
-/* On the owning CPU, at each exit: apply a new session, if any. */
-void trace_cpu_sync(struct pcpu *p)
+/* On the owning CPU, at an exit after a session started: format the ring. */
+void trace_cpu_join(struct pcpu *p)
 {
 	struct trace_ctl c;
 	const struct trace_ring_cons *cons = NULL;
 
-	if (__atomic_load_n(&ctl.generation, __ATOMIC_ACQUIRE) == p->trace_gen)
-		return;
 	spin_lock(&ctl_lock);
 	c = ctl;
 	spin_unlock(&ctl_lock);
-	if (c.mode == VMK_TRACE_MODE_DROP_NEW)
-		cons = mem_pa_to_va(c.cons_pa + 64ull * p->index);
+	/* The consumer line stays mapped (on this CPU) for the whole session. */
+	cos_unmap(p->index, p->trace_cons);
+	p->trace_cons = NULL;
+	if (c.mode == VMK_TRACE_MODE_DROP_NEW) {
+		p->trace_cons = cos_map(p->index, c.cons_pa + 64ull * p->index);
+		cons = p->trace_cons;
+		if (!cons)
+			c.active = 0;   /* cannot happen: checked at start */
+	}
 	if (trace_writer_init(&p->tw, ring_va[p->index], trace_ring_bytes(TRACE_SLOTS),
 			      TRACE_SLOTS, (uint16_t)p->linux_cpu, (enum trace_mode)c.mode,
 			      cons) == 0 && c.active)
@@ -66,15 +72,18 @@ int64_t trace_start(uint64_t mode, uint64_t mask, uint64_t cons_pa)
 {
 	if (mode > VMK_TRACE_MODE_DROP_NEW || (mask & ~TRACE_EV_ALL) || !mask)
 		return VMK_EINVAL;
+	/* Consumer lines: 64 bytes per CPU, all in one COS page. */
 	if (mode == VMK_TRACE_MODE_DROP_NEW &&
-	    !mem_cos_range_ok(cons_pa, 64ull * vmk_boot->ncpus))
+	    ((cons_pa & 63) || (cons_pa & (PAGE_SIZE - 1)) + 64ull * vmk_boot->ncpus > PAGE_SIZE ||
+	     !mem_cos_range_ok(cons_pa, 64ull * vmk_boot->ncpus)))
 		return VMK_EFAULT;
 	spin_lock(&ctl_lock);
 	ctl.mode = (uint32_t)mode;
 	ctl.mask = mask;
 	ctl.cons_pa = cons_pa;
 	ctl.active = 1;
-	__atomic_store_n(&ctl.generation, ctl.generation + 1, __ATOMIC_RELEASE);
+	ctl.generation++;
+	__atomic_store_n(&trace_gen_now, ctl.generation, __ATOMIC_RELEASE);
 	spin_unlock(&ctl_lock);
 	return 0;
 }

@@ -13,6 +13,7 @@ void launch_offsets(void)
 	OFF(LC_VMK_ENTRY, vmk_entry);
 	OFF(LC_VMK_STACK, vmk_stack);
 	OFF(LC_SELF_PA, self_pa);
+	OFF(LC_VMK_SELF, vmk_self);
 	OFF(LC_RSP, rsp);
 	OFF(LC_RIP, rip);
 	OFF(LC_RFLAGS, rflags);

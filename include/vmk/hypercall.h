@@ -7,7 +7,7 @@
 #define VMK_HYPERCALL_H
 #include <vmk/types.h>
 
-#define VMK_HC_ABI_VERSION 1u
+#define VMK_HC_ABI_VERSION 2u
 
 enum vmk_hypercall {
 	VMK_HC_VERSION = 0,   /* -> VMK_HC_ABI_VERSION */
@@ -35,6 +35,8 @@ struct vmk_cpu_status {
 	uint64_t exits[VMK_XS_COUNT];
 	uint64_t cos_violations;  /* COS touches of vmkernel memory, blocked */
 	uint64_t bad_hypercalls;  /* hypercalls refused with an error */
+	/* This CPU's mapping cache (pcpu-cache) for COS memory. */
+	uint64_t map_hits, map_misses, map_evictions;
 };
 
 struct vmk_status {

@@ -18,11 +18,14 @@
 
 /* The vmkernel's own address space (its CR3, built by the loader):
  * - its memory, chunk after chunk, from VMK_VBASE (the image is linked there);
- * - a map of COS physical memory at VMK_PHYSMAP + pa, for reading launch
- *   blocks and validated hypercall buffers;
- * - the loader's trampoline page(s) at the same address as in Linux. */
+ * - each CPU's launch block (COS memory) at VMK_LAUNCH_VA + index * 4 KiB;
+ * - the loader's trampoline page(s) at the same address as in Linux.
+ * Nothing else of the COS is mapped: the vmkernel reaches COS memory through
+ * its per-CPU mapping cache, whose windows start at VMK_MAPWIN (it builds
+ * those page tables itself). */
 #define VMK_VBASE 0xffffffff90000000ull
-#define VMK_PHYSMAP 0xffff800000000000ull
+#define VMK_LAUNCH_VA 0xffffff8000000000ull
+#define VMK_MAPWIN 0xffffff8040000000ull
 
 struct vmk_range {
 	uint64_t start, end;   /* [start, end) */
@@ -57,10 +60,11 @@ struct vmk_cos_regs {
 };
 
 /* One page of COS memory per CPU, allocated by vmkload.ko.  The trampoline
- * reaches it at its Linux address, the vmkernel through VMK_PHYSMAP. */
+ * reaches it at its Linux address, the vmkernel at VMK_LAUNCH_VA + 4K * i. */
 struct vmk_launch_cpu {
 	/* Written by the module before entry. */
 	uint64_t vmk_cr3;        /* root of the vmkernel's page tables */
+	uint64_t vmk_self;       /* this block's address in the vmkernel */
 	uint64_t vmk_entry;      /* vmkernel entry (its address space) */
 	uint64_t vmk_stack;      /* top of this CPU's vmkernel stack */
 	uint64_t self_pa;        /* physical address of this block */
@@ -97,6 +101,7 @@ struct vmk_boot_info {
 	uint64_t free_offset;    /* first byte the loader left unused */
 	uint64_t image_load_size;
 	uint64_t max_phys;       /* identity-map the COS up to here */
+	uint64_t pt_root;        /* root of the vmkernel's page tables */
 	uint64_t tramp_va, tramp_pages;
 	uint64_t chunk_pa[VMK_MAX_CHUNKS];
 	struct vmk_range ram[VMK_MAX_RAM_RANGES];  /* COS RAM, for checks */

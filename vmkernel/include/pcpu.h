@@ -45,6 +45,7 @@ struct pcpu {
 	struct vmk_cpu_status stat;    /* owner writes; status hypercall reads */
 	struct trace_writer tw;        /* owner; `enabled` also by trace_stop */
 	uint64_t trace_gen;            /* owner: session the ring is formatted for */
+	void *trace_cons;              /* owner: drop-new consumer line, mapped */
 };
 
 extern struct pcpu *vmk_pcpus[VMK_MAX_CPUS];
@@ -69,7 +70,14 @@ uint64_t npt_root_pa(void);
 int npt_cos_violation(uint64_t gpa);
 /* trace.c */
 int trace_init(void);
-void trace_cpu_sync(struct pcpu *p);
+void trace_cpu_join(struct pcpu *p);
+extern uint64_t trace_gen_now;
+/* At each exit: one compare unless a session was started since the last. */
+static inline void trace_cpu_sync(struct pcpu *p)
+{
+	if (__builtin_expect(__atomic_load_n(&trace_gen_now, __ATOMIC_ACQUIRE) != p->trace_gen, 0))
+		trace_cpu_join(p);
+}
 int64_t trace_start(uint64_t mode, uint64_t mask, uint64_t cons_pa);
 int64_t trace_stop(void);
 struct vmk_trace_info;

@@ -32,11 +32,24 @@ void *mem_alloc_pages(unsigned n, uint64_t *pa);   /* zeroed, or NULL */
 /* The same, physically contiguous (within one chunk): n <= 512. */
 void *mem_alloc_contig(unsigned n, uint64_t *pa);
 uint64_t mem_va_to_pa(const void *va);
-void *mem_pa_to_va(uint64_t pa);                   /* own memory or COS phys */
+void *mem_pa_to_va(uint64_t pa);                   /* own memory only */
 int mem_is_own(uint64_t pa);                       /* inside a vmkernel chunk */
 uint64_t mem_free_bytes(void);
 /* COS memory: [pa, pa + len) is COS RAM and not the vmkernel's. */
 int mem_cos_range_ok(uint64_t pa, uint64_t len);
+
+/* cosmem.c: COS memory, reached page by page through the per-CPU mapping
+ * cache.  Ranges are checked with mem_cos_range_ok first; VMK_EFAULT else.
+ * @cpu is the calling CPU's index. */
+int cosmem_init(void);
+int cos_write(unsigned cpu, uint64_t pa, const void *src, uint64_t len);
+int cos_read(unsigned cpu, uint64_t pa, void *dst, uint64_t len);
+/* Hold one COS page mapped (for a pointer kept across exits); the address
+ * is valid on @cpu only, until cos_unmap. */
+void *cos_map(unsigned cpu, uint64_t pa);
+void cos_unmap(unsigned cpu, const void *va);
+struct pcpu_stats;
+void cosmem_stats(unsigned cpu, struct pcpu_stats *out);
 
 void *memset(void *d, int c, size_t n);
 void *memcpy(void *d, const void *s, size_t n);

@@ -291,14 +291,16 @@ static void print_status_text(const struct vmk_status *st)
 	printf("%-4s", "cpu");
 	for (int k = 0; k < VMK_XS_COUNT; k++)
 		printf(" %10s", names[k]);
-	printf(" %10s %10s\n", "cos-viol", "bad-hcall");
+	printf(" %10s %10s %9s %9s %9s\n", "cos-viol", "bad-hcall", "map-hit", "map-miss",
+	       "map-evict");
 	for (uint32_t i = 0; i < st->ncpus && i < 64; i++) {
 		const struct vmk_cpu_status *c = &st->cpu[i];
 		printf("%-4u", c->cpu);
 		for (int k = 0; k < VMK_XS_COUNT; k++)
 			printf(" %10llu", (unsigned long long)c->exits[k]);
-		printf(" %10llu %10llu\n", (unsigned long long)c->cos_violations,
-		       (unsigned long long)c->bad_hypercalls);
+		printf(" %10llu %10llu %9llu %9llu %9llu\n", (unsigned long long)c->cos_violations,
+		       (unsigned long long)c->bad_hypercalls, (unsigned long long)c->map_hits,
+		       (unsigned long long)c->map_misses, (unsigned long long)c->map_evictions);
 	}
 }
 
@@ -313,9 +315,11 @@ static void print_status_json(const struct vmk_status *st)
 	for (uint32_t i = 0; i < st->ncpus && i < 64; i++) {
 		const struct vmk_cpu_status *c = &st->cpu[i];
 		printf("%s\n  {\"cpu\": %u, \"apic_id\": %u, \"cos_violations\": %llu, "
-		       "\"bad_hypercalls\": %llu, \"exits\": {", i ? "," : "", c->cpu,
+		       "\"bad_hypercalls\": %llu, \"map_hits\": %llu, \"map_misses\": %llu, "
+		       "\"map_evictions\": %llu, \"exits\": {", i ? "," : "", c->cpu,
 		       c->apic_id, (unsigned long long)c->cos_violations,
-		       (unsigned long long)c->bad_hypercalls);
+		       (unsigned long long)c->bad_hypercalls, (unsigned long long)c->map_hits,
+		       (unsigned long long)c->map_misses, (unsigned long long)c->map_evictions);
 		for (int k = 0; k < VMK_XS_COUNT; k++)
 			printf("%s\"%s\": %llu", k ? ", " : "", names[k],
 			       (unsigned long long)c->exits[k]);

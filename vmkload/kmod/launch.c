@@ -136,23 +136,17 @@ static int describe_machine(struct vmk_boot_info *b, u32 maxphyaddr)
 	return b->nram ? 0 : -ENODEV;
 }
 
-static int map_physmap(struct vmk_loaded *ld, const struct pt_ops *o)
+/* Each CPU's launch block, where the vmkernel expects it. */
+static int map_launch_blocks(struct vmk_loaded *ld, const struct pt_ops *o)
 {
-	const struct vmk_boot_info *b = ld->boot;
 	unsigned int i;
 	int err;
 
-	for (i = 0; i < b->nram; i++) {
-		u64 a = ALIGN_DOWN(b->ram[i].start, PT_2M);
-
-		for (; a < b->ram[i].end; a += PT_2M) {
-			if (pt_lookup(o, ld->pt_root, VMK_PHYSMAP + a, NULL))
-				continue;
-			err = pt_map(o, ld->pt_root, VMK_PHYSMAP + a, a, PT_2M, PT_2M,
-				     PTE_RW | PTE_NX);
-			if (err)
-				return err;
-		}
+	for (i = 0; i < ld->boot->ncpus; i++) {
+		err = pt_map(o, ld->pt_root, VMK_LAUNCH_VA + (u64)i * PAGE_SIZE,
+			     ld->boot->cpus[i].launch_pa, PAGE_SIZE, PT_4K, PTE_RW | PTE_NX);
+		if (err)
+			return err;
 	}
 	return 0;
 }
@@ -176,8 +170,8 @@ static int map_tramp(struct vmk_loaded *ld, const struct pt_ops *o)
 	return 0;
 }
 
-/* The vmkernel's address space: its memory at VMK_VBASE, COS RAM at
- * VMK_PHYSMAP, the trampoline where Linux has it. */
+/* The vmkernel's address space: its memory at VMK_VBASE, the launch blocks
+ * at VMK_LAUNCH_VA, the trampoline where Linux has it. */
 static int build_tables(struct vmk_loaded *ld)
 {
 	struct pt_ops o = { .alloc = pool_alloc, .table = pool_table, .ctx = ld,
@@ -193,7 +187,9 @@ static int build_tables(struct vmk_loaded *ld)
 		if (err)
 			return err;
 	}
-	err = map_physmap(ld, &o);
+	err = map_launch_blocks(ld, &o);
+	if (!err)
+		ld->boot->pt_root = ld->pt_root;
 	return err ? err : map_tramp(ld, &o);
 }
 
@@ -326,6 +322,7 @@ static int setup_cpus(struct vmk_loaded *ld, u64 entry)
 		lc->vmk_entry = entry;
 		lc->vmk_stack = VMK_VBASE + stacks + (u64)(n + 1) * VMK_STACK_SIZE;
 		lc->self_pa = virt_to_phys(lc);
+		lc->vmk_self = VMK_LAUNCH_VA + (u64)n * PAGE_SIZE;
 		lc->self_va = (u64)lc;
 		lc->boot_va = VMK_VBASE + ld->boot_off;
 		lc->tramp_leave = (u64)vmkload_tramp_leave;

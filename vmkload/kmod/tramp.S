@@ -10,7 +10,7 @@
 vmkload_tramp_start:
 
 /* long vmkload_tramp_enter(struct vmk_launch_cpu *lc): enter the vmkernel on
- * this CPU.  Returns, as a guest of the vmkernel, 0; or, on bare metal after
+ * this CPU, handing it the block's address in its own address space.  Returns, as a guest of the vmkernel, 0; or, on bare metal after
  * a failed launch, a negative VMK_E* code. */
 	.globl vmkload_tramp_enter
 vmkload_tramp_enter:
@@ -32,7 +32,7 @@ vmkload_tramp_enter:
 	movq LC_VMK_STACK(%rdi), %rdx
 	movq LC_VMK_ENTRY(%rdi), %rcx
 	movq LC_VMK_CR3(%rdi), %rax
-	movq LC_SELF_PA(%rdi), %rdi
+	movq LC_VMK_SELF(%rdi), %rdi
 	movq %rax, %cr3
 	movq %rdx, %rsp
 	jmp *%rcx

@@ -14,6 +14,6 @@ hc=$(( ($(per hypercall) - loop) / 10000 ))
 cpuid=$(( ($(per cpuid) - loop) / 10000 ))
 vmk unload
 echo "null hypercall: $hc instructions, CPUID exit: $cpuid instructions"
-[ "$hc" -le 150 ] || fail "null hypercall round trip $hc > budget 150"
+[ "$hc" -le 160 ] || fail "null hypercall round trip $hc > budget 160"
 [ "$cpuid" -le 130 ] || fail "CPUID exit round trip $cpuid > budget 130"
 echo "PASS: path lengths within budget"
