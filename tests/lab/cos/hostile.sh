@@ -12,6 +12,8 @@ rmmod vmk_hctest
 vmmcall-user || fail "VMMCALL from user space was not refused"
 vmk log | grep -q 'COS touched vmkernel memory' || fail "the vmkernel did not log the COS's access"
 vmk status --json | grep -q '"cos_violations": [1-9]' || fail "violations not counted"
+# Hypercall buffers reach COS memory through the per-CPU mapping cache.
+vmk status --json | grep -q '"map_misses": [1-9]' || fail "mapping cache not used"
 vmk unload
 # The COS is still healthy: processes, disk, and a fresh load.
 [ "$(sh -c 'echo alive')" = alive ] || fail "process creation"
