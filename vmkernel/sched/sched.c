@@ -1,7 +1,7 @@
 /* Scheduler policy: ESX-style entitlements (water-filling of shares between
  * reservation and limit), start-time fair queueing per CPU weighted by those
- * entitlements, a token bucket per limited world, greedy load balancing.
- * README.md explains the choices. */
+ * entitlements, a token bucket per limited world, lag-driven stealing at pick
+ * time and greedy load balancing.  README.md explains the choices. */
 #include "sched.h"
 
 #define PPM ((uint64_t)SCHED_CPU_PPM)
@@ -192,9 +192,9 @@ static void recompute(struct sched *s)
 
 /* ---- accounting -------------------------------------------------------- */
 
-#ifndef LAG_MULT
-#define LAG_MULT 10
-#endif
+/* Lag is kept within this many limit periods (1 s by default). */
+#define LAG_PERIODS 10
+
 static int64_t lag_of(const struct sched_world *w)
 {
 	return (int64_t)(w->entitled_ns - w->run_ns);
@@ -209,7 +209,7 @@ static void accrue(struct sched *s, uint64_t now)
 	if (now <= s->lag_clock)
 		return;
 	uint64_t dt = now - s->lag_clock;
-	int64_t bound = (int64_t)(LAG_MULT * s->cfg.limit_period_ns);
+	int64_t bound = (int64_t)(LAG_PERIODS * s->cfg.limit_period_ns);
 	s->lag_clock = now;
 	for (int i = 0; i < SCHED_MAX_WORLDS; i++) {
 		struct sched_world *w = &s->w[i];
