@@ -421,6 +421,40 @@ static void test_idle_cpu_steals(void **st)
 	free(h);
 }
 
+/* A world waking on a busy CPU moves to an idle one it may use; blocking
+ * twice is a no-op; lag is bounded (1 s) and shown in world_info. */
+static void test_wake_moves_and_lag_bound(void **st)
+{
+	(void)st;
+	struct harness *h = new_h(2);
+	struct sched_world_info wi;
+	assert_int_equal(h_add(h, 0, 1000, 0, PPM, CPU(0)), VMK_OK);
+	assert_int_equal(sched_add_world(&h->s, 1, &(struct sched_params){ 1000, 0, PPM },
+					 SCHED_AFFINITY_ALL), VMK_OK);
+	assert_int_equal(sched_set_affinity(&h->s, 1, CPU(0)), VMK_OK);
+	assert_int_equal(sched_set_affinity(&h->s, 1, SCHED_AFFINITY_ALL), VMK_OK);
+	assert_int_equal(cpu_of(h, 1), 0);
+	assert_int_equal(h_run(h, 10 * MS), 0);
+	assert_int_equal(h_wake(h, 1), VMK_OK);
+	assert_int_equal(cpu_of(h, 1), 1);
+	assert_int_equal(h_block(h, 1), VMK_OK);
+	struct sched before = h->s;
+	assert_int_equal(sched_block(&h->s, 1, 10 * MS), VMK_OK);
+	assert_memory_equal(&before, &h->s, sizeof(before));
+	/* Two worlds pinned to CPU 0 are entitled to a CPU each and get half:
+	 * their lag grows by 0.5 s per second until the 1 s bound. */
+	assert_int_equal(sched_set_affinity(&h->s, 1, CPU(0)), VMK_OK);
+	assert_int_equal(h_wake(h, 1), VMK_OK);
+	assert_int_equal(h_run(h, 1 * SEC), 0);
+	assert_int_equal(sched_world_info(&h->s, 0, &wi), VMK_OK);
+	assert_true(wi.lag_ns > 400 * (int64_t)MS && wi.lag_ns < 600 * (int64_t)MS);
+	assert_int_equal(h_run(h, 5 * SEC), 0);
+	assert_int_equal(sched_world_info(&h->s, 0, &wi), VMK_OK);
+	assert_true(wi.lag_ns >= 990 * (int64_t)MS && wi.lag_ns <= 1000 * (int64_t)MS);
+	assert_int_equal(h->idle_ns[1], 5 * SEC);   /* affinity holds */
+	free(h);
+}
+
 /* A wake-up on a busy CPU goes to an idle CPU the world may use, and that
  * CPU is the one to kick; a pinned world stays and kicks only if it must. */
 static void test_wake_kick(void **st)
@@ -638,6 +672,7 @@ int main(void)
 		cmocka_unit_test(test_lab_mix_two_cpus),
 		cmocka_unit_test(test_random_mixes),
 		cmocka_unit_test(test_idle_cpu_steals),
+		cmocka_unit_test(test_wake_moves_and_lag_bound),
 		cmocka_unit_test(test_wake_kick),
 		cmocka_unit_test(test_idle_hint),
 		cmocka_unit_test(test_admission_control),
