@@ -65,9 +65,9 @@ struct sched_world {
 	uint64_t refill_t;       /* time the bucket was last topped up */
 	uint64_t run_ns;         /* total CPU time charged */
 	uint64_t entitled_ns;    /* integral of ent_ppm while runnable; minus run_ns
-				  * is the lag, kept within +-limit_period_ns */
+				  * is the lag, kept within +-10 limit periods */
 	int32_t move_to;         /* CPU it migrates to once descheduled, or SCHED_NONE */
-	uint32_t migrations;
+	uint32_t migrations;     /* times it changed CPU */
 };
 
 /* One CPU's run queue; private to sched.c. */
@@ -144,7 +144,9 @@ int sched_block(struct sched *s, int32_t id, uint64_t now);
 /* Timer tick on cpu: charges the running world.  1: call sched_pick_next();
  * 0: let it run on; <0: error. */
 int sched_tick(struct sched *s, uint32_t cpu, uint64_t now);
-/* Charge the running world, put it back and choose what runs next. */
+/* Charge the running world, put it back and choose what runs next: the
+ * local world with the least virtual time, or a world of another CPU that
+ * lags far behind (or any, rather than idle) -- that world moves here. */
 int sched_pick_next(struct sched *s, uint32_t cpu, uint64_t now, struct sched_pick *out);
 
 /* Call periodically (e.g. every 100 ms).  Moves runnable worlds between CPUs
