@@ -73,6 +73,8 @@ static int cpu_setup(struct pcpu **out, struct vmk_launch_cpu *lc, int idx)
 	if (!p)
 		return VMK_ENOMEM;
 	p->index = (uint32_t)idx;
+	p->cur = &p->cos;
+	p->cos.kind = WORLD_COS;
 	p->linux_cpu = lc->cpu;
 	p->apic_id = lc->apic_id;
 	p->lc = lc;

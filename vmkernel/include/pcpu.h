@@ -10,8 +10,8 @@
 
 struct vmcb;
 
-/* Guest GPRs while the vmkernel runs; RAX and RSP live in the VMCB.  The
- * world-run loop (entry.S) saves and loads these through asm offsets. */
+/* A world's GPRs while the vmkernel runs; RAX and RSP live in the VMCB.
+ * The world-run loop (entry.S) saves and loads these through asm offsets. */
 struct gprs {
 	uint64_t rbx, rcx, rdx, rsi, rdi, rbp;
 	uint64_t r8, r9, r10, r11, r12, r13, r14, r15;
@@ -28,11 +28,23 @@ struct tss64 {
 } __attribute__((packed));
 _Static_assert(sizeof(struct tss64) == 104, "64-bit TSS is 104 bytes");
 
-struct pcpu {
-	struct gprs g;                 /* owner; entry.S */
-	uint64_t vmcb_pa;              /* owner; entry.S: the COS world's VMCB */
-	uint64_t host_vmcb_pa;         /* owner; entry.S: host VMLOAD/VMSAVE area */
+enum world_kind { WORLD_COS = 0, WORLD_VM = 1 };
+
+/* What the world-run loop switches: a world's GPRs and its VMCB (which holds
+ * the rest of its CPU state).  The COS has one per CPU (its vCPU there); a VM
+ * world has its own (vm.c). */
+struct world {
+	struct gprs g;                 /* entry.S */
+	uint64_t vmcb_pa;              /* entry.S */
 	struct vmcb *vmcb;
+	uint32_t kind;                 /* enum world_kind */
+	uint32_t id;                   /* 0 for the COS, the VM's id otherwise */
+};
+
+struct pcpu {
+	struct world *cur;             /* owner; entry.S: the world this CPU runs */
+	uint64_t host_vmcb_pa;         /* owner; entry.S: host VMLOAD/VMSAVE area */
+	struct world cos;              /* owner: the COS's vCPU on this CPU */
 	struct vmcb *host_vmcb;
 	uint32_t index;                /* position in vmk_boot->cpus[] */
 	uint32_t linux_cpu, apic_id;

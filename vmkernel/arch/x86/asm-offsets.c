@@ -10,20 +10,21 @@
 void asm_offsets(void);
 void asm_offsets(void)
 {
-	OFF(PCPU_RBX, struct pcpu, g.rbx);
-	OFF(PCPU_RCX, struct pcpu, g.rcx);
-	OFF(PCPU_RDX, struct pcpu, g.rdx);
-	OFF(PCPU_RSI, struct pcpu, g.rsi);
-	OFF(PCPU_RDI, struct pcpu, g.rdi);
-	OFF(PCPU_RBP, struct pcpu, g.rbp);
-	OFF(PCPU_R8, struct pcpu, g.r8);
-	OFF(PCPU_R9, struct pcpu, g.r9);
-	OFF(PCPU_R10, struct pcpu, g.r10);
-	OFF(PCPU_R11, struct pcpu, g.r11);
-	OFF(PCPU_R12, struct pcpu, g.r12);
-	OFF(PCPU_R13, struct pcpu, g.r13);
-	OFF(PCPU_R14, struct pcpu, g.r14);
-	OFF(PCPU_R15, struct pcpu, g.r15);
-	OFF(PCPU_VMCB_PA, struct pcpu, vmcb_pa);
+	OFF(WORLD_RBX, struct world, g.rbx);
+	OFF(WORLD_RCX, struct world, g.rcx);
+	OFF(WORLD_RDX, struct world, g.rdx);
+	OFF(WORLD_RSI, struct world, g.rsi);
+	OFF(WORLD_RDI, struct world, g.rdi);
+	OFF(WORLD_RBP, struct world, g.rbp);
+	OFF(WORLD_R8, struct world, g.r8);
+	OFF(WORLD_R9, struct world, g.r9);
+	OFF(WORLD_R10, struct world, g.r10);
+	OFF(WORLD_R11, struct world, g.r11);
+	OFF(WORLD_R12, struct world, g.r12);
+	OFF(WORLD_R13, struct world, g.r13);
+	OFF(WORLD_R14, struct world, g.r14);
+	OFF(WORLD_R15, struct world, g.r15);
+	OFF(WORLD_VMCB_PA, struct world, vmcb_pa);
+	OFF(PCPU_CUR, struct pcpu, cur);
 	OFF(PCPU_HOST_VMCB_PA, struct pcpu, host_vmcb_pa);
 }

@@ -38,47 +38,51 @@ load_segments:
 	movw %si, %es
 	lretq
 
-/* svm_world_run(struct pcpu *p): run the CPU's world until the vmkernel
- * sends the CPU back to the COS (which never returns here).  VMRUN loads and
+/* svm_world_run(struct pcpu *p): run the CPU's current world (p->cur), over
+ * and over, handling each exit in between; a world switch is the handler
+ * changing p->cur.  Never returns: unload leaves from the handler.  VMRUN loads and
  * saves RAX, RSP, RIP, flags and the control/segment state; VMLOAD/VMSAVE the
  * rest of the guest's hidden state; the other GPRs are ours to switch. */
 	.globl svm_world_run
 svm_world_run:
 	pushq %rdi
 1:	movq (%rsp), %rax
-	movq PCPU_RBX(%rax), %rbx
-	movq PCPU_RCX(%rax), %rcx
-	movq PCPU_RDX(%rax), %rdx
-	movq PCPU_RSI(%rax), %rsi
-	movq PCPU_RDI(%rax), %rdi
-	movq PCPU_RBP(%rax), %rbp
-	movq PCPU_R8(%rax), %r8
-	movq PCPU_R9(%rax), %r9
-	movq PCPU_R10(%rax), %r10
-	movq PCPU_R11(%rax), %r11
-	movq PCPU_R12(%rax), %r12
-	movq PCPU_R13(%rax), %r13
-	movq PCPU_R14(%rax), %r14
-	movq PCPU_R15(%rax), %r15
-	movq PCPU_VMCB_PA(%rax), %rax
+	movq PCPU_CUR(%rax), %rax
+	movq WORLD_RBX(%rax), %rbx
+	movq WORLD_RCX(%rax), %rcx
+	movq WORLD_RDX(%rax), %rdx
+	movq WORLD_RSI(%rax), %rsi
+	movq WORLD_RDI(%rax), %rdi
+	movq WORLD_RBP(%rax), %rbp
+	movq WORLD_R8(%rax), %r8
+	movq WORLD_R9(%rax), %r9
+	movq WORLD_R10(%rax), %r10
+	movq WORLD_R11(%rax), %r11
+	movq WORLD_R12(%rax), %r12
+	movq WORLD_R13(%rax), %r13
+	movq WORLD_R14(%rax), %r14
+	movq WORLD_R15(%rax), %r15
+	movq WORLD_VMCB_PA(%rax), %rax
 	vmload %rax
 	vmrun %rax
 	vmsave %rax
 	movq (%rsp), %rax
-	movq %rbx, PCPU_RBX(%rax)
-	movq %rcx, PCPU_RCX(%rax)
-	movq %rdx, PCPU_RDX(%rax)
-	movq %rsi, PCPU_RSI(%rax)
-	movq %rdi, PCPU_RDI(%rax)
-	movq %rbp, PCPU_RBP(%rax)
-	movq %r8, PCPU_R8(%rax)
-	movq %r9, PCPU_R9(%rax)
-	movq %r10, PCPU_R10(%rax)
-	movq %r11, PCPU_R11(%rax)
-	movq %r12, PCPU_R12(%rax)
-	movq %r13, PCPU_R13(%rax)
-	movq %r14, PCPU_R14(%rax)
-	movq %r15, PCPU_R15(%rax)
+	movq PCPU_CUR(%rax), %rax
+	movq %rbx, WORLD_RBX(%rax)
+	movq %rcx, WORLD_RCX(%rax)
+	movq %rdx, WORLD_RDX(%rax)
+	movq %rsi, WORLD_RSI(%rax)
+	movq %rdi, WORLD_RDI(%rax)
+	movq %rbp, WORLD_RBP(%rax)
+	movq %r8, WORLD_R8(%rax)
+	movq %r9, WORLD_R9(%rax)
+	movq %r10, WORLD_R10(%rax)
+	movq %r11, WORLD_R11(%rax)
+	movq %r12, WORLD_R12(%rax)
+	movq %r13, WORLD_R13(%rax)
+	movq %r14, WORLD_R14(%rax)
+	movq %r15, WORLD_R15(%rax)
+	movq (%rsp), %rax
 	movq PCPU_HOST_VMCB_PA(%rax), %rax
 	vmload %rax
 	movq (%rsp), %rdi

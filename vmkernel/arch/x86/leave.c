@@ -20,7 +20,7 @@ static void __attribute__((noreturn)) jump_out(struct vmk_launch_cpu *lc,
 	uint64_t lc_va = p ? p->lc_va : lc->self_va;
 
 	if (p && p->cos_state_saved)
-		svm_vmload(p->vmcb_pa);   /* FS, GS, TR, LDTR, syscall MSRs */
+		svm_vmload(p->cos.vmcb_pa);   /* FS, GS, TR, LDTR, syscall MSRs */
 	svm_stgi();                       /* RFLAGS.IF is 0: nothing fires yet */
 	wrmsr(MSR_EFER, efer & ~EFER_SVME);
 	fn(lc_va, cr3);
@@ -30,8 +30,8 @@ static void __attribute__((noreturn)) jump_out(struct vmk_launch_cpu *lc,
 /* The COS state is the VMCB's: it resumes after its VMMCALL with @rax. */
 void leave_to_cos(struct pcpu *p, int64_t rax)
 {
-	const struct vmcb *v = p->vmcb;
-	const struct gprs *g = &p->g;
+	const struct vmcb *v = p->cos.vmcb;
+	const struct gprs *g = &p->cos.g;
 	struct vmk_cos_regs *r = &p->lc->leave;
 
 	*r = (struct vmk_cos_regs){

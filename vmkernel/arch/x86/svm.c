@@ -45,14 +45,14 @@ int svm_cpu_setup(struct pcpu *p)
 	uint64_t hsave_pa, ist_pa;
 	uint8_t *ist;
 
-	p->vmcb = mem_alloc_pages(1, &p->vmcb_pa);
+	p->cos.vmcb = mem_alloc_pages(1, &p->cos.vmcb_pa);
 	p->host_vmcb = mem_alloc_pages(1, &p->host_vmcb_pa);
 	ist = mem_alloc_pages(2, &ist_pa);
-	if (!p->vmcb || !p->host_vmcb || !ist || !mem_alloc_pages(1, &hsave_pa))
+	if (!p->cos.vmcb || !p->host_vmcb || !ist || !mem_alloc_pages(1, &hsave_pa))
 		return VMK_ENOMEM;
 	/* Capture the COS's FS/GS/TR/LDTR and syscall MSRs before ours replace
 	 * TR; the VMCB then holds them for the COS world. */
-	svm_vmsave(p->vmcb_pa);
+	svm_vmsave(p->cos.vmcb_pa);
 	p->cos_state_saved = 1;
 	desc_cpu_load(p, (uint64_t)ist + 2 * PAGE_SIZE);
 	svm_vmsave(p->host_vmcb_pa);
@@ -62,7 +62,7 @@ int svm_cpu_setup(struct pcpu *p)
 
 void svm_cos_vmcb_init(struct pcpu *p)
 {
-	struct vmcb *v = p->vmcb;
+	struct vmcb *v = p->cos.vmcb;
 	const struct vmk_launch_cpu *lc = p->lc;
 
 	v->c.intercept_misc1 = SVM_I1_CPUID | SVM_I1_MSR | SVM_I1_SHUTDOWN;
@@ -97,6 +97,6 @@ void svm_cos_vmcb_init(struct pcpu *p)
 
 void svm_inject_exception(struct pcpu *p, unsigned vec, int has_err, uint32_t err)
 {
-	p->vmcb->c.event_inj = SVM_EVT_VALID | SVM_EVT_EXCEPTION | vec |
+	p->cos.vmcb->c.event_inj = SVM_EVT_VALID | SVM_EVT_EXCEPTION | vec |
 			       (has_err ? SVM_EVT_ERR | ((uint64_t)err << 32) : 0);
 }

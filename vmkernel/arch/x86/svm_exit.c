@@ -18,8 +18,8 @@ typedef void (*exit_fn)(struct pcpu *p);
 static void dump_and_stop(struct pcpu *p, const char *why) __attribute__((noreturn));
 static void dump_and_stop(struct pcpu *p, const char *why)
 {
-	const struct vmcb *v = p->vmcb;
-	const struct gprs *g = &p->g;
+	const struct vmcb *v = p->cos.vmcb;
+	const struct gprs *g = &p->cos.g;
 
 	vmk_log("cpu%u: COS world stopped: %s (exit %lx info1 %lx info2 %lx)\n",
 		p->linux_cpu, why, v->c.exit_code, v->c.exit_info_1, v->c.exit_info_2);
@@ -36,24 +36,24 @@ static void dump_and_stop(struct pcpu *p, const char *why)
 
 static void skip(struct pcpu *p, unsigned len)
 {
-	p->vmcb->s.rip += len;
+	p->cos.vmcb->s.rip += len;
 }
 
 static void exit_cpuid(struct pcpu *p)
 {
-	uint32_t leaf = (uint32_t)p->vmcb->s.rax, r[4];
+	uint32_t leaf = (uint32_t)p->cos.vmcb->s.rax, r[4];
 
-	cpuid(leaf, (uint32_t)p->g.rcx, r);
+	cpuid(leaf, (uint32_t)p->cos.g.rcx, r);
 	/* The COS sees no SVM: the vmkernel owns it (and kvm-amd then declines
 	 * to load instead of failing later). */
 	if (leaf == 0x80000001u)
 		r[2] &= ~(1u << 2);
 	else if (leaf == 0x8000000au)
 		r[0] = r[1] = r[2] = r[3] = 0;
-	p->vmcb->s.rax = r[0];
-	p->g.rbx = r[1];
-	p->g.rcx = r[2];
-	p->g.rdx = r[3];
+	p->cos.vmcb->s.rax = r[0];
+	p->cos.g.rbx = r[1];
+	p->cos.g.rcx = r[2];
+	p->cos.g.rdx = r[3];
 	p->stat.exits[VMK_XS_CPUID]++;
 	skip(p, 2);
 }
@@ -62,35 +62,35 @@ static int msr_read(struct pcpu *p, uint32_t msr, uint64_t *val)
 {
 	if (msr != MSR_EFER)
 		return 0;   /* VM_CR, VM_HSAVE_PA: as on a CPU without SVM */
-	*val = p->vmcb->s.efer & ~EFER_SVME;
+	*val = p->cos.vmcb->s.efer & ~EFER_SVME;
 	return 1;
 }
 
 static int msr_write(struct pcpu *p, uint32_t msr, uint64_t val)
 {
-	uint64_t cur = p->vmcb->s.efer & ~EFER_SVME;
+	uint64_t cur = p->cos.vmcb->s.efer & ~EFER_SVME;
 
 	if (msr != MSR_EFER || ((val ^ cur) & ~EFER_GUEST_BITS))
 		return 0;   /* LME/LMA/SVME and reserved bits stay as they are */
-	p->vmcb->s.efer = val | EFER_SVME;
+	p->cos.vmcb->s.efer = val | EFER_SVME;
 	return 1;
 }
 
 static void exit_msr(struct pcpu *p)
 {
-	uint32_t msr = (uint32_t)p->g.rcx;
+	uint32_t msr = (uint32_t)p->cos.g.rcx;
 	uint64_t val;
 	int ok;
 
 	p->stat.exits[VMK_XS_MSR]++;
-	if (p->vmcb->c.exit_info_1 == 0) {
+	if (p->cos.vmcb->c.exit_info_1 == 0) {
 		ok = msr_read(p, msr, &val);
 		if (ok) {
-			p->vmcb->s.rax = (uint32_t)val;
-			p->g.rdx = val >> 32;
+			p->cos.vmcb->s.rax = (uint32_t)val;
+			p->cos.g.rdx = val >> 32;
 		}
 	} else {
-		val = (uint32_t)p->vmcb->s.rax | (p->g.rdx << 32);
+		val = (uint32_t)p->cos.vmcb->s.rax | (p->cos.g.rdx << 32);
 		ok = msr_write(p, msr, val);
 	}
 	if (!ok) {
@@ -102,14 +102,14 @@ static void exit_msr(struct pcpu *p)
 
 static void exit_vmmcall(struct pcpu *p)
 {
-	struct vmcb *v = p->vmcb;
+	struct vmcb *v = p->cos.vmcb;
 
 	p->stat.exits[VMK_XS_VMMCALL]++;
 	if (v->s.cpl != 0) {   /* only the COS kernel may call the vmkernel */
 		svm_inject_exception(p, VEC_UD, 0, 0);
 		return;
 	}
-	v->s.rax = (uint64_t)hypercall_dispatch(p, v->s.rax, p->g.rdi, p->g.rsi, p->g.rdx);
+	v->s.rax = (uint64_t)hypercall_dispatch(p, v->s.rax, p->cos.g.rdi, p->cos.g.rsi, p->cos.g.rdx);
 	skip(p, 3);
 }
 
@@ -122,10 +122,10 @@ static void exit_svm_insn(struct pcpu *p)
 static void exit_npf(struct pcpu *p)
 {
 	p->stat.exits[VMK_XS_NPF]++;
-	if (npt_cos_violation(p->vmcb->c.exit_info_2) != VMK_OK)
+	if (npt_cos_violation(p->cos.vmcb->c.exit_info_2) != VMK_OK)
 		dump_and_stop(p, "nested page fault that cannot be absorbed");
 	p->stat.cos_violations++;
-	p->vmcb->c.tlb_control = SVM_TLB_FLUSH_ALL;
+	p->cos.vmcb->c.tlb_control = SVM_TLB_FLUSH_ALL;
 }
 
 static void exit_shutdown(struct pcpu *p)
@@ -149,14 +149,14 @@ static const exit_fn exit_table[] = {
 
 void svm_handle_exit(struct pcpu *p)
 {
-	uint64_t code = p->vmcb->c.exit_code;
+	uint64_t code = p->cos.vmcb->c.exit_code;
 	exit_fn fn = 0;
 
 	trace_cpu_sync(p);
-	trace_vm_exit(&p->tw, p->index, (uint32_t)code, p->vmcb->s.rip,
-		      p->vmcb->c.exit_info_1, p->vmcb->c.exit_info_2);
-	p->vmcb->c.tlb_control = 0;
-	p->vmcb->c.event_inj = 0;
+	trace_vm_exit(&p->tw, p->index, (uint32_t)code, p->cos.vmcb->s.rip,
+		      p->cos.vmcb->c.exit_info_1, p->cos.vmcb->c.exit_info_2);
+	p->cos.vmcb->c.tlb_control = 0;
+	p->cos.vmcb->c.event_inj = 0;
 	if (code == SVM_EXIT_INVALID && !p->launched) {
 		vmk_log("cpu%u: VMRUN refused the COS's VMCB; CPU returned bare\n",
 			p->linux_cpu);
@@ -164,8 +164,8 @@ void svm_handle_exit(struct pcpu *p)
 	}
 	p->launched = 1;
 	/* An event whose delivery caused the exit is delivered again. */
-	if (p->vmcb->c.exit_int_info & SVM_EVT_VALID)
-		p->vmcb->c.event_inj = p->vmcb->c.exit_int_info;
+	if (p->cos.vmcb->c.exit_int_info & SVM_EVT_VALID)
+		p->cos.vmcb->c.event_inj = p->cos.vmcb->c.exit_int_info;
 	if (code == SVM_EXIT_NPF)
 		fn = exit_npf;
 	else if (code < ARRAY_SIZE(exit_table))
@@ -176,5 +176,5 @@ void svm_handle_exit(struct pcpu *p)
 							    : "unexpected exit");
 	}
 	fn(p);
-	trace_vm_entry(&p->tw, p->index, p->vmcb->s.rip);
+	trace_vm_entry(&p->tw, p->index, p->cos.vmcb->s.rip);
 }
