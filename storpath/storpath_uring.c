@@ -166,7 +166,7 @@ static int storpath_uring_submit(void *ctx, struct storpath_io *io)
 static void storpath_uring_kick(void *ctx)
 {
 	struct storpath_uring *u = ctx;
-	if (!u->queued)
+	if (!u->queued || u->submit_in_reap)
 		return;
 	if (io_uring_submit(&u->ring) > 0)
 		u->st.enters++;
@@ -201,13 +201,22 @@ int storpath_uring_reap(struct storpath_uring *u, struct storpath_be *be,
 			uint32_t min_wait)
 {
 	struct io_uring_cqe *cqes[STORPATH_URING_REAP_BATCH];
-	if (min_wait > u->inflight)
-		min_wait = u->inflight;   /* never wait for what cannot come */
-	if (min_wait) {
+	/* Ready completions are taken without a wait (and without a system
+	 * call, unless something must be submitted). */
+	if (io_uring_cq_ready(&u->ring) || min_wait > u->inflight)
+		min_wait = 0;
+	if (u->queued) {
+		int err = io_uring_submit_and_wait(&u->ring, min_wait);
+		if (err < 0 && err != -EINTR)
+			return VMK_EIO;
+		u->st.enters++;
+		u->queued = 0;
+	} else if (min_wait) {
 		struct io_uring_cqe *cqe;
 		int err = io_uring_wait_cqe_nr(&u->ring, &cqe, min_wait);
 		if (err < 0 && err != -EINTR)
 			return VMK_EIO;
+		u->st.enters++;
 	}
 	int total = 0;
 	unsigned n;

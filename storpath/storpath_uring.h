@@ -21,7 +21,7 @@
 struct storpath_uring_stats {
 	uint64_t submitted;       /* backing operations queued */
 	uint64_t completed;
-	uint64_t enters;          /* io_uring_submit calls that submitted */
+	uint64_t enters;          /* io_uring_enter calls: submits and waits */
 	uint64_t zero_copy;       /* read/write ops on the guest's own buffers */
 	uint64_t payload_copies;  /* bounced ops (misaligned guest buffer) */
 	uint64_t copy_bytes;
@@ -34,6 +34,10 @@ struct storpath_uring {
 	uint32_t align;           /* O_DIRECT alignment of buffers and lengths */
 	uint32_t queued;          /* SQEs not yet submitted */
 	uint32_t inflight;
+	/* Set by a caller that reaps right after every poll: kick then leaves
+	 * the SQEs queued and the reap submits them and waits in one
+	 * io_uring_enter instead of two. */
+	bool submit_in_reap;
 	struct storpath_uring_stats st;
 };
 
@@ -44,8 +48,9 @@ void storpath_uring_close(struct storpath_uring *u);
 /* storpath_io_ops for a back end over @u. */
 struct storpath_io_ops storpath_uring_ops(struct storpath_uring *u);
 
-/* Hand finished operations to @be; waits for at least @min_wait of them.
- * Returns how many finished, or a negative error. */
+/* Submit anything still queued, hand finished operations to @be; waits for
+ * at least @min_wait of them unless some are ready already.  Returns how
+ * many finished, or a negative error. */
 int storpath_uring_reap(struct storpath_uring *u, struct storpath_be *be,
 			uint32_t min_wait);
 

@@ -134,6 +134,7 @@ static const char *sb_open(struct sb *b, uint32_t qd)
 		return "cannot open the file with O_DIRECT and io_uring";
 	if (sb_disk(b, (uint64_t)st.st_size) || sb_device(b))
 		return "storpath set-up failed";
+	b->u.submit_in_reap = !getenv("STORPATH_BENCH_EAGER_KICK");
 	b->lat = malloc(SB_MAX_SAMPLES * sizeof(uint32_t));
 	return b->lat ? NULL : "out of memory";
 }
@@ -164,8 +165,9 @@ static void sb_queue(struct sb *b, uint32_t s, bool write)
 	b->t_submit[s] = sb_now();
 }
 
-/* Run the vmkernel side until the driver has completions; block in
- * io_uring only when nothing else can move. */
+/* Run the vmkernel side until the driver has completions.  The back end
+ * reaps right after each poll, so new requests go to the kernel in the same
+ * io_uring_enter that waits for completions (one system call per cycle). */
 static uint32_t sb_wait(struct sb *b, struct storpath_cpl *c)
 {
 	for (;;) {
@@ -173,11 +175,6 @@ static uint32_t sb_wait(struct sb *b, struct storpath_cpl *c)
 		if (n)
 			return n;
 		storpath_be_poll(b->be, SB_MAX_QD);
-		storpath_uring_reap(&b->u, b->be, 0);
-		storpath_be_flush(b->be);
-		n = storpath_drv_poll(&b->drv, c, SB_MAX_QD);
-		if (n)
-			return n;
 		storpath_uring_reap(&b->u, b->be, 1);
 		storpath_be_flush(b->be);
 	}
