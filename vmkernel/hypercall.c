@@ -8,6 +8,7 @@
 #include <vmk/hypercall.h>
 #include "trace_emit.h"
 #include "pcpu_cache.h"
+#include "vm.h"
 
 typedef int64_t (*hc_fn)(struct pcpu *p, uint64_t a0, uint64_t a1, uint64_t a2);
 
@@ -144,7 +145,21 @@ static int64_t hc_trace_info(struct pcpu *p, uint64_t pa, uint64_t len, uint64_t
 	return r;
 }
 
+static int64_t hc_vm_ctl(struct pcpu *p, uint64_t pa, uint64_t len, uint64_t a2)
+{
+	(void)a2;
+	return vm_ctl(p, pa, len);
+}
+
+static int64_t hc_vm_run(struct pcpu *p, uint64_t id, uint64_t a1, uint64_t a2)
+{
+	(void)a1, (void)a2;
+	return vm_run(p, id);
+}
+
 static const hc_fn hc_table[VMK_HC_COUNT] = {
+	[VMK_HC_VM_CTL] = hc_vm_ctl,
+	[VMK_HC_VM_RUN] = hc_vm_run,
 	[VMK_HC_TRACE_START] = hc_trace_start,
 	[VMK_HC_TRACE_STOP] = hc_trace_stop,
 	[VMK_HC_TRACE_INFO] = hc_trace_info,

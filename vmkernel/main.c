@@ -14,6 +14,8 @@ enum { INIT_NONE, INIT_BUSY, INIT_DONE, INIT_FAILED };
 struct pcpu *vmk_pcpus[VMK_MAX_CPUS];
 extern uint64_t vmk_launch_tsc;
 int svm_global_init(void);
+int vm_init(void);
+int vm_exit_init(void);
 
 static int init_state;
 static int init_err;
@@ -35,6 +37,10 @@ static int global_init(struct vmk_boot_info *boot)
 		err = cosmem_init();
 	if (err == VMK_OK)
 		err = trace_init();
+	if (err == VMK_OK)
+		err = vm_init();
+	if (err == VMK_OK)
+		err = vm_exit_init();
 	if (err != VMK_OK)
 		vmk_log("vmkernel: global set-up failed: %s\n", vmk_strerror(err));
 	return err;

@@ -8,11 +8,22 @@
 struct vmk_boot_info *vmk_boot;
 static uint64_t mem_next;      /* offset of the next free page */
 static spinlock_t mem_lock;
+/* Whole chunks lent out (VM memory), taken from the top down; the page
+ * allocator below never grows into one. */
+static uint8_t chunk_taken[VMK_MAX_CHUNKS];
 
 void mem_init(struct vmk_boot_info *boot)
 {
 	vmk_boot = boot;
 	mem_next = ALIGN_UP(boot->free_offset, PAGE_SIZE);
+}
+
+static int range_taken(uint64_t off, uint64_t size)
+{
+	for (uint64_t c = off >> VMK_CHUNK_SHIFT; c <= (off + size - 1) >> VMK_CHUNK_SHIFT; c++)
+		if (c < VMK_MAX_CHUNKS && chunk_taken[c])
+			return 1;
+	return 0;
 }
 
 /* @contig: keep the pages inside one chunk, so physically contiguous. */
@@ -25,7 +36,8 @@ static void *alloc(unsigned n, uint64_t *pa, int contig)
 	off = mem_next;
 	if (contig && (off & ~(VMK_CHUNK_SIZE - 1)) != ((off + size - 1) & ~(VMK_CHUNK_SIZE - 1)))
 		off = ALIGN_UP(off, VMK_CHUNK_SIZE);   /* the rest of this chunk stays unused */
-	if (n == 0 || off + size > vmk_boot->mem_size || (contig && size > VMK_CHUNK_SIZE)) {
+	if (n == 0 || off + size > vmk_boot->mem_size || (contig && size > VMK_CHUNK_SIZE) ||
+	    range_taken(off, size)) {
 		spin_unlock(&mem_lock);
 		return NULL;
 	}
@@ -50,7 +62,50 @@ void *mem_alloc_contig(unsigned n, uint64_t *pa)
 
 uint64_t mem_free_bytes(void)
 {
-	return vmk_boot->mem_size - mem_next;
+	uint64_t free = 0;
+
+	spin_lock(&mem_lock);
+	for (uint32_t i = (uint32_t)(mem_next >> VMK_CHUNK_SHIFT); i < vmk_boot->nchunks; i++) {
+		uint64_t start = (uint64_t)i << VMK_CHUNK_SHIFT;
+
+		if (!chunk_taken[i])
+			free += VMK_CHUNK_SIZE - (mem_next > start ? mem_next - start : 0);
+	}
+	spin_unlock(&mem_lock);
+	return free;
+}
+
+/* Lend @n whole chunks (zeroed) above the page allocator; their indices go
+ * to @idx.  All or nothing. */
+int mem_take_chunks(unsigned n, uint32_t *idx)
+{
+	uint32_t first_free = (uint32_t)(ALIGN_UP(mem_next, VMK_CHUNK_SIZE) >> VMK_CHUNK_SHIFT);
+	unsigned got = 0;
+
+	spin_lock(&mem_lock);
+	for (uint32_t i = vmk_boot->nchunks; i-- > first_free && got < n;)
+		if (!chunk_taken[i])
+			idx[got++] = i;
+	if (got < n) {
+		spin_unlock(&mem_lock);
+		return VMK_ENOMEM;
+	}
+	for (unsigned k = 0; k < n; k++)
+		chunk_taken[idx[k]] = 1;
+	spin_unlock(&mem_lock);
+	for (unsigned k = 0; k < n; k++)
+		memset((void *)(VMK_VBASE + ((uint64_t)idx[k] << VMK_CHUNK_SHIFT)), 0, VMK_CHUNK_SIZE);
+	return VMK_OK;
+}
+
+void mem_give_chunks(unsigned n, const uint32_t *idx)
+{
+	spin_lock(&mem_lock);
+	for (unsigned k = 0; k < n; k++) {
+		VMK_ASSERT(idx[k] < vmk_boot->nchunks && chunk_taken[idx[k]], "chunk not lent");
+		chunk_taken[idx[k]] = 0;
+	}
+	spin_unlock(&mem_lock);
 }
 
 uint64_t mem_va_to_pa(const void *va)

@@ -12,4 +12,14 @@
 #define VMK_GUEST_EXIT_PORT 0xf4
 #define VMK_GUEST_EXIT_PASS 0
 
+/* Guest hypercalls: VMMCALL with RAX = number; RAX = result.  Every other
+ * register is preserved. */
+#define VMK_GHC_VERSION 0     /* -> VMK_GUEST_ABI_VERSION */
+#define VMK_GHC_YIELD 1       /* -> 0, after the vmkernel ran another world */
+
+/* Where the VMM puts the multiboot information and command line. */
+#define VMK_GUEST_MBI_GPA 0x8000u
+#define VMK_GUEST_CMDLINE_GPA 0x8100u
+#define VMK_GUEST_CMDLINE_MAX 256u
+
 #endif

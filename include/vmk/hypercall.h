@@ -18,6 +18,8 @@ enum vmk_hypercall {
 	VMK_HC_TRACE_START = 5, /* (mode, event mask, consumer-lines pa) -> 0 */
 	VMK_HC_TRACE_STOP = 6,  /* -> 0: every CPU stops recording */
 	VMK_HC_TRACE_INFO = 7,  /* (pa, len) -> bytes written of struct vmk_trace_info */
+	VMK_HC_VM_CTL = 8,      /* (pa, len) of struct vmk_vm_req -> per op */
+	VMK_HC_VM_RUN = 9,      /* (id) -> enum vmk_vm_run_result: run the VM here */
 	VMK_HC_COUNT
 };
 
@@ -47,6 +49,55 @@ struct vmk_status {
 	uint64_t log_size;        /* bytes written to the log so far */
 	uint64_t launch_tsc;      /* TSC when the first CPU entered */
 	struct vmk_cpu_status cpu[64];
+};
+
+/* VM worlds.  VMK_HC_VM_CTL takes a request in COS memory; buffers it names
+ * are COS physical addresses, checked like any other. */
+enum vmk_vm_op {
+	VMK_VM_CREATE,    /* arg0 = memory bytes -> id (1..VMK_MAX_VMS) */
+	VMK_VM_WRITE,     /* id; arg0 = guest pa, arg1 = COS pa, arg2 = len -> 0 */
+	VMK_VM_START,     /* id; arg0 = entry (32-bit), arg1 = EBX (multiboot info) -> 0 */
+	VMK_VM_INFO,      /* id; arg0 = COS pa, arg1 = len -> bytes of struct vmk_vm_info */
+	VMK_VM_CONSOLE,   /* id; arg0 = COS pa, arg1 = len -> bytes taken from its console */
+	VMK_VM_STOP,      /* id -> 0: the VM stops (reason "stopped by the COS") */
+	VMK_VM_DESTROY,   /* id -> 0: its memory returns to the vmkernel */
+	VMK_VM_OPS
+};
+
+#define VMK_MAX_VMS 16u
+#define VMK_VM_MAX_MEM (256ull << 20)
+
+struct vmk_vm_req {
+	uint32_t op;      /* enum vmk_vm_op */
+	uint32_t id;
+	uint64_t arg[3];
+};
+
+/* VMK_HC_VM_RUN returns, when the VM leaves the CPU: */
+enum vmk_vm_run_result {
+	VMK_VM_PREEMPTED = 1,  /* a physical interrupt is due to the COS */
+	VMK_VM_HALTED = 2,     /* HLT with nothing to wake it */
+	VMK_VM_STOPPED = 3,    /* it exited, failed or was stopped: see info */
+	VMK_VM_YIELDED = 4,    /* it asked to yield (guest hypercall) */
+};
+
+enum vmk_vm_state { VMK_VMS_FREE, VMK_VMS_CREATED, VMK_VMS_READY, VMK_VMS_HALTED,
+		    VMK_VMS_STOPPED };
+
+enum vmk_vm_exit_stat {
+	VMK_VX_CPUID, VMK_VX_MSR, VMK_VX_IO, VMK_VX_HLT, VMK_VX_VMMCALL, VMK_VX_NPF,
+	VMK_VX_INTR, VMK_VX_SHUTDOWN, VMK_VX_OTHER, VMK_VX_COUNT
+};
+#define VMK_VX_NAMES { "cpuid", "msr", "io", "hlt", "vmmcall", "npf", "intr", "shutdown", "other" }
+
+struct vmk_vm_info {
+	uint32_t id, state;       /* enum vmk_vm_state */
+	uint64_t mem_size;
+	int64_t exit_status;      /* exit port: (value << 1) | 1; -1 if none */
+	uint64_t runs, switches;  /* VMK_HC_VM_RUN calls, world switches into it */
+	uint64_t exits[VMK_VX_COUNT];
+	uint64_t rip;             /* where it stopped or was preempted */
+	char reason[96];          /* why it stopped */
 };
 
 /* Trace rings (format: trace/vmk_trace.h, trace/trace_ring.h).  Each CPU's

@@ -109,6 +109,20 @@ struct vmk_ioc_trace {
 	uint64_t tsc_khz;      /* out: the TSC rate, for the trace clock */
 };
 
+/* VM worlds (vmk vm ...).  op is enum vmk_vm_op from <vmk/hypercall.h>, or
+ * VMK_IOC_VM_RUN: run the VM on this thread's CPU until it halts or stops,
+ * a signal arrives, or about 100 ms pass (result: enum vmk_vm_run_result).
+ * buf/len: user memory the op reads (WRITE) or fills (INFO, CONSOLE). */
+#define VMK_IOC_VM_RUN 100u
+
+struct vmk_ioc_vm {
+	uint32_t op;
+	uint32_t id;
+	uint64_t arg[2];       /* CREATE: mem; WRITE: guest pa; START: entry, ebx */
+	uint64_t buf, len;
+	int64_t result;        /* out: the vmkernel's answer (>= 0) */
+};
+
 #define VMK_IOC_VERSION _IOR('v', 1, uint32_t)
 #define VMK_IOC_PROBE   _IOWR('v', 2, struct vmk_ioc_probe)
 #define VMK_IOC_LOAD    _IOWR('v', 3, struct vmk_ioc_load)
@@ -118,5 +132,6 @@ struct vmk_ioc_trace {
 #define VMK_IOC_LOADED  _IOR('v', 7, uint32_t)
 #define VMK_IOC_BENCH   _IOWR('v', 8, struct vmk_ioc_bench)
 #define VMK_IOC_TRACE   _IOWR('v', 9, struct vmk_ioc_trace)
+#define VMK_IOC_VM      _IOWR('v', 10, struct vmk_ioc_vm)
 
 #endif

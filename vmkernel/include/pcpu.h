@@ -58,6 +58,8 @@ struct pcpu {
 	struct trace_writer tw;        /* owner; `enabled` also by trace_stop */
 	uint64_t trace_gen;            /* owner: session the ring is formatted for */
 	void *trace_cons;              /* owner: drop-new consumer line, mapped */
+	/* owner: the COS's FPU/SSE/AVX state while a VM world has the CPU */
+	uint8_t cos_xsave[4096] __attribute__((aligned(64)));
 };
 
 extern struct pcpu *vmk_pcpus[VMK_MAX_CPUS];

@@ -35,6 +35,8 @@ uint64_t mem_va_to_pa(const void *va);
 void *mem_pa_to_va(uint64_t pa);                   /* own memory only */
 int mem_is_own(uint64_t pa);                       /* inside a vmkernel chunk */
 uint64_t mem_free_bytes(void);
+int mem_take_chunks(unsigned n, uint32_t *idx);      /* whole 2 MiB chunks */
+void mem_give_chunks(unsigned n, const uint32_t *idx);
 /* COS memory: [pa, pa + len) is COS RAM and not the vmkernel's. */
 int mem_cos_range_ok(uint64_t pa, uint64_t len);
 

@@ -6,5 +6,9 @@ extern const char *prog;
 /* /dev/vmk after an ABI check, or -1 with a message printed. */
 int open_dev(void);
 int cmd_trace(int argc, char **argv);
+int cmd_vm(int argc, char **argv);
+#include <stddef.h>
+void *cli_read_file(const char *path, size_t *len);
+long long cli_parse_size(const char *s);   /* "64M" -> bytes; -1 if bad */
 
 #endif

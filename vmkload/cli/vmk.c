@@ -33,6 +33,8 @@ static void usage(FILE *f)
 		"  bench --op loop|hypercall|cpuid [-n N] [--json]\n"
 		"                   TSC ticks per iteration of one operation in the COS\n"
 		"                   kernel (instructions under the lab's --icount)\n"
+		"  vm create|start|stop|destroy|list|console|info ...\n"
+		"                   VM worlds ('vmk vm help')\n"
 		"  trace start|stop|status|record|summary ...\n"
 		"                   vmkernel trace sessions ('vmk trace help')\n"
 		"  version          CLI and module ABI versions\n"
@@ -162,7 +164,7 @@ static int cmd_version(int argc, char **argv)
 }
 
 /* "64M", "1G", "4096" -> bytes; -1 on junk or overflow. */
-static long long parse_size(const char *s)
+long long cli_parse_size(const char *s)
 {
 	char *end;
 	unsigned long long v;
@@ -184,7 +186,7 @@ static long long parse_size(const char *s)
 	return (long long)(v << shift);
 }
 
-static void *read_file(const char *path, size_t *len)
+void *cli_read_file(const char *path, size_t *len)
 {
 	struct stat st;
 	void *buf = NULL;
@@ -223,7 +225,7 @@ static int cmd_load(int argc, char **argv)
 		if (!strcmp(argv[i], "--image") && i + 1 < argc) {
 			image = argv[++i];
 		} else if (!strcmp(argv[i], "--mem") && i + 1 < argc) {
-			long long m = parse_size(argv[++i]);
+			long long m = cli_parse_size(argv[++i]);
 			if (m <= 0) {
 				fprintf(stderr, "%s load: bad --mem '%s'\n", prog, argv[i]);
 				return 2;
@@ -234,7 +236,7 @@ static int cmd_load(int argc, char **argv)
 			return 2;
 		}
 	}
-	buf = read_file(image, &len);
+	buf = cli_read_file(image, &len);
 	if (!buf)
 		return 1;
 	fd = open_dev();
@@ -399,7 +401,7 @@ static int cmd_bench(int argc, char **argv)
 				if (!strcmp(argv[i], ops[k]))
 					arg.op = k;
 		} else if (!strcmp(argv[i], "-n") && i + 1 < argc) {
-			long long n = parse_size(argv[++i]);
+			long long n = cli_parse_size(argv[++i]);
 			arg.iterations = n > 0 && n <= (1 << 24) ? (uint32_t)n : 0;
 		} else if (!strcmp(argv[i], "--json")) {
 			json = 1;
@@ -440,6 +442,7 @@ static const struct {
 } commands[] = {
 	{ "bench", cmd_bench },
 	{ "trace", cmd_trace },
+	{ "vm", cmd_vm },
 	{ "probe", cmd_probe },
 	{ "load", cmd_load },
 	{ "unload", cmd_unload },

@@ -613,7 +613,7 @@ static long buffered_hypercall(unsigned long nr, void *buf, u64 len, u64 arg2)
 	return r;
 }
 
-int vmk_to_errno(long r)
+int vmk_errno_of(long r)
 {
 	switch (r) {
 	case VMK_ENOENT: return -ENOENT;
@@ -621,6 +621,10 @@ int vmk_to_errno(long r)
 	case VMK_ERANGE: return -ERANGE;
 	case VMK_EINVAL: return -EINVAL;
 	case VMK_ENOMEM: return -ENOMEM;
+	case VMK_EBUSY: return -EBUSY;
+	case VMK_ENOSPC: return -ENOSPC;
+	case VMK_ENOSYS: return -ENOSYS;
+	case VMK_ENODEV: return -ENODEV;
 	default: return -EIO;
 	}
 }
@@ -660,7 +664,7 @@ int vmkload_status(struct vmk_ioc_status __user *uarg)
 			r = VMK_EFAULT;
 	}
 	kfree(st);
-	return r < 0 ? vmk_to_errno(r) : 0;
+	return r < 0 ? vmk_errno_of(r) : 0;
 }
 
 #define LOG_CHUNK (64u << 10)
@@ -685,5 +689,5 @@ int vmkload_log(struct vmk_ioc_log __user *uarg)
 			r = VMK_EFAULT;
 	}
 	kfree(buf);
-	return r < 0 ? vmk_to_errno(r) : 0;
+	return r < 0 ? vmk_errno_of(r) : 0;
 }

@@ -25,6 +25,8 @@ static long vmkload_ioctl(struct file *f, unsigned int cmd, unsigned long arg)
 		return vmkload_status(uarg);
 	case VMK_IOC_LOG:
 		return vmkload_log(uarg);
+	case VMK_IOC_VM:
+		return vmkload_ioc_vm(uarg);
 	case VMK_IOC_TRACE:
 		return vmkload_ioc_trace(uarg);
 	case VMK_IOC_BENCH:

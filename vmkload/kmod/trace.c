@@ -74,7 +74,7 @@ long vmkload_ioc_trace(struct vmk_ioc_trace __user *uarg)
 		return -EINVAL;
 	}
 	if (r)
-		return r <= VMK_OK && r > -VMK_ERR_COUNT ? vmk_to_errno(r) : r;
+		return r <= VMK_OK && r > -VMK_ERR_COUNT ? vmk_errno_of(r) : r;
 	return copy_to_user(uarg, &arg, sizeof(arg)) ? -EFAULT : 0;
 }
 

@@ -21,8 +21,12 @@ int vmkload_log(struct vmk_ioc_log __user *uarg);
 extern struct mutex vmkload_lock;
 long vmkload_hypercall(unsigned long nr, unsigned long a0, unsigned long a1,
 		       unsigned long a2);
-int vmk_to_errno(long r);
 bool vmkload_owns_pa(u64 pa, u64 len);
+
+/* vm.c */
+long vmkload_ioc_vm(struct vmk_ioc_vm __user *uarg);
+/* VMK_E* (negative, from the vmkernel) to an errno. */
+int vmk_errno_of(long r);
 
 /* trace.c */
 struct vm_area_struct;

@@ -8,6 +8,7 @@
 #include "cpu.h"
 #include "vmcb.h"
 #include "trace_emit.h"
+#include "vm.h"
 
 #define VEC_UD 6
 #define VEC_GP 13
@@ -147,14 +148,11 @@ static const exit_fn exit_table[] = {
 	[SVM_EXIT_SKINIT] = exit_svm_insn,
 };
 
-void svm_handle_exit(struct pcpu *p)
+static void cos_handle_exit(struct pcpu *p)
 {
 	uint64_t code = p->cos.vmcb->c.exit_code;
 	exit_fn fn = 0;
 
-	trace_cpu_sync(p);
-	trace_vm_exit(&p->tw, p->index, (uint32_t)code, p->cos.vmcb->s.rip,
-		      p->cos.vmcb->c.exit_info_1, p->cos.vmcb->c.exit_info_2);
 	p->cos.vmcb->c.tlb_control = 0;
 	p->cos.vmcb->c.event_inj = 0;
 	if (code == SVM_EXIT_INVALID && !p->launched) {
@@ -176,5 +174,18 @@ void svm_handle_exit(struct pcpu *p)
 							    : "unexpected exit");
 	}
 	fn(p);
-	trace_vm_entry(&p->tw, p->index, p->cos.vmcb->s.rip);
+}
+
+void svm_handle_exit(struct pcpu *p)
+{
+	const struct vmcb *v = p->cur->vmcb;
+
+	trace_cpu_sync(p);
+	trace_vm_exit(&p->tw, p->index, (uint32_t)v->c.exit_code, v->s.rip,
+		      v->c.exit_info_1, v->c.exit_info_2);
+	if (p->cur->kind == WORLD_VM)
+		vm_handle_exit(p, (struct vm *)p->cur);
+	else
+		cos_handle_exit(p);
+	trace_vm_entry(&p->tw, p->index, p->cur->vmcb->s.rip);
 }

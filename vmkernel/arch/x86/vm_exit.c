@@ -1,0 +1,290 @@
+/* The VMM's exit handling for VM worlds: one function per exit code, in a
+ * table.  What a guest may do is explicit: CPUID, a short list of MSRs, the
+ * console and exit ports, HLT, VMMCALL; anything else is refused (#GP, #UD)
+ * or stops the VM with its reason and registers in the log.  Nothing a guest
+ * does reaches vmkernel, COS or other-VM memory: its nested page tables map
+ * its own chunks and nothing else. */
+#include "vmk_core.h"
+#include "vm.h"
+#include "cpu.h"
+#include "vmcb.h"
+#include <vmk/guest.h>
+
+#define SVM_I1_VINTR_MASKING (1u << 24)   /* int_ctl: physical IF governs INTR */
+#define SVM_I2_MONITOR (1u << 10)
+#define SVM_I2_MWAIT (1u << 11)
+#define SVM_I2_XSETBV (1u << 13)
+#define SVM_EXIT_XSETBV 0x08d
+#define PAT_DEFAULT 0x0007040600070406ull
+#define VEC_UD 6
+#define VEC_GP 13
+#define MSR_TSC 0x10u
+
+typedef void (*vm_exit_fn)(struct pcpu *p, struct vm *vm);
+
+static uint8_t *all_ones;   /* IOPM and MSRPM: every port and MSR exits */
+static uint64_t all_ones_pa;
+
+static struct vmk_seg flat(uint16_t attrib)
+{
+	return (struct vmk_seg){ .sel = 0, .attrib = attrib, .limit = 0xffffffffu, .base = 0 };
+}
+
+/* Multiboot's machine state: 32-bit protected mode, flat segments, paging
+ * off, EAX = magic, EBX = the information structure. */
+void vm_vmcb_init(struct vm *vm, uint64_t entry, uint64_t ebx)
+{
+	struct vmcb *v = vm->w.vmcb;
+
+	memset(v, 0, sizeof(*v));
+	v->c.intercept_misc1 = SVM_I1_INTR | SVM_I1_NMI | SVM_I1_CPUID | SVM_I1_HLT |
+			       SVM_I1_IOIO | SVM_I1_MSR | SVM_I1_SHUTDOWN | SVM_I1_INVLPGA;
+	v->c.intercept_misc2 = SVM_I2_VMRUN | SVM_I2_VMMCALL | SVM_I2_VMLOAD | SVM_I2_VMSAVE |
+			       SVM_I2_STGI | SVM_I2_CLGI | SVM_I2_SKINIT | SVM_I2_MONITOR |
+			       SVM_I2_MWAIT | SVM_I2_XSETBV;
+	v->c.iopm_base_pa = all_ones_pa;
+	v->c.msrpm_base_pa = all_ones_pa;
+	v->c.asid = 1 + vm->w.id;
+	v->c.int_ctl = SVM_I1_VINTR_MASKING;
+	v->c.nested_ctl = SVM_NP_ENABLE;
+	v->c.nested_cr3 = vm->npt_root;
+	v->s.cs = flat(0xc9b);
+	v->s.cs.sel = 0x08;
+	v->s.ds = v->s.es = v->s.ss = v->s.fs = v->s.gs = flat(0xc93);
+	v->s.ds.sel = v->s.es.sel = v->s.ss.sel = 0x10;
+	v->s.tr = (struct vmk_seg){ .attrib = 0x8b, .limit = 0x67 };
+	v->s.ldtr = (struct vmk_seg){ .attrib = 0x82, .limit = 0xffff };
+	v->s.gdtr.limit = v->s.idtr.limit = 0xffff;
+	v->s.cr0 = 0x11;   /* PE, ET */
+	v->s.efer = EFER_SVME;
+	v->s.dr6 = 0xffff0ff0;
+	v->s.dr7 = 0x400;
+	v->s.g_pat = PAT_DEFAULT;
+	v->s.rflags = 2;
+	v->s.rip = entry;
+	v->s.rax = 0x2badb002;
+	vm->w.g = (struct gprs){ .rbx = ebx };
+}
+
+int vm_exit_init(void);
+int vm_exit_init(void)
+{
+	all_ones = mem_alloc_contig(3, &all_ones_pa);   /* IOPM 12 KiB >= MSRPM 8 KiB */
+	if (!all_ones)
+		return VMK_ENOMEM;
+	memset(all_ones, 0xff, 3 * PAGE_SIZE);
+	return VMK_OK;
+}
+
+static void inject(struct vm *vm, unsigned vec, int err)
+{
+	vm->w.vmcb->c.event_inj = SVM_EVT_VALID | SVM_EVT_EXCEPTION | vec |
+				  (err ? SVM_EVT_ERR : 0);
+}
+
+static void vx_preempt(struct pcpu *p, struct vm *vm)
+{
+	vm->info.exits[VMK_VX_INTR]++;
+	vm_leave(p, vm, VMK_VM_PREEMPTED);
+}
+
+static void vx_cpuid(struct pcpu *p, struct vm *vm)
+{
+	struct vmcb *v = vm->w.vmcb;
+	uint32_t leaf = (uint32_t)v->s.rax, r[4];
+
+	(void)p;
+	vm->info.exits[VMK_VX_CPUID]++;
+	cpuid(leaf, (uint32_t)vm->w.g.rcx, r);
+	if (leaf == 1)
+		r[2] |= 1u << 31;           /* a hypervisor is present */
+	else if (leaf == 0x80000001u)
+		r[2] &= ~(1u << 2);         /* but no SVM for the guest */
+	else if (leaf == 0x8000000au)
+		r[0] = r[1] = r[2] = r[3] = 0;
+	v->s.rax = r[0];
+	vm->w.g.rbx = r[1];
+	vm->w.g.rcx = r[2];
+	vm->w.g.rdx = r[3];
+	v->s.rip += 2;
+}
+
+static void vx_hlt(struct pcpu *p, struct vm *vm)
+{
+	vm->info.exits[VMK_VX_HLT]++;
+	vm->w.vmcb->s.rip += 1;
+	vm->state = VMK_VMS_HALTED;   /* no virtual interrupts yet: nothing wakes it */
+	vm_leave(p, vm, VMK_VM_HALTED);
+}
+
+/* The console's 16550 transmit side and the exit port; other ports read
+ * as all ones and ignore writes, as empty ISA space does. */
+static void vx_io(struct pcpu *p, struct vm *vm)
+{
+	struct vmcb *v = vm->w.vmcb;
+	uint64_t info = v->c.exit_info_1;
+	uint16_t port = (uint16_t)(info >> 16);
+	int in = info & 1;
+	uint32_t size_mask = info & (1u << 6) ? 0xffffffffu : info & (1u << 5) ? 0xffffu : 0xffu;
+	uint32_t val = (uint32_t)v->s.rax & size_mask;
+
+	vm->info.exits[VMK_VX_IO]++;
+	if (info & (1u << 2))
+		{ vm_stop(p, vm, "string port I/O is not supported"); return; }
+	v->s.rip = v->c.exit_info_2;   /* QEMU and hardware give the next RIP here */
+	if (!in && port == VMK_GUEST_EXIT_PORT) {
+		vm->info.exit_status = ((int64_t)(val & 0xff) << 1) | 1;
+		{ vm_stop(p, vm, "wrote the exit port"); return; }
+	}
+	if (!in && port == VMK_GUEST_CONSOLE_PORT) {
+		vm_console_put(vm, (char)val);
+		return;
+	}
+	if (in) {
+		uint32_t r = port == VMK_GUEST_CONSOLE_PORT + 5 ? 0x60 :   /* LSR: idle */
+			     (port & ~7u) == VMK_GUEST_CONSOLE_PORT ? 0 : size_mask;
+		v->s.rax = (v->s.rax & ~(uint64_t)size_mask) | r;
+	}
+}
+
+static int pat_ok(uint64_t pat)
+{
+	for (int i = 0; i < 8; i++) {
+		uint8_t t = (uint8_t)(pat >> (8 * i));
+		if (t == 2 || t == 3 || t > 7)
+			return 0;
+	}
+	return 1;
+}
+
+/* The explicit list: EFER (SCE, LME, NXE), PAT, TSC (read). */
+static int msr_access(struct vm *vm, uint32_t msr, int write, uint64_t *val)
+{
+	struct vmcb *v = vm->w.vmcb;
+
+	if (msr == MSR_EFER && !write) {
+		*val = v->s.efer & ~EFER_SVME;
+	} else if (msr == MSR_EFER) {
+		if (*val & ~(EFER_SCE | EFER_LME | EFER_NXE | EFER_LMA))
+			return 0;
+		v->s.efer = (*val & ~EFER_LMA) | (v->s.efer & EFER_LMA) | EFER_SVME;
+	} else if (msr == MSR_PAT && !write) {
+		*val = v->s.g_pat;
+	} else if (msr == MSR_PAT && pat_ok(*val)) {
+		v->s.g_pat = *val;
+	} else if (msr == MSR_TSC && !write) {
+		*val = rdtsc() + v->c.tsc_offset;
+	} else {
+		return 0;
+	}
+	return 1;
+}
+
+static void vx_msr(struct pcpu *p, struct vm *vm)
+{
+	struct vmcb *v = vm->w.vmcb;
+	int write = v->c.exit_info_1 == 1;
+	uint64_t val = (uint32_t)v->s.rax | (vm->w.g.rdx << 32);
+
+	(void)p;
+	vm->info.exits[VMK_VX_MSR]++;
+	if (!msr_access(vm, (uint32_t)vm->w.g.rcx, write, &val)) {
+		inject(vm, VEC_GP, 1);
+		return;
+	}
+	if (!write) {
+		v->s.rax = (uint32_t)val;
+		vm->w.g.rdx = val >> 32;
+	}
+	v->s.rip += 2;
+}
+
+static void vx_vmmcall(struct pcpu *p, struct vm *vm)
+{
+	struct vmcb *v = vm->w.vmcb;
+
+	vm->info.exits[VMK_VX_VMMCALL]++;
+	v->s.rip += 3;
+	switch (v->s.rax) {
+	case VMK_GHC_VERSION:
+		v->s.rax = VMK_GUEST_ABI_VERSION;
+		break;
+	case VMK_GHC_YIELD:
+		v->s.rax = 0;
+		vm_leave(p, vm, VMK_VM_YIELDED);
+		break;
+	default:
+		v->s.rax = (uint64_t)(int64_t)VMK_ENOSYS;
+	}
+}
+
+static void vx_npf(struct pcpu *p, struct vm *vm)
+{
+	char why[96];
+
+	vm->info.exits[VMK_VX_NPF]++;
+	vmk_snprintf(why, sizeof(why), "access outside its memory at guest pa %lx",
+		     vm->w.vmcb->c.exit_info_2);
+	vm_stop(p, vm, why);
+}
+
+static void vx_shutdown(struct pcpu *p, struct vm *vm)
+{
+	vm->info.exits[VMK_VX_SHUTDOWN]++;
+	vm_stop(p, vm, "shutdown (triple fault)");
+}
+
+static void vx_undefined(struct pcpu *p, struct vm *vm)
+{
+	(void)p;
+	vm->info.exits[VMK_VX_OTHER]++;
+	inject(vm, VEC_UD, 0);
+}
+
+static void vx_unsupported(struct pcpu *p, struct vm *vm)
+{
+	vm->info.exits[VMK_VX_OTHER]++;
+	vm_stop(p, vm, "unsupported instruction (XSETBV, MONITOR, MWAIT or INVLPGA)");
+}
+
+static const vm_exit_fn vm_exit_table[] = {
+	[SVM_EXIT_INTR] = vx_preempt,
+	[SVM_EXIT_NMI] = vx_preempt,
+	[SVM_EXIT_CPUID] = vx_cpuid,
+	[SVM_EXIT_HLT] = vx_hlt,
+	[SVM_EXIT_IOIO] = vx_io,
+	[SVM_EXIT_MSR] = vx_msr,
+	[SVM_EXIT_SHUTDOWN] = vx_shutdown,
+	[SVM_EXIT_VMRUN] = vx_undefined,
+	[SVM_EXIT_VMMCALL] = vx_vmmcall,
+	[SVM_EXIT_VMLOAD] = vx_undefined,
+	[SVM_EXIT_VMSAVE] = vx_undefined,
+	[SVM_EXIT_STGI] = vx_undefined,
+	[SVM_EXIT_CLGI] = vx_undefined,
+	[SVM_EXIT_SKINIT] = vx_undefined,
+	[0x07a] = vx_unsupported,   /* INVLPGA */
+	[0x08a] = vx_unsupported,   /* MONITOR */
+	[0x08b] = vx_unsupported,   /* MWAIT */
+	[SVM_EXIT_XSETBV] = vx_unsupported,
+};
+
+void vm_handle_exit(struct pcpu *p, struct vm *vm)
+{
+	uint64_t code = vm->w.vmcb->c.exit_code;
+	vm_exit_fn fn = 0;
+
+	vm->w.vmcb->c.tlb_control = 0;
+	vm->w.vmcb->c.event_inj = 0;
+	if (vm->w.vmcb->c.exit_int_info & SVM_EVT_VALID)
+		vm->w.vmcb->c.event_inj = vm->w.vmcb->c.exit_int_info;
+	if (code == SVM_EXIT_NPF)
+		fn = vx_npf;
+	else if (code < ARRAY_SIZE(vm_exit_table))
+		fn = vm_exit_table[code];
+	if (fn) {
+		fn(p, vm);
+		return;
+	}
+	vm->info.exits[VMK_VX_OTHER]++;
+	vm_stop(p, vm, code == SVM_EXIT_INVALID ? "VMRUN refused its state" : "unsupported exit");
+}

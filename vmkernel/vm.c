@@ -1,0 +1,342 @@
+/* VM worlds: creation, guest memory, control from the COS, and the world
+ * switch between a CPU's COS world and a VM.  Every request is untrusted:
+ * ids, sizes, guest and COS addresses are checked before use. */
+#include "vmk_core.h"
+#include "vm.h"
+#include "cpu.h"
+#include "vmcb.h"
+#include "spinlock.h"
+#include "trace_emit.h"
+#include "../lib/pagetable.h"
+#include <vmk/guest.h>
+
+#define VMS_DYING 100u   /* being destroyed: invisible, not yet free */
+
+static struct vm vms[VMK_MAX_VMS];
+static spinlock_t vm_lock;
+static uint64_t xsave_mask;      /* XCR0: every state component the COS uses */
+static int vm_usable;            /* XSAVE areas fit: VMs can run */
+
+static inline void xsave(void *area)
+{
+	__asm__ volatile("xsave64 (%0)" : : "r"(area), "a"((uint32_t)xsave_mask),
+			 "d"((uint32_t)(xsave_mask >> 32)) : "memory");
+}
+
+static inline void xrstor(const void *area)
+{
+	__asm__ volatile("xrstor64 (%0)" : : "r"(area), "a"((uint32_t)xsave_mask),
+			 "d"((uint32_t)(xsave_mask >> 32)) : "memory");
+}
+
+int vm_init(void)
+{
+	uint32_t r[4];
+	uint64_t xcr0_lo, xcr0_hi;
+
+	/* Without XSAVE, or with more state than the areas hold, the vmkernel
+	 * still runs the COS; only VM creation is refused. */
+	cpuid(1, 0, r);
+	if (!(r[2] & (1u << 27)))   /* OSXSAVE */
+		return VMK_OK;
+	cpuid(0xd, 0, r);
+	if (r[1] > VM_XSAVE_SIZE || r[1] > sizeof(((struct pcpu *)0)->cos_xsave))
+		return VMK_OK;
+	__asm__ volatile("xgetbv" : "=a"(xcr0_lo), "=d"(xcr0_hi) : "c"(0));
+	xsave_mask = (xcr0_hi << 32) | (xcr0_lo & 0xffffffffu);
+	vm_usable = 1;
+	return VMK_OK;
+}
+
+static struct vm *vm_get(uint64_t id)
+{
+	if (id < 1 || id > VMK_MAX_VMS || vms[id - 1].state == VMK_VMS_FREE ||
+	    vms[id - 1].state == VMS_DYING)
+		return NULL;
+	return &vms[id - 1];
+}
+
+/* Nested page tables and the VMCB come from the VM's control chunk. */
+static void *ctl_alloc(void *ctx, uint64_t *pa)
+{
+	struct vm *vm = ctx;
+	void *va;
+
+	if (vm->ctl_used + PAGE_SIZE > VMK_CHUNK_SIZE)
+		return NULL;
+	va = (void *)(VMK_VBASE + ((uint64_t)vm->ctl_chunk << VMK_CHUNK_SHIFT) + vm->ctl_used);
+	vm->ctl_used += PAGE_SIZE;
+	*pa = mem_va_to_pa(va);
+	return va;
+}
+
+static void *ctl_table(void *ctx, uint64_t pa)
+{
+	(void)ctx;
+	return mem_pa_to_va(pa);
+}
+
+static int vm_build(struct vm *vm)
+{
+	struct pt_ops o = { .alloc = ctl_alloc, .table = ctl_table, .ctx = vm,
+			    .levels = vmk_boot->paging_levels };
+	int err;
+
+	vm->w.vmcb = ctl_alloc(vm, &vm->w.vmcb_pa);
+	if (!ctl_alloc(vm, &vm->npt_root))
+		return VMK_ENOMEM;
+	for (uint32_t i = 0; i < vm->nchunks; i++) {
+		err = pt_map(&o, vm->npt_root, (uint64_t)i << VMK_CHUNK_SHIFT,
+			     vmk_boot->chunk_pa[vm->chunk[i]], VMK_CHUNK_SIZE, PT_2M,
+			     PTE_RW | PTE_US);
+		if (err)
+			return err;
+	}
+	return VMK_OK;
+}
+
+static int64_t vm_create(uint64_t mem)
+{
+	struct vm *vm = NULL;
+	uint32_t n = (uint32_t)(ALIGN_UP(mem, VMK_CHUNK_SIZE) >> VMK_CHUNK_SHIFT);
+	uint32_t idx[VM_MAX_CHUNKS + 1];
+	int64_t err;
+
+	if (!vm_usable)
+		return VMK_ENODEV;
+	if (mem < VMK_CHUNK_SIZE || mem > VMK_VM_MAX_MEM)
+		return VMK_EINVAL;
+	spin_lock(&vm_lock);
+	for (uint32_t i = 0; i < VMK_MAX_VMS && !vm; i++)
+		if (vms[i].state == VMK_VMS_FREE)
+			vm = &vms[i], vm->state = VMK_VMS_CREATED, vm->w.id = i + 1;
+	spin_unlock(&vm_lock);
+	if (!vm)
+		return VMK_ENOSPC;
+	err = mem_take_chunks(n + 1, idx);
+	if (err == VMK_OK) {
+		vm->ctl_chunk = idx[n];
+		vm->nchunks = n;
+		for (uint32_t i = 0; i < n; i++)
+			vm->chunk[i] = idx[i];
+		vm->mem_size = (uint64_t)n << VMK_CHUNK_SHIFT;
+		vm->cpu = -1;
+		vm->w.kind = WORLD_VM;
+		err = vm_build(vm);
+		if (err != VMK_OK)
+			mem_give_chunks(n + 1, idx);
+	}
+	if (err != VMK_OK) {
+		spin_lock(&vm_lock);
+		memset(vm, 0, sizeof(*vm));   /* back to VMK_VMS_FREE */
+		spin_unlock(&vm_lock);
+		return err;
+	}
+	vm->info.id = vm->w.id;
+	vm->info.mem_size = vm->mem_size;
+	vm->info.exit_status = -1;
+	vmk_log("vm%u: created, %lu MiB\n", vm->w.id, vm->mem_size >> 20);
+	return vm->w.id;
+}
+
+static void vm_free(struct vm *vm)
+{
+	uint32_t id = vm->w.id;
+
+	mem_give_chunks(vm->nchunks, vm->chunk);
+	mem_give_chunks(1, &vm->ctl_chunk);
+	spin_lock(&vm_lock);
+	memset(vm, 0, sizeof(*vm));   /* VMK_VMS_FREE */
+	spin_unlock(&vm_lock);
+	vmk_log("vm%u: destroyed, memory returned\n", id);
+}
+
+/* Copy from the COS into guest memory, one guest chunk at a time. */
+static int64_t vm_write(struct pcpu *p, struct vm *vm, uint64_t gpa, uint64_t src,
+			uint64_t len)
+{
+	if (len > VMK_HC_MAX_BUF || gpa > vm->mem_size || len > vm->mem_size - gpa)
+		return VMK_ERANGE;
+	while (len) {
+		uint64_t in_chunk = VMK_CHUNK_SIZE - (gpa & (VMK_CHUNK_SIZE - 1));
+		uint64_t n = len < in_chunk ? len : in_chunk;
+		void *dst = (void *)(VMK_VBASE + ((uint64_t)vm->chunk[gpa >> VMK_CHUNK_SHIFT]
+						  << VMK_CHUNK_SHIFT) + (gpa & (VMK_CHUNK_SIZE - 1)));
+		int err = cos_read(p->index, src, dst, n);
+
+		if (err)
+			return err;
+		gpa += n, src += n, len -= n;
+	}
+	return 0;
+}
+
+static int64_t vm_console_take(struct pcpu *p, struct vm *vm, uint64_t pa, uint64_t len)
+{
+	char buf[256];
+	uint64_t done = 0;
+
+	while (done < len) {
+		uint64_t n = 0;
+
+		spin_lock(&vm_lock);
+		while (n < sizeof(buf) && done + n < len && vm->con_tail != vm->con_head)
+			buf[n++] = vm->console[vm->con_tail++ % VM_CONSOLE_SIZE];
+		spin_unlock(&vm_lock);
+		if (!n)
+			break;
+		if (cos_write(p->index, pa + done, buf, n))
+			return VMK_EFAULT;
+		done += n;
+	}
+	return (int64_t)done;
+}
+
+void vm_console_put(struct vm *vm, char c)
+{
+	spin_lock(&vm_lock);
+	vm->console[vm->con_head++ % VM_CONSOLE_SIZE] = c;
+	if (vm->con_head - vm->con_tail > VM_CONSOLE_SIZE)
+		vm->con_tail = vm->con_head - VM_CONSOLE_SIZE;   /* oldest bytes go */
+	spin_unlock(&vm_lock);
+}
+
+/* Ops that need the VM off every CPU take it under vm_lock. */
+static int64_t vm_ctl_locked(struct vm *vm, uint32_t op, const uint64_t *arg)
+{
+	if (vm->cpu >= 0)
+		return VMK_EBUSY;
+	switch (op) {
+	case VMK_VM_START:
+		if (vm->state != VMK_VMS_CREATED || arg[0] >= vm->mem_size || arg[1] >= vm->mem_size)
+			return VMK_EINVAL;
+		vm_vmcb_init(vm, arg[0], arg[1]);
+		vm->state = VMK_VMS_READY;
+		return 0;
+	case VMK_VM_STOP:
+		if (vm->state != VMK_VMS_STOPPED) {
+			vm->state = VMK_VMS_STOPPED;
+			memcpy(vm->info.reason, "stopped by the COS", 19);
+		}
+		return 0;
+	default:
+		return VMK_ENOSYS;
+	}
+}
+
+int64_t vm_ctl(struct pcpu *p, uint64_t pa, uint64_t len)
+{
+	struct vmk_vm_req rq;
+	struct vm *vm;
+	int64_t r;
+
+	if (len != sizeof(rq) || cos_read(p->index, pa, &rq, sizeof(rq)))
+		return VMK_EFAULT;
+	if (rq.op == VMK_VM_CREATE)
+		return vm_create(rq.arg[0]);
+	vm = vm_get(rq.id);
+	if (!vm || rq.op >= VMK_VM_OPS)
+		return vm ? VMK_ENOSYS : VMK_ENOENT;
+	switch (rq.op) {
+	case VMK_VM_WRITE:
+		return vm->state == VMK_VMS_CREATED ? vm_write(p, vm, rq.arg[0], rq.arg[1], rq.arg[2])
+						      : VMK_EBUSY;
+	case VMK_VM_INFO:
+		vm->info.state = vm->state;
+		vm->info.rip = vm->w.vmcb->s.rip;
+		r = rq.arg[1] < sizeof(vm->info) ? (int64_t)rq.arg[1] : (int64_t)sizeof(vm->info);
+		return cos_write(p->index, rq.arg[0], &vm->info, (uint64_t)r) ?: r;
+	case VMK_VM_CONSOLE:
+		return rq.arg[1] > VMK_HC_MAX_BUF ? VMK_ERANGE :
+		       vm_console_take(p, vm, rq.arg[0], rq.arg[1]);
+	case VMK_VM_DESTROY:
+		spin_lock(&vm_lock);
+		r = vm->cpu >= 0 ? VMK_EBUSY : 0;
+		if (!r)
+			vm->state = VMS_DYING;   /* no one can look it up or take it now */
+		spin_unlock(&vm_lock);
+		if (!r)
+			vm_free(vm);
+		return r;
+	default:
+		spin_lock(&vm_lock);
+		r = vm_ctl_locked(vm, rq.op, rq.arg);
+		spin_unlock(&vm_lock);
+		return r;
+	}
+}
+
+/* The world switch, COS -> VM: the COS world's state is already saved (its
+ * VMCB and GPRs, by the exit); the CPU runs with GIF clear, so nothing
+ * interrupts; swap the FPU state, make the VM current, and the world-run
+ * loop loads and starts it. */
+static void switch_to_vm(struct pcpu *p, struct vm *vm)
+{
+	xsave(p->cos_xsave);
+	xrstor(vm->xsave);
+	vm->w.vmcb->c.tlb_control = SVM_TLB_FLUSH_ALL;   /* ASIDs are not per CPU */
+	vm->info.switches++;
+	trace_world_switch(&p->tw, 0, vm->w.id, 0);
+	trace_set_world(&p->tw, vm->w.id);
+	p->cur = &vm->w;
+}
+
+/* The world switch back, VM -> COS, ending the COS's VMK_HC_VM_RUN. */
+void vm_leave(struct pcpu *p, struct vm *vm, int64_t result)
+{
+	xsave(vm->xsave);
+	xrstor(p->cos_xsave);
+	trace_world_switch(&p->tw, vm->w.id, 0, 0);
+	trace_set_world(&p->tw, 0);
+	p->cur = &p->cos;
+	p->cos.vmcb->s.rax = (uint64_t)result;
+	spin_lock(&vm_lock);
+	vm->cpu = -1;
+	spin_unlock(&vm_lock);
+}
+
+void vm_stop(struct pcpu *p, struct vm *vm, const char *why)
+{
+	const struct vmcb *v = vm->w.vmcb;
+	size_t n = 0;
+
+	while (why[n] && n < sizeof(vm->info.reason) - 1)
+		n++;
+	memcpy(vm->info.reason, why, n);
+	vm->info.reason[n] = 0;
+	vmk_log("vm%u: stopped: %s (exit %lx info1 %lx info2 %lx)\n", vm->w.id, why,
+		v->c.exit_code, v->c.exit_info_1, v->c.exit_info_2);
+	vmk_log("  rip %016lx rsp %016lx rflags %08lx rax %016lx\n", v->s.rip, v->s.rsp,
+		v->s.rflags, v->s.rax);
+	vmk_log("  cr0 %016lx cr3 %016lx cr4 %016lx efer %lx\n", v->s.cr0, v->s.cr3,
+		v->s.cr4, v->s.efer);
+	vm->state = VMK_VMS_STOPPED;
+	vm_leave(p, vm, VMK_VM_STOPPED);
+}
+
+/* VMK_HC_VM_RUN: the caller's CPU runs the VM from the next VMRUN on. */
+int64_t vm_run(struct pcpu *p, uint64_t id)
+{
+	struct vm *vm = vm_get(id);
+	int64_t r = 0;
+
+	if (!vm)
+		return VMK_ENOENT;
+	spin_lock(&vm_lock);
+	if (vm->cpu >= 0)
+		r = VMK_EBUSY;
+	else if (vm->state == VMK_VMS_CREATED)
+		r = VMK_EINVAL;
+	else if (vm->state == VMK_VMS_HALTED)
+		r = VMK_VM_HALTED;
+	else if (vm->state == VMK_VMS_STOPPED)
+		r = VMK_VM_STOPPED;
+	else
+		vm->cpu = (int32_t)p->index;
+	spin_unlock(&vm_lock);
+	if (r)
+		return r;
+	vm->info.runs++;
+	switch_to_vm(p, vm);
+	return 0;   /* replaced by vm_leave's result before the COS runs again */
+}
