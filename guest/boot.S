@@ -16,6 +16,7 @@ mb_header:
 	.globl _start32
 _start32:
 	cli
+	movl %ebx, mb_info_ptr        /* multiboot information (EAX = magic) */
 	movl $boot_stack_top, %esp
 	/* PML4[0] -> PDPT, PDPT[0] -> PD, PD[i] = i * 2 MiB, present|rw|ps */
 	movl $pdpt, %eax
@@ -33,7 +34,7 @@ _start32:
 	cmpl $512, %ecx
 	jne 1b
 	movl %cr4, %eax
-	orl $(1 << 5), %eax          /* PAE */
+	orl $((1 << 5) | (1 << 9) | (1 << 10)), %eax   /* PAE, OSFXSR, OSXMMEXCPT */
 	movl %eax, %cr4
 	movl $pml4, %eax
 	movl %eax, %cr3
@@ -71,6 +72,12 @@ gdt_end:
 gdt_ptr:
 	.word gdt_end - gdt - 1
 	.long gdt
+
+	.section .data
+	.globl mb_info_ptr
+	.align 4
+mb_info_ptr:
+	.long 0
 
 	.section .bss
 	.align 4096

@@ -1,23 +1,156 @@
-/* The bench guest OS.  For now: greet on the console and report pass through
- * the exit port; benchmark loops and the timer come with the VM-worlds issue. */
+/* The bench guest OS.  What it does comes from its multiboot command line:
+ *
+ *   (empty), pass    greet and report pass
+ *   oob              write outside its memory (the VMM must stop it)
+ *   triple           fault with no usable IDT (a triple fault)
+ *   badmsr           read an MSR the VMM does not offer: expects #GP
+ *   svm              execute VMRUN: expects #UD
+ *   hypercall        unknown and known guest hypercalls: expects ENOSYS, ABI 1
+ *   switches=N       N yields to the vmkernel, checking all its registers
+ *                    after each (world-switch isolation)
+ *
+ * Pass is reported on the exit port as 0 (status 1), failure as 1. */
 #include <stdint.h>
+#include <vmk/err.h>
 #include <vmk/guest.h>
+
+extern uint32_t mb_info_ptr;
+uint64_t guest_switch_test(uint64_t n);
+void guest_exc_entry(void);   /* idt.S */
 
 static inline void outb(uint16_t port, uint8_t v)
 {
 	__asm__ volatile("outb %0, %1" : : "a"(v), "Nd"(port));
 }
 
-static void console_puts(const char *s)
+static void puts_(const char *s)
 {
 	while (*s)
 		outb(VMK_GUEST_CONSOLE_PORT, (uint8_t)*s++);
 }
 
+static void put_u64(uint64_t v)
+{
+	char b[21];
+	int i = 20;
+
+	b[i] = 0;
+	do {
+		b[--i] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	puts_(b + i);
+}
+
+static void __attribute__((noreturn)) finish(int pass)
+{
+	puts_(pass ? "vmk-guest: PASS\n" : "vmk-guest: FAIL\n");
+	outb(VMK_GUEST_EXIT_PORT, pass ? VMK_GUEST_EXIT_PASS : 1);
+	for (;;)
+		__asm__ volatile("hlt");
+}
+
+static const char *cmdline(void)
+{
+	const uint32_t *mbi = (const uint32_t *)(uintptr_t)mb_info_ptr;
+
+	if (!mbi || !(mbi[0] & 4u))
+		return "";
+	return (const char *)(uintptr_t)mbi[4];
+}
+
+static int starts(const char *s, const char *p)
+{
+	while (*p)
+		if (*s++ != *p++)
+			return 0;
+	return 1;
+}
+
+/* Exceptions: the expected one passes, any other fails. */
+static volatile unsigned expected_vec = ~0u;
+
+void guest_exception(uint64_t vec, uint64_t rip);
+void guest_exception(uint64_t vec, uint64_t rip)
+{
+	puts_("vmk-guest: exception ");
+	put_u64(vec);
+	puts_(" at rip ");
+	put_u64(rip);
+	puts_("\n");
+	finish(vec == expected_vec);
+}
+
+struct idt_gate {
+	uint16_t off_lo, sel;
+	uint8_t ist, type;
+	uint16_t off_mid;
+	uint32_t off_hi, rsvd;
+} __attribute__((packed));
+
+static struct idt_gate idt[32] __attribute__((aligned(16)));
+extern const uint64_t guest_exc_stubs[32];
+
+static void idt_load(void)
+{
+	struct { uint16_t limit; uint64_t base; } __attribute__((packed)) d =
+		{ sizeof(idt) - 1, (uint64_t)idt };
+
+	for (int v = 0; v < 32; v++) {
+		uint64_t a = guest_exc_stubs[v];
+		idt[v] = (struct idt_gate){ (uint16_t)a, 0x08, 0, 0x8e, (uint16_t)(a >> 16),
+					    (uint32_t)(a >> 32), 0 };
+	}
+	__asm__ volatile("lidt %0" : : "m"(d));
+}
+
+static long hypercall(long nr)
+{
+	__asm__ volatile("vmmcall" : "+a"(nr) : : "memory");
+	return nr;
+}
+
+static uint64_t parse_u64(const char *s)
+{
+	uint64_t v = 0;
+
+	while (*s >= '0' && *s <= '9')
+		v = v * 10 + (uint64_t)(*s++ - '0');
+	return v;
+}
+
 void guest_main(void);
 void guest_main(void)
 {
-	console_puts("vmk-guest: long mode reached, ABI 1\n");
-	console_puts("vmk-guest: PASS\n");
-	outb(VMK_GUEST_EXIT_PORT, VMK_GUEST_EXIT_PASS);
+	const char *cl = cmdline();
+
+	puts_("vmk-guest: long mode reached, ABI 1, cmdline '");
+	puts_(cl);
+	puts_("'\n");
+	idt_load();
+	if (starts(cl, "oob")) {
+		*(volatile uint64_t *)0x3f000000 = 1;   /* 1008 MiB: not its memory */
+		finish(0);
+	} else if (starts(cl, "triple")) {
+		struct { uint16_t limit; uint64_t base; } __attribute__((packed)) none = { 0, 0 };
+		__asm__ volatile("lidt %0; ud2" : : "m"(none));
+	} else if (starts(cl, "badmsr")) {
+		uint32_t lo, hi;
+		expected_vec = 13;
+		__asm__ volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(0xc0011234u));
+		finish(0);
+	} else if (starts(cl, "svm")) {
+		expected_vec = 6;
+		__asm__ volatile("vmrun" : : "a"(0ul));
+		finish(0);
+	} else if (starts(cl, "hypercall")) {
+		finish(hypercall(0x777) == VMK_ENOSYS && hypercall(VMK_GHC_VERSION) == 1);
+	} else if (starts(cl, "switches=")) {
+		uint64_t n = parse_u64(cl + 9), bad = guest_switch_test(n);
+		puts_("vmk-guest: ");
+		put_u64(n);
+		puts_(bad ? " world switches, state broken\n" : " world switches, state intact\n");
+		finish(!bad);
+	}
+	finish(1);
 }
