@@ -165,12 +165,14 @@ static void storpath_be_start(struct storpath_be *be, const struct storpath_req 
 		storpath_scsi_fail(&cmd->sc, STORPATH_KEY_ABORTED_COMMAND,
 				   STORPATH_ASC_DATA_PHASE_ERROR);
 		be->st.bad_desc++;
-		return storpath_be_finish(be, cmd);
+		storpath_be_finish(be, cmd);
+		return;
 	}
 	storpath_scsi_exec(be->target, &cmd->sc);
 	if (cmd->sc.action == STORPATH_ACT_DONE)
-		return storpath_be_finish(be, cmd);
-	storpath_be_submit(be, cmd);
+		storpath_be_finish(be, cmd);
+	else
+		storpath_be_submit(be, cmd);
 }
 
 /* True if one more command can be taken: a free command and a completion

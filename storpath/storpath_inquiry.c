@@ -110,19 +110,27 @@ void storpath_scsi_inquiry(const struct storpath_target *t, struct storpath_scmd
 	bool evpd = c->cdb[1] & 0x01;
 	uint8_t page = c->cdb[2];
 	uint32_t len;
-	if (c->cdb[1] & 0xfe)           /* CMDDT (obsolete) and reserved bits */
-		return storpath_scsi_bad_field(c, 1);
-	if (!evpd && page)
-		return storpath_scsi_bad_field(c, 2);
-	if (c->xfer_len && c->dir != STORPATH_DIR_READ)
-		return storpath_scsi_bad_field(c, 0);
+	if (c->cdb[1] & 0xfe) {           /* CMDDT (obsolete) and reserved bits */
+		storpath_scsi_bad_field(c, 1);
+		return;
+	}
+	if (!evpd && page) {
+		storpath_scsi_bad_field(c, 2);
+		return;
+	}
+	if (c->xfer_len && c->dir != STORPATH_DIR_READ) {
+		storpath_scsi_bad_field(c, 0);
+		return;
+	}
 	if (!evpd) {
 		len = storpath_inq_standard(c->disk, buf);
 	} else {
 		storpath_vpd_fn fn = storpath_vpd_lookup(page);
 		/* A LUN that does not exist has no VPD pages. */
-		if (!fn || !c->disk)
-			return storpath_scsi_bad_field(c, 2);
+		if (!fn || !c->disk) {
+			storpath_scsi_bad_field(c, 2);
+			return;
+		}
 		len = fn(c->disk, buf);
 		buf[0] = STORPATH_TYPE_DISK;
 		buf[1] = page;

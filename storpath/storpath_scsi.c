@@ -107,8 +107,10 @@ static void storpath_op_read_capacity10(const struct storpath_target *t,
 	const struct storpath_vdisk *d = c->disk;
 	uint8_t buf[8];
 	/* PMI clear requires LBA 0 (SBC-3). */
-	if (!(c->cdb[8] & 1) && storpath_be32(&c->cdb[2]))
-		return storpath_scsi_bad_field(c, 2);
+	if (!(c->cdb[8] & 1) && storpath_be32(&c->cdb[2])) {
+		storpath_scsi_bad_field(c, 2);
+		return;
+	}
 	if (!storpath_want_data_in(c))
 		return;
 	uint64_t last = d->nblocks - 1;
@@ -123,8 +125,10 @@ static void storpath_op_service_in16(const struct storpath_target *t,
 	(void)t;
 	const struct storpath_vdisk *d = c->disk;
 	uint8_t buf[32] = { 0 };
-	if ((c->cdb[1] & 0x1f) != STORPATH_SA_READ_CAPACITY16)
-		return storpath_scsi_bad_field(c, 1);
+	if ((c->cdb[1] & 0x1f) != STORPATH_SA_READ_CAPACITY16) {
+		storpath_scsi_bad_field(c, 1);
+		return;
+	}
 	if (!storpath_want_data_in(c))
 		return;
 	storpath_put64(buf, d->nblocks - 1);
@@ -141,10 +145,14 @@ static void storpath_op_report_luns(const struct storpath_target *t,
 	uint8_t sel = c->cdb[2];
 	uint32_t alloc = storpath_be32(&c->cdb[6]);
 	uint32_t n = 0;
-	if (sel > 2)
-		return storpath_scsi_bad_field(c, 2);
-	if (alloc < 16)
-		return storpath_scsi_bad_field(c, 6);
+	if (sel > 2) {
+		storpath_scsi_bad_field(c, 2);
+		return;
+	}
+	if (alloc < 16) {
+		storpath_scsi_bad_field(c, 6);
+		return;
+	}
 	if (!storpath_want_data_in(c))
 		return;
 	for (uint32_t l = 0; l < STORPATH_MAX_LUNS && sel != 1; l++) {
@@ -267,19 +275,29 @@ static void storpath_rw(struct storpath_scmd *c, uint64_t lba, uint64_t n,
 			uint16_t len_field, bool write)
 {
 	const struct storpath_vdisk *d = c->disk;
-	if (c->cdb[1] & 0xe0)          /* RDPROTECT/WRPROTECT: no protection info */
-		return storpath_scsi_bad_field(c, 1);
-	if (!storpath_vdisk_in_range(d, lba, n) || (n == 0 && lba >= d->nblocks))
-		return storpath_scsi_fail(c, STORPATH_KEY_ILLEGAL_REQUEST,
-					  STORPATH_ASC_LBA_OUT_OF_RANGE);
-	if (n > (STORPATH_MAX_XFER >> d->block_shift))
-		return storpath_scsi_bad_field(c, len_field);
+	if (c->cdb[1] & 0xe0) {          /* RDPROTECT/WRPROTECT: no protection info */
+		storpath_scsi_bad_field(c, 1);
+		return;
+	}
+	if (!storpath_vdisk_in_range(d, lba, n) || (n == 0 && lba >= d->nblocks)) {
+		storpath_scsi_fail(c, STORPATH_KEY_ILLEGAL_REQUEST,
+				   STORPATH_ASC_LBA_OUT_OF_RANGE);
+		return;
+	}
+	if (n > (STORPATH_MAX_XFER >> d->block_shift)) {
+		storpath_scsi_bad_field(c, len_field);
+		return;
+	}
 	/* The buffers must hold exactly what the CDB transfers: anything else
 	 * is a confused or hostile driver, and the CDB is what it got wrong. */
-	if (c->xfer_len != (n << d->block_shift))
-		return storpath_scsi_bad_field(c, len_field);
-	if (n && c->dir != (write ? STORPATH_DIR_WRITE : STORPATH_DIR_READ))
-		return storpath_scsi_bad_field(c, 0);
+	if (c->xfer_len != (n << d->block_shift)) {
+		storpath_scsi_bad_field(c, len_field);
+		return;
+	}
+	if (n && c->dir != (write ? STORPATH_DIR_WRITE : STORPATH_DIR_READ)) {
+		storpath_scsi_bad_field(c, 0);
+		return;
+	}
 	if (n == 0)
 		return;
 	c->action = write ? STORPATH_ACT_WRITE : STORPATH_ACT_READ;
@@ -304,9 +322,11 @@ static void storpath_op_rw16(const struct storpath_target *t, struct storpath_sc
 static void storpath_sync(struct storpath_scmd *c, uint64_t lba, uint64_t n)
 {
 	/* Zero blocks means "to the end of the disk". */
-	if (!storpath_vdisk_in_range(c->disk, lba, n) || lba >= c->disk->nblocks)
-		return storpath_scsi_fail(c, STORPATH_KEY_ILLEGAL_REQUEST,
-					  STORPATH_ASC_LBA_OUT_OF_RANGE);
+	if (!storpath_vdisk_in_range(c->disk, lba, n) || lba >= c->disk->nblocks) {
+		storpath_scsi_fail(c, STORPATH_KEY_ILLEGAL_REQUEST,
+				   STORPATH_ASC_LBA_OUT_OF_RANGE);
+		return;
+	}
 	c->action = STORPATH_ACT_FLUSH;
 }
 
@@ -364,22 +384,30 @@ void storpath_scsi_exec(const struct storpath_target *t, struct storpath_scmd *c
 	c->done_bytes = 0;
 	c->action = STORPATH_ACT_DONE;
 	c->disk = (void *)0;
-	if (c->cdb_len == 0 || c->cdb_len > STORPATH_CDB_MAX)
-		return storpath_scsi_fail(c, STORPATH_KEY_ILLEGAL_REQUEST,
-					  STORPATH_ASC_INVALID_OPCODE);
+	if (c->cdb_len == 0 || c->cdb_len > STORPATH_CDB_MAX) {
+		storpath_scsi_fail(c, STORPATH_KEY_ILLEGAL_REQUEST,
+				   STORPATH_ASC_INVALID_OPCODE);
+		return;
+	}
 	uint8_t op = c->cdb[0];
 	storpath_op_fn fn = storpath_ops[op];
-	if (!fn)
-		return storpath_scsi_fail(c, STORPATH_KEY_ILLEGAL_REQUEST,
-					  STORPATH_ASC_INVALID_OPCODE);
+	if (!fn) {
+		storpath_scsi_fail(c, STORPATH_KEY_ILLEGAL_REQUEST,
+				   STORPATH_ASC_INVALID_OPCODE);
+		return;
+	}
 	/* A CDB shorter than its opcode says is missing fields the command
 	 * would read: point at the first missing byte. */
-	if (c->cdb_len < storpath_cdb_size(op))
-		return storpath_scsi_bad_field(c, (uint16_t)c->cdb_len);
+	if (c->cdb_len < storpath_cdb_size(op)) {
+		storpath_scsi_bad_field(c, (uint16_t)c->cdb_len);
+		return;
+	}
 	if (c->lun < STORPATH_MAX_LUNS)
 		c->disk = t->luns[c->lun];
-	if (!c->disk && !storpath_any_lun(op))
-		return storpath_scsi_fail(c, STORPATH_KEY_ILLEGAL_REQUEST,
-					  STORPATH_ASC_LUN_NOT_SUPPORTED);
+	if (!c->disk && !storpath_any_lun(op)) {
+		storpath_scsi_fail(c, STORPATH_KEY_ILLEGAL_REQUEST,
+				   STORPATH_ASC_LUN_NOT_SUPPORTED);
+		return;
+	}
 	fn(t, c);
 }
