@@ -121,6 +121,7 @@ static int64_t vm_create(uint64_t mem)
 			vm->chunk[i] = idx[i];
 		vm->mem_size = (uint64_t)n << VMK_CHUNK_SHIFT;
 		vm->cpu = -1;
+		vm->home = -1;
 		vm->w.kind = WORLD_VM;
 		err = vm_build(vm);
 		if (err != VMK_OK)
@@ -132,6 +133,8 @@ static int64_t vm_create(uint64_t mem)
 		spin_unlock(&vm_lock);
 		return err;
 	}
+	/* FPU/SSE start in their reset state: x87 init, MXCSR's default. */
+	*(uint32_t *)(vm->xsave + 24) = 0x1f80;
 	vm->info.id = vm->w.id;
 	vm->info.mem_size = vm->mem_size;
 	vm->info.exit_status = -1;
@@ -325,6 +328,8 @@ int64_t vm_run(struct pcpu *p, uint64_t id)
 	spin_lock(&vm_lock);
 	if (vm->cpu >= 0)
 		r = VMK_EBUSY;
+	else if (vm->home >= 0 && vm->home != (int32_t)p->index)
+		r = VMK_EPERM;   /* VMs stay on the CPU they started on, for now */
 	else if (vm->state == VMK_VMS_CREATED)
 		r = VMK_EINVAL;
 	else if (vm->state == VMK_VMS_HALTED)
@@ -332,7 +337,7 @@ int64_t vm_run(struct pcpu *p, uint64_t id)
 	else if (vm->state == VMK_VMS_STOPPED)
 		r = VMK_VM_STOPPED;
 	else
-		vm->cpu = (int32_t)p->index;
+		vm->cpu = vm->home = (int32_t)p->index;
 	spin_unlock(&vm_lock);
 	if (r)
 		return r;

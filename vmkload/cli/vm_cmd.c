@@ -1,6 +1,8 @@
 /* vmk vm: VM worlds from the COS.  Loads multiboot (v1) kernels: a.out-kludge
  * images (like guest/'s) or ELF32/ELF64 with PT_LOAD segments. */
+#define _GNU_SOURCE
 #include <elf.h>
+#include <sched.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,7 +36,9 @@ static long vm_ioctl(int fd, struct vmk_ioc_vm *a, const char *what)
 		errno == ENOSPC ? "no free VM slot" :
 		errno == ENOMEM ? "not enough vmkernel memory (vmk load --mem)" :
 		errno == EBUSY ? "the VM is running or not in a state for this" :
-		errno == ERANGE ? "outside the VM's memory" : strerror(errno));
+		errno == ERANGE ? "outside the VM's memory" :
+		errno == EPERM ? "the VM runs on another CPU (start it there with taskset)" :
+		strerror(errno));
 	return -1;
 }
 
@@ -201,7 +205,16 @@ static int cmd_start(int fd, uint32_t id)
 {
 	struct vmk_ioc_vm a = { .op = VMK_IOC_VM_RUN, .id = id };
 	struct vmk_vm_info info;
+	cpu_set_t one;
+	int cpu = sched_getcpu();
 
+	/* A VM stays on the CPU it started on (the vmkernel refuses others):
+	 * keep this thread there. */
+	CPU_ZERO(&one);
+	if (cpu >= 0) {
+		CPU_SET(cpu, &one);
+		sched_setaffinity(0, sizeof(one), &one);
+	}
 	do {
 		if (vm_ioctl(fd, &a, "start"))
 			return 1;

@@ -47,10 +47,47 @@ struct vmk_loaded {
 	bool launched[NR_CPUS];           /* CPU runs under the vmkernel */
 };
 
+static inline long vmk_hypercall(unsigned long nr, unsigned long a0,
+				 unsigned long a1, unsigned long a2)
+{
+	long ret;
+
+	asm volatile("vmmcall" : "=a"(ret) : "a"(nr), "D"(a0), "S"(a1), "d"(a2) : "memory");
+	return ret;
+}
+
 static_assert(sizeof(struct vmk_boot_info) <= PAGE_SIZE);
 
 static struct vmk_loaded *vmk;        /* under vmkload_lock */
 DEFINE_MUTEX(vmkload_lock);
+/* Threads running a VM right now (they hold no lock); unload waits for 0. */
+static atomic_t vm_runners = ATOMIC_INIT(0);
+static DECLARE_WAIT_QUEUE_HEAD(vm_runners_wq);
+
+bool vmkload_runner_get(void)
+{
+	bool ok;
+
+	mutex_lock(&vmkload_lock);
+	ok = vmk != NULL;
+	if (ok)
+		atomic_inc(&vm_runners);
+	mutex_unlock(&vmkload_lock);
+	return ok;
+}
+
+void vmkload_runner_put(void)
+{
+	if (atomic_dec_and_test(&vm_runners))
+		wake_up(&vm_runners_wq);
+}
+
+/* Only between vmkload_runner_get and _put. */
+long vmkload_raw_hypercall(unsigned long nr, unsigned long a0, unsigned long a1,
+			   unsigned long a2)
+{
+	return vmk_hypercall(nr, a0, a1, a2);
+}
 
 bool vmkload_is_loaded(void)
 {
@@ -278,14 +315,6 @@ static int launch_on_cpu(void *arg)
 	return 0;
 }
 
-static inline long vmk_hypercall(unsigned long nr, unsigned long a0,
-				 unsigned long a1, unsigned long a2)
-{
-	long ret;
-
-	asm volatile("vmmcall" : "=a"(ret) : "a"(nr), "D"(a0), "S"(a1), "d"(a2) : "memory");
-	return ret;
-}
 
 /* On a CPU still under the vmkernel: leave it.  Returns on bare metal. */
 static int unload_on_cpu(void *arg)
@@ -555,6 +584,9 @@ int vmkload_unload(void)
 		mutex_unlock(&vmkload_lock);
 		return -ENOENT;
 	}
+	/* No new runner can start while we hold the lock; let the others end
+	 * (each returns within ~100 ms, or at once on a signal). */
+	wait_event(vm_runners_wq, atomic_read(&vm_runners) == 0);
 	stop_machine(unload_on_cpu, ld, cpu_online_mask);
 	for_each_possible_cpu(cpu) {
 		if (ld->launched[cpu]) {
@@ -625,6 +657,7 @@ int vmk_errno_of(long r)
 	case VMK_ENOSPC: return -ENOSPC;
 	case VMK_ENOSYS: return -ENOSYS;
 	case VMK_ENODEV: return -ENODEV;
+	case VMK_EPERM: return -EPERM;
 	default: return -EIO;
 	}
 }

@@ -36,14 +36,17 @@ static long vm_run(u32 id)
 	unsigned long end = jiffies + HZ / 10;
 	long r;
 
+	/* Not under vmkload_lock: VMs run on several CPUs at once, and status
+	 * requests go on meanwhile.  Unload waits for the runners instead. */
+	if (!vmkload_runner_get())
+		return VMK_ENOENT;
 	do {
-		preempt_disable();
-		r = vmkload_hypercall(VMK_HC_VM_RUN, id, 0, 0);
-		preempt_enable();
+		r = vmkload_raw_hypercall(VMK_HC_VM_RUN, id, 0, 0);
 		if (r != VMK_VM_PREEMPTED && r != VMK_VM_YIELDED)
 			break;
 		cond_resched();
 	} while (!signal_pending(current) && time_before(jiffies, end));
+	vmkload_runner_put();
 	return r;
 }
 

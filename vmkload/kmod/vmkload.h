@@ -23,6 +23,11 @@ long vmkload_hypercall(unsigned long nr, unsigned long a0, unsigned long a1,
 		       unsigned long a2);
 bool vmkload_owns_pa(u64 pa, u64 len);
 
+bool vmkload_runner_get(void);
+void vmkload_runner_put(void);
+long vmkload_raw_hypercall(unsigned long nr, unsigned long a0, unsigned long a1,
+			   unsigned long a2);
+
 /* vm.c */
 long vmkload_ioc_vm(struct vmk_ioc_vm __user *uarg);
 /* VMK_E* (negative, from the vmkernel) to an errno. */

@@ -64,7 +64,12 @@ svm_world_run:
 	movq WORLD_R15(%rax), %r15
 	movq WORLD_VMCB_PA(%rax), %rax
 	vmload %rax
+	/* Host IF on across VMRUN (GIF, clear here, still blocks everything in
+	 * the vmkernel): with V_INTR_MASKING a VM's physical interrupts then
+	 * exit to us, so a VM that never exits cannot starve the COS. */
+	sti
 	vmrun %rax
+	cli
 	vmsave %rax
 	movq (%rsp), %rax
 	movq PCPU_CUR(%rax), %rax

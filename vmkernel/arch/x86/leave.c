@@ -21,7 +21,8 @@ static void __attribute__((noreturn)) jump_out(struct vmk_launch_cpu *lc,
 
 	if (p && p->cos_state_saved)
 		svm_vmload(p->cos.vmcb_pa);   /* FS, GS, TR, LDTR, syscall MSRs */
-	svm_stgi();                       /* RFLAGS.IF is 0: nothing fires yet */
+	__asm__ volatile("cli");          /* so that STGI lets nothing fire here */
+	svm_stgi();
 	wrmsr(MSR_EFER, efer & ~EFER_SVME);
 	fn(lc_va, cr3);
 	__builtin_unreachable();

@@ -37,6 +37,7 @@ void vm_vmcb_init(struct vm *vm, uint64_t entry, uint64_t ebx)
 	struct vmcb *v = vm->w.vmcb;
 
 	memset(v, 0, sizeof(*v));
+	v->c.intercept_dr = 0xffffffffu;   /* debug registers are the COS's */
 	v->c.intercept_misc1 = SVM_I1_INTR | SVM_I1_NMI | SVM_I1_CPUID | SVM_I1_HLT |
 			       SVM_I1_IOIO | SVM_I1_MSR | SVM_I1_SHUTDOWN | SVM_I1_INVLPGA;
 	v->c.intercept_misc2 = SVM_I2_VMRUN | SVM_I2_VMMCALL | SVM_I2_VMLOAD | SVM_I2_VMSAVE |
