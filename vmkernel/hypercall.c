@@ -13,8 +13,8 @@
 typedef int64_t (*hc_fn)(struct pcpu *p, uint64_t a0, uint64_t a1, uint64_t a2);
 
 uint64_t vmk_launch_tsc;
-static struct vmk_status status_scratch;   /* built under scratch_lock() */
-static volatile int status_lock;
+static struct vmk_status status_scratch;   /* under scratch_lock() */
+static volatile int status_lock;          /* the scratch lock */
 
 /* Hypercall results go to COS memory through this CPU's mapping cache. */
 static int64_t copy_out(struct pcpu *p, uint64_t pa, uint64_t len, const void *src,
@@ -62,7 +62,7 @@ static void status_fill(struct vmk_status *s)
 	}
 }
 
-/* (pa, len): the struct vmk_status prefix that fits in len. */
+/* One lock for the static reply buffers below. */
 static void scratch_lock(void)
 {
 	while (__atomic_exchange_n(&status_lock, 1, __ATOMIC_ACQUIRE))
@@ -74,17 +74,35 @@ static void scratch_unlock(void)
 	__atomic_store_n(&status_lock, 0, __ATOMIC_RELEASE);
 }
 
-static int64_t hc_status(struct pcpu *p, uint64_t pa, uint64_t len, uint64_t a2)
+/* Build a reply in a static object (under the scratch lock) and copy the
+ * prefix that fits in the caller's @len bytes at @pa. */
+static int64_t reply(struct pcpu *p, uint64_t pa, uint64_t len, void (*fill)(void *),
+		     void *obj, uint64_t size)
 {
-	uint64_t n = len < sizeof(struct vmk_status) ? len : sizeof(struct vmk_status);
 	int64_t r;
 
-	(void)a2;
 	scratch_lock();
-	status_fill(&status_scratch);
-	r = copy_out(p, pa, len, &status_scratch, n);
+	fill(obj);
+	r = copy_out(p, pa, len, obj, len < size ? len : size);
 	scratch_unlock();
 	return r;
+}
+
+static void fill_status(void *o)
+{
+	status_fill(o);
+}
+
+static void fill_trace_info(void *o)
+{
+	trace_info_fill(o);
+}
+
+/* (pa, len): the struct vmk_status prefix that fits in len. */
+static int64_t hc_status(struct pcpu *p, uint64_t pa, uint64_t len, uint64_t a2)
+{
+	(void)a2;
+	return reply(p, pa, len, fill_status, &status_scratch, sizeof(status_scratch));
 }
 
 /* (pa, len, offset): log bytes from absolute offset, a page at a time. */
@@ -134,15 +152,9 @@ static int64_t hc_trace_stop(struct pcpu *p, uint64_t a0, uint64_t a1, uint64_t 
 static int64_t hc_trace_info(struct pcpu *p, uint64_t pa, uint64_t len, uint64_t a2)
 {
 	static struct vmk_trace_info ti;   /* under scratch_lock */
-	uint64_t n = len < sizeof(ti) ? len : sizeof(ti);
-	int64_t r;
 
 	(void)a2;
-	scratch_lock();
-	trace_info_fill(&ti);
-	r = copy_out(p, pa, len, &ti, n);
-	scratch_unlock();
-	return r;
+	return reply(p, pa, len, fill_trace_info, &ti, sizeof(ti));
 }
 
 static int64_t hc_vm_ctl(struct pcpu *p, uint64_t pa, uint64_t len, uint64_t a2)

@@ -252,16 +252,29 @@ static void print_info(const struct vmk_vm_info *v, int json)
 	printf("}}\n");
 }
 
-static int cmd_list(int fd, int json)
+/* Every VM, a line (or a JSON object) each; @sep goes between JSON objects.
+ * Returns how many. */
+int cli_print_vms(int fd, int json, const char *sep)
 {
 	struct vmk_vm_info info;
+	int n = 0;
 
 	for (uint32_t id = 1; id <= VMK_MAX_VMS; id++) {
 		struct vmk_ioc_vm a = { .op = VMK_VM_INFO, .id = id, .buf = (uintptr_t)&info,
 					.len = sizeof(info) };
-		if (ioctl(fd, VMK_IOC_VM, &a) == 0)
-			print_info(&info, json);
+		if (ioctl(fd, VMK_IOC_VM, &a) != 0)
+			continue;
+		if (json && n)
+			fputs(sep, stdout);
+		print_info(&info, json);
+		n++;
 	}
+	return n;
+}
+
+static int cmd_list(int fd, int json)
+{
+	cli_print_vms(fd, json, "");
 	return 0;
 }
 

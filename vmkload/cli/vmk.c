@@ -327,7 +327,7 @@ static void print_status_json(const struct vmk_status *st)
 			       (unsigned long long)c->exits[k]);
 		printf("}}");
 	}
-	printf("\n]}\n");
+	printf("\n], \"vms\": [");
 }
 
 static int cmd_status(int argc, char **argv)
@@ -344,16 +344,21 @@ static int cmd_status(int argc, char **argv)
 	if (fd < 0)
 		return 1;
 	r = ioctl(fd, VMK_IOC_STATUS, &arg);
-	close(fd);
 	if (r < 0) {
 		fprintf(stderr, "%s status: %s\n", prog,
 			errno == ENOENT ? "the vmkernel is not loaded" : strerror(errno));
+		close(fd);
 		return 1;
 	}
-	if (json)
+	if (json) {
 		print_status_json(&st);
-	else
+		cli_print_vms(fd, 1, ",");
+		printf("]}\n");
+	} else {
 		print_status_text(&st);
+		cli_print_vms(fd, 0, "");
+	}
+	close(fd);
 	return 0;
 }
 
