@@ -10,7 +10,9 @@
 #include "../lib/pagetable.h"
 #include <vmk/guest.h>
 
-#define VMS_DYING 100u   /* being destroyed: invisible, not yet free */
+/* Internal states, invisible to lookups: the VM is being built or freed. */
+#define VMS_BUILDING 100u
+#define VMS_DYING 101u
 
 static struct vm vms[VMK_MAX_VMS];
 static spinlock_t vm_lock;
@@ -48,12 +50,16 @@ int vm_init(void)
 	return VMK_OK;
 }
 
+/* Under vm_lock, and the VM may be used only while it is held (or while
+ * the VM runs on the caller's CPU). */
 static struct vm *vm_get(uint64_t id)
 {
-	if (id < 1 || id > VMK_MAX_VMS || vms[id - 1].state == VMK_VMS_FREE ||
-	    vms[id - 1].state == VMS_DYING)
+	uint32_t st;
+
+	if (id < 1 || id > VMK_MAX_VMS)
 		return NULL;
-	return &vms[id - 1];
+	st = vms[id - 1].state;
+	return st == VMK_VMS_FREE || st == VMS_BUILDING || st == VMS_DYING ? NULL : &vms[id - 1];
 }
 
 /* Nested page tables and the VMCB come from the VM's control chunk. */
@@ -109,7 +115,7 @@ static int64_t vm_create(uint64_t mem)
 	spin_lock(&vm_lock);
 	for (uint32_t i = 0; i < VMK_MAX_VMS && !vm; i++)
 		if (vms[i].state == VMK_VMS_FREE)
-			vm = &vms[i], vm->state = VMK_VMS_CREATED, vm->w.id = i + 1;
+			vm = &vms[i], vm->state = VMS_BUILDING, vm->w.id = i + 1;
 	spin_unlock(&vm_lock);
 	if (!vm)
 		return VMK_ENOSPC;
@@ -139,6 +145,9 @@ static int64_t vm_create(uint64_t mem)
 	vm->info.mem_size = vm->mem_size;
 	vm->info.exit_status = -1;
 	vmk_log("vm%u: created, %lu MiB\n", vm->w.id, vm->mem_size >> 20);
+	spin_lock(&vm_lock);
+	vm->state = VMK_VMS_CREATED;   /* visible from now on */
+	spin_unlock(&vm_lock);
 	return vm->w.id;
 }
 
@@ -174,6 +183,7 @@ static int64_t vm_write(struct pcpu *p, struct vm *vm, uint64_t gpa, uint64_t sr
 	return 0;
 }
 
+/* Under vm_lock. */
 static int64_t vm_console_take(struct pcpu *p, struct vm *vm, uint64_t pa, uint64_t len)
 {
 	char buf[256];
@@ -182,10 +192,8 @@ static int64_t vm_console_take(struct pcpu *p, struct vm *vm, uint64_t pa, uint6
 	while (done < len) {
 		uint64_t n = 0;
 
-		spin_lock(&vm_lock);
 		while (n < sizeof(buf) && done + n < len && vm->con_tail != vm->con_head)
 			buf[n++] = vm->console[vm->con_tail++ % VM_CONSOLE_SIZE];
-		spin_unlock(&vm_lock);
 		if (!n)
 			break;
 		if (cos_write(p->index, pa + done, buf, n))
@@ -204,23 +212,48 @@ void vm_console_put(struct vm *vm, char c)
 	spin_unlock(&vm_lock);
 }
 
-/* Ops that need the VM off every CPU take it under vm_lock. */
-static int64_t vm_ctl_locked(struct vm *vm, uint32_t op, const uint64_t *arg)
+/* Every request but create runs under vm_lock, so a concurrent destroy
+ * cannot free the VM under it.  The ones that change the VM need it off
+ * every CPU. */
+static int64_t vm_op_locked(struct pcpu *p, struct vm *vm, const struct vmk_vm_req *rq,
+			    int *free_after)
 {
-	if (vm->cpu >= 0)
-		return VMK_EBUSY;
-	switch (op) {
-	case VMK_VM_START:
-		if (vm->state != VMK_VMS_CREATED || arg[0] >= vm->mem_size || arg[1] >= vm->mem_size)
-			return VMK_EINVAL;
-		vm_vmcb_init(vm, arg[0], arg[1]);
-		vm->state = VMK_VMS_READY;
-		return 0;
+	int64_t n;
+
+	switch (rq->op) {
+	case VMK_VM_INFO:
+		vm->info.state = vm->state;
+		vm->info.rip = vm->w.vmcb->s.rip;
+		n = rq->arg[1] < sizeof(vm->info) ? (int64_t)rq->arg[1] : (int64_t)sizeof(vm->info);
+		return cos_write(p->index, rq->arg[0], &vm->info, (uint64_t)n) ?: n;
+	case VMK_VM_CONSOLE:
+		return rq->arg[1] > VMK_HC_MAX_BUF ? VMK_ERANGE :
+		       vm_console_take(p, vm, rq->arg[0], rq->arg[1]);
 	case VMK_VM_STOP:
-		if (vm->state != VMK_VMS_STOPPED) {
+		if (vm->cpu >= 0) {
+			vm->stop_req = 1;   /* its CPU stops it at the next exit */
+		} else if (vm->state != VMK_VMS_STOPPED) {
 			vm->state = VMK_VMS_STOPPED;
 			memcpy(vm->info.reason, "stopped by the COS", 19);
 		}
+		return 0;
+	}
+	if (vm->cpu >= 0)
+		return VMK_EBUSY;
+	switch (rq->op) {
+	case VMK_VM_WRITE:
+		return vm->state == VMK_VMS_CREATED ?
+		       vm_write(p, vm, rq->arg[0], rq->arg[1], rq->arg[2]) : VMK_EBUSY;
+	case VMK_VM_START:
+		if (vm->state != VMK_VMS_CREATED || rq->arg[0] >= vm->mem_size ||
+		    rq->arg[1] >= vm->mem_size)
+			return VMK_EINVAL;
+		vm_vmcb_init(vm, rq->arg[0], rq->arg[1]);
+		vm->state = VMK_VMS_READY;
+		return 0;
+	case VMK_VM_DESTROY:
+		vm->state = VMS_DYING;   /* invisible from now on */
+		*free_after = 1;         /* by the caller, once vm_lock is dropped */
 		return 0;
 	default:
 		return VMK_ENOSYS;
@@ -231,42 +264,22 @@ int64_t vm_ctl(struct pcpu *p, uint64_t pa, uint64_t len)
 {
 	struct vmk_vm_req rq;
 	struct vm *vm;
+	int free_after = 0;
 	int64_t r;
 
 	if (len != sizeof(rq) || cos_read(p->index, pa, &rq, sizeof(rq)))
 		return VMK_EFAULT;
 	if (rq.op == VMK_VM_CREATE)
 		return vm_create(rq.arg[0]);
+	if (rq.op >= VMK_VM_OPS)
+		return VMK_ENOSYS;
+	spin_lock(&vm_lock);
 	vm = vm_get(rq.id);
-	if (!vm || rq.op >= VMK_VM_OPS)
-		return vm ? VMK_ENOSYS : VMK_ENOENT;
-	switch (rq.op) {
-	case VMK_VM_WRITE:
-		return vm->state == VMK_VMS_CREATED ? vm_write(p, vm, rq.arg[0], rq.arg[1], rq.arg[2])
-						      : VMK_EBUSY;
-	case VMK_VM_INFO:
-		vm->info.state = vm->state;
-		vm->info.rip = vm->w.vmcb->s.rip;
-		r = rq.arg[1] < sizeof(vm->info) ? (int64_t)rq.arg[1] : (int64_t)sizeof(vm->info);
-		return cos_write(p->index, rq.arg[0], &vm->info, (uint64_t)r) ?: r;
-	case VMK_VM_CONSOLE:
-		return rq.arg[1] > VMK_HC_MAX_BUF ? VMK_ERANGE :
-		       vm_console_take(p, vm, rq.arg[0], rq.arg[1]);
-	case VMK_VM_DESTROY:
-		spin_lock(&vm_lock);
-		r = vm->cpu >= 0 ? VMK_EBUSY : 0;
-		if (!r)
-			vm->state = VMS_DYING;   /* no one can look it up or take it now */
-		spin_unlock(&vm_lock);
-		if (!r)
-			vm_free(vm);
-		return r;
-	default:
-		spin_lock(&vm_lock);
-		r = vm_ctl_locked(vm, rq.op, rq.arg);
-		spin_unlock(&vm_lock);
-		return r;
-	}
+	r = vm ? vm_op_locked(p, vm, &rq, &free_after) : VMK_ENOENT;
+	spin_unlock(&vm_lock);
+	if (free_after)
+		vm_free(vm);
+	return r;
 }
 
 /* The world switch, COS -> VM: the COS world's state is already saved (its
@@ -320,13 +333,14 @@ void vm_stop(struct pcpu *p, struct vm *vm, const char *why)
 /* VMK_HC_VM_RUN: the caller's CPU runs the VM from the next VMRUN on. */
 int64_t vm_run(struct pcpu *p, uint64_t id)
 {
-	struct vm *vm = vm_get(id);
+	struct vm *vm;
 	int64_t r = 0;
 
-	if (!vm)
-		return VMK_ENOENT;
 	spin_lock(&vm_lock);
-	if (vm->cpu >= 0)
+	vm = vm_get(id);
+	if (!vm)
+		r = VMK_ENOENT;
+	else if (vm->cpu >= 0)
 		r = VMK_EBUSY;
 	else if (vm->home >= 0 && vm->home != (int32_t)p->index)
 		r = VMK_EPERM;   /* VMs stay on the CPU they started on, for now */

@@ -16,6 +16,7 @@ struct vm {
 	uint32_t state;                 /* enum vmk_vm_state; under vm_lock */
 	int32_t cpu;                    /* CPU running it, or -1; under vm_lock */
 	int32_t home;                   /* the only CPU it runs on, -1 before its first run */
+	int32_t stop_req;               /* the COS asked it to stop while it ran */
 	uint64_t mem_size;
 	uint32_t nchunks;               /* guest memory, 2 MiB each, gpa order */
 	uint32_t chunk[VM_MAX_CHUNKS];

@@ -46,6 +46,18 @@ fi
 touch /tmp/stop
 wait
 
+# A VM that spins forever is preempted by the COS's interrupts and stopped
+# on request while it runs.
+id=$(vmk vm create --image $G --mem 4M --cmdline switches=100000000)
+vmk vm start "$id" > /tmp/spin.out 2>&1 &
+sp=$!
+sleep 2
+vmk vm stop "$id" || fail "stop a running VM"
+wait $sp || true
+grep -q 'stopped by the COS' /tmp/spin.out || { cat /tmp/spin.out; fail "running VM not stopped"; }
+vmk vm destroy "$id"
+echo "ok: a running VM stopped on request"
+
 # Create/destroy cycles leave the vmkernel's free memory where it started.
 i=0
 while [ $i -lt 100 ]; do

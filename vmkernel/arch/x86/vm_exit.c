@@ -278,6 +278,11 @@ void vm_handle_exit(struct pcpu *p, struct vm *vm)
 	vm->w.vmcb->c.event_inj = 0;
 	if (vm->w.vmcb->c.exit_int_info & SVM_EVT_VALID)
 		vm->w.vmcb->c.event_inj = vm->w.vmcb->c.exit_int_info;
+	if (__atomic_load_n(&vm->stop_req, __ATOMIC_RELAXED)) {
+		vm->info.exits[VMK_VX_OTHER]++;
+		vm_stop(p, vm, "stopped by the COS");
+		return;
+	}
 	if (code == SVM_EXIT_NPF)
 		fn = vx_npf;
 	else if (code < ARRAY_SIZE(vm_exit_table))
