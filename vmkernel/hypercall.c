@@ -116,6 +116,10 @@ static int64_t hc_log_read(struct pcpu *p, uint64_t pa, uint64_t len, uint64_t o
 		return VMK_EFAULT;
 	if (off > vmk_log_total())
 		return VMK_ERANGE;
+	/* Bytes already overwritten are gone: start at the oldest still held,
+	 * once, so the count returned matches what was copied. */
+	if (off < vmk_log_oldest())
+		off = vmk_log_oldest();
 	scratch_lock();
 	while (done < len && r >= 0) {
 		n = vmk_log_copy(bounce, len - done < PAGE_SIZE ? len - done : PAGE_SIZE,

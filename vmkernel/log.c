@@ -146,6 +146,13 @@ uint64_t vmk_log_total(void)
 	return __atomic_load_n(&log_total, __ATOMIC_RELAXED);
 }
 
+uint64_t vmk_log_oldest(void)
+{
+	uint64_t t = vmk_log_total();
+
+	return t > VMK_LOG_SIZE ? t - VMK_LOG_SIZE : 0;
+}
+
 /* Copy log bytes from absolute @offset (clamped to what the ring still
  * holds) into @dst; returns the count. */
 uint64_t vmk_log_copy(char *dst, uint64_t len, uint64_t offset)

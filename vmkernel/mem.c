@@ -79,10 +79,12 @@ uint64_t mem_free_bytes(void)
  * to @idx.  All or nothing. */
 int mem_take_chunks(unsigned n, uint32_t *idx)
 {
-	uint32_t first_free = (uint32_t)(ALIGN_UP(mem_next, VMK_CHUNK_SIZE) >> VMK_CHUNK_SHIFT);
+	uint32_t first_free;
 	unsigned got = 0;
 
 	spin_lock(&mem_lock);
+	/* Under the lock: the page allocator must not be inside a chunk we lend. */
+	first_free = (uint32_t)(ALIGN_UP(mem_next, VMK_CHUNK_SIZE) >> VMK_CHUNK_SHIFT);
 	for (uint32_t i = vmk_boot->nchunks; i-- > first_free && got < n;)
 		if (!chunk_taken[i])
 			idx[got++] = i;

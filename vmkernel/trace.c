@@ -63,8 +63,14 @@ void trace_cpu_join(struct pcpu *p)
 	}
 	if (trace_writer_init(&p->tw, ring_va[p->index], trace_ring_bytes(TRACE_SLOTS),
 			      TRACE_SLOTS, (uint16_t)p->linux_cpu, (enum trace_mode)c.mode,
-			      cons) == 0 && c.active)
-		trace_set_enabled(&p->tw, c.mask);
+			      cons) == 0) {
+		/* Enable only if no stop came in meanwhile: trace_stop disables
+		 * writers under the same lock. */
+		spin_lock(&ctl_lock);
+		if (ctl.active && ctl.generation == c.generation)
+			trace_set_enabled(&p->tw, c.mask);
+		spin_unlock(&ctl_lock);
+	}
 	p->trace_gen = c.generation;
 }
 

@@ -306,6 +306,10 @@ void vm_leave(struct pcpu *p, struct vm *vm, int64_t result)
 	trace_set_world(&p->tw, 0);
 	p->cur = &p->cos;
 	p->cos.vmcb->s.rax = (uint64_t)result;
+	/* ASIDs keep the two worlds' translations apart on hardware, but QEMU's
+	 * SVM ignores ASIDs (it honours only "flush all"): without this flush
+	 * the COS ran on the VM's cached translations and corrupted its memory. */
+	p->cos.vmcb->c.tlb_control = SVM_TLB_FLUSH_ALL;
 	spin_lock(&vm_lock);
 	vm->cpu = -1;
 	spin_unlock(&vm_lock);

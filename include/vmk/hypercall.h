@@ -24,6 +24,7 @@ enum vmk_hypercall {
 };
 
 #define VMK_HC_MAX_BUF (1u << 20)  /* largest buffer any hypercall takes */
+#define VMK_HC_LOG_RING (64u << 10) /* the log keeps its newest this many bytes */
 
 /* Exits counted per CPU, by reason. */
 enum vmk_exit_stat {

@@ -6,16 +6,18 @@
 #include <stdarg.h>
 #include <vmk/err.h>
 #include <vmk/launch.h>
+#include <vmk/hypercall.h>
 
 #define ALIGN_UP(x, a) (((x) + (a) - 1) & ~((uint64_t)(a) - 1))
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define PAGE_SIZE 4096u
 
 /* log.c: a ring in vmkernel memory that the COS reads by hypercall. */
-#define VMK_LOG_SIZE (64u << 10)
+#define VMK_LOG_SIZE VMK_HC_LOG_RING
 void vmk_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void vmk_vlog(const char *fmt, va_list ap);
 uint64_t vmk_log_total(void);
+uint64_t vmk_log_oldest(void);   /* first offset the ring still holds */
 uint64_t vmk_log_copy(char *dst, uint64_t len, uint64_t offset);
 int vmk_snprintf(char *buf, size_t size, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

@@ -265,7 +265,9 @@ static int simple_ioctl(unsigned long req, const char *what)
 	r = ioctl(fd, req, 0);
 	if (r < 0)
 		fprintf(stderr, "%s %s: %s\n", prog, what,
-			errno == ENOENT ? "the vmkernel is not loaded" : strerror(errno));
+			errno == ENOENT ? "the vmkernel is not loaded" :
+			errno == EBUSY ? "busy: a trace recording still maps the rings" :
+			strerror(errno));
 	close(fd);
 	return r < 0 ? 1 : 0;
 }
@@ -376,6 +378,14 @@ static int cmd_log(int argc, char **argv)
 	fd = open_dev();
 	if (fd < 0)
 		return 1;
+	/* Start at the oldest byte the vmkernel still holds. */
+	{
+		static struct vmk_status st;
+		struct vmk_ioc_status sa = { .buf = (uintptr_t)&st, .len = sizeof(st) };
+
+		if (ioctl(fd, VMK_IOC_STATUS, &sa) == 0 && st.log_size > VMK_HC_LOG_RING)
+			arg.offset = st.log_size - VMK_HC_LOG_RING;
+	}
 	for (;;) {
 		arg.len = sizeof(buf);
 		r = ioctl(fd, VMK_IOC_LOG, &arg);

@@ -584,6 +584,11 @@ int vmkload_unload(void)
 		mutex_unlock(&vmkload_lock);
 		return -ENOENT;
 	}
+	if (vmkload_rings_mapped()) {
+		pr_err(VMKLOAD_NAME ": unload refused: trace rings are still mapped (vmk trace running?)\n");
+		mutex_unlock(&vmkload_lock);
+		return -EBUSY;
+	}
 	/* No new runner can start while we hold the lock; let the others end
 	 * (each returns within ~100 ms, or at once on a signal). */
 	wait_event(vm_runners_wq, atomic_read(&vm_runners) == 0);

@@ -14,6 +14,29 @@
 #include "vmkload.h"
 
 static void *cons_page;   /* drop-new consumer lines; kept across sessions */
+/* Live user mappings of vmkernel rings: unload waits until there are none,
+ * or the freed pages would stay readable. */
+static atomic_t ring_maps = ATOMIC_INIT(0);
+
+static void ring_vma_open(struct vm_area_struct *vma)
+{
+	atomic_inc(&ring_maps);
+}
+
+static void ring_vma_close(struct vm_area_struct *vma)
+{
+	atomic_dec(&ring_maps);
+}
+
+static const struct vm_operations_struct ring_vm_ops = {
+	.open = ring_vma_open,
+	.close = ring_vma_close,
+};
+
+bool vmkload_rings_mapped(void)
+{
+	return atomic_read(&ring_maps) > 0;
+}
 
 static void nop_on_cpu(void *arg)
 {
@@ -107,6 +130,10 @@ int vmkload_mmap(struct file *f, struct vm_area_struct *vma)
 		vma->vm_flags &= ~VM_MAYWRITE;
 		r = remap_pfn_range(vma, vma->vm_start, ti->cpu[i].ring_pa >> PAGE_SHIFT,
 				    len, vma->vm_page_prot);
+		if (!r) {
+			vma->vm_ops = &ring_vm_ops;
+			ring_vma_open(vma);
+		}
 	}
 	kfree(ti);
 	return r;

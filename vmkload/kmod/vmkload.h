@@ -37,6 +37,7 @@ int vmk_errno_of(long r);
 struct vm_area_struct;
 long vmkload_ioc_trace(struct vmk_ioc_trace __user *uarg);
 int vmkload_mmap(struct file *f, struct vm_area_struct *vma);
+bool vmkload_rings_mapped(void);
 
 /* bench.c */
 long vmkload_ioc_bench(struct vmk_ioc_bench __user *uarg);

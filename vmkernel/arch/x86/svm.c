@@ -65,9 +65,10 @@ void svm_cos_vmcb_init(struct pcpu *p)
 	struct vmcb *v = p->cos.vmcb;
 	const struct vmk_launch_cpu *lc = p->lc;
 
-	v->c.intercept_misc1 = SVM_I1_CPUID | SVM_I1_MSR | SVM_I1_SHUTDOWN;
+	v->c.intercept_misc1 = SVM_I1_CPUID | SVM_I1_MSR | SVM_I1_SHUTDOWN | SVM_I1_INVD;
 	v->c.intercept_misc2 = SVM_I2_VMRUN | SVM_I2_VMMCALL | SVM_I2_VMLOAD |
-			       SVM_I2_VMSAVE | SVM_I2_STGI | SVM_I2_CLGI | SVM_I2_SKINIT;
+			       SVM_I2_VMSAVE | SVM_I2_STGI | SVM_I2_CLGI | SVM_I2_SKINIT |
+			       SVM_I2_XSETBV;
 	v->c.msrpm_base_pa = msrpm_pa;
 	v->c.iopm_base_pa = iopm_pa;
 	v->c.asid = COS_ASID;

@@ -114,6 +114,30 @@ static void exit_vmmcall(struct pcpu *p)
 	skip(p, 3);
 }
 
+/* INVD would drop dirty lines of vmkernel and VM memory: a no-op instead. */
+static void exit_invd(struct pcpu *p)
+{
+	p->stat.exits[VMK_XS_OTHER]++;
+	skip(p, 2);
+}
+
+/* XCR0 decides what a world switch saves: the COS may not change it while
+ * the vmkernel runs (Linux sets it once at boot).  Rewriting the same value
+ * is allowed; anything else is #GP. */
+static void exit_xsetbv(struct pcpu *p)
+{
+	uint32_t lo, hi;
+
+	p->stat.exits[VMK_XS_OTHER]++;
+	__asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+	if ((uint32_t)p->cos.g.rcx != 0 || (uint32_t)p->cos.vmcb->s.rax != lo ||
+	    (uint32_t)p->cos.g.rdx != hi || p->cos.vmcb->s.cpl != 0) {
+		svm_inject_exception(p, VEC_GP, 1, 0);
+		return;
+	}
+	skip(p, 3);
+}
+
 static void exit_svm_insn(struct pcpu *p)
 {
 	p->stat.exits[VMK_XS_SVM_INSN]++;
@@ -137,6 +161,8 @@ static void exit_shutdown(struct pcpu *p)
 
 static const exit_fn exit_table[] = {
 	[SVM_EXIT_CPUID] = exit_cpuid,
+	[SVM_EXIT_INVD] = exit_invd,
+	[SVM_EXIT_XSETBV] = exit_xsetbv,
 	[SVM_EXIT_MSR] = exit_msr,
 	[SVM_EXIT_SHUTDOWN] = exit_shutdown,
 	[SVM_EXIT_VMRUN] = exit_svm_insn,

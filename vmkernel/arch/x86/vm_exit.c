@@ -13,8 +13,6 @@
 #define SVM_I1_VINTR_MASKING (1u << 24)   /* int_ctl: physical IF governs INTR */
 #define SVM_I2_MONITOR (1u << 10)
 #define SVM_I2_MWAIT (1u << 11)
-#define SVM_I2_XSETBV (1u << 13)
-#define SVM_EXIT_XSETBV 0x08d
 #define PAT_DEFAULT 0x0007040600070406ull
 #define VEC_UD 6
 #define VEC_GP 13
@@ -39,7 +37,8 @@ void vm_vmcb_init(struct vm *vm, uint64_t entry, uint64_t ebx)
 	memset(v, 0, sizeof(*v));
 	v->c.intercept_dr = 0xffffffffu;   /* debug registers are the COS's */
 	v->c.intercept_misc1 = SVM_I1_INTR | SVM_I1_NMI | SVM_I1_CPUID | SVM_I1_HLT |
-			       SVM_I1_IOIO | SVM_I1_MSR | SVM_I1_SHUTDOWN | SVM_I1_INVLPGA;
+			       SVM_I1_IOIO | SVM_I1_MSR | SVM_I1_SHUTDOWN | SVM_I1_INVLPGA |
+			       SVM_I1_INVD;
 	v->c.intercept_misc2 = SVM_I2_VMRUN | SVM_I2_VMMCALL | SVM_I2_VMLOAD | SVM_I2_VMSAVE |
 			       SVM_I2_STGI | SVM_I2_CLGI | SVM_I2_SKINIT | SVM_I2_MONITOR |
 			       SVM_I2_MWAIT | SVM_I2_XSETBV;
@@ -242,6 +241,15 @@ static void vx_undefined(struct pcpu *p, struct vm *vm)
 	inject(vm, VEC_UD, 0);
 }
 
+/* INVD would drop dirty cache lines of memory that is not the guest's:
+ * done as a no-op (its data stays coherent; the guest cannot tell). */
+static void vx_invd(struct pcpu *p, struct vm *vm)
+{
+	(void)p;
+	vm->info.exits[VMK_VX_OTHER]++;
+	vm->w.vmcb->s.rip += 2;
+}
+
 static void vx_unsupported(struct pcpu *p, struct vm *vm)
 {
 	vm->info.exits[VMK_VX_OTHER]++;
@@ -252,6 +260,7 @@ static const vm_exit_fn vm_exit_table[] = {
 	[SVM_EXIT_INTR] = vx_preempt,
 	[SVM_EXIT_NMI] = vx_preempt,
 	[SVM_EXIT_CPUID] = vx_cpuid,
+	[SVM_EXIT_INVD] = vx_invd,
 	[SVM_EXIT_HLT] = vx_hlt,
 	[SVM_EXIT_IOIO] = vx_io,
 	[SVM_EXIT_MSR] = vx_msr,

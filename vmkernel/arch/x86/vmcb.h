@@ -10,6 +10,7 @@
 #define SVM_I1_NMI      (1u << 1)
 #define SVM_I1_INIT     (1u << 3)
 #define SVM_I1_CPUID    (1u << 18)
+#define SVM_I1_INVD     (1u << 22)
 #define SVM_I1_HLT      (1u << 24)
 #define SVM_I1_INVLPGA  (1u << 26)
 #define SVM_I1_IOIO     (1u << 27)
@@ -23,6 +24,7 @@
 #define SVM_I2_STGI     (1u << 4)
 #define SVM_I2_CLGI     (1u << 5)
 #define SVM_I2_SKINIT   (1u << 6)
+#define SVM_I2_XSETBV   (1u << 13)
 
 #define SVM_NP_ENABLE   (1ull << 0)
 #define SVM_TLB_FLUSH_ALL 1u
@@ -37,6 +39,7 @@
 #define SVM_EXIT_INTR     0x060
 #define SVM_EXIT_NMI      0x061
 #define SVM_EXIT_CPUID    0x072
+#define SVM_EXIT_INVD     0x076
 #define SVM_EXIT_HLT      0x078
 #define SVM_EXIT_IOIO     0x07b
 #define SVM_EXIT_MSR      0x07c
@@ -48,6 +51,7 @@
 #define SVM_EXIT_STGI     0x084
 #define SVM_EXIT_CLGI     0x085
 #define SVM_EXIT_SKINIT   0x086
+#define SVM_EXIT_XSETBV   0x08d
 #define SVM_EXIT_NPF      0x400
 #define SVM_EXIT_INVALID  ((uint64_t)-1)
 
