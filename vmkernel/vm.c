@@ -183,7 +183,7 @@ static int64_t vm_write(struct pcpu *p, struct vm *vm, uint64_t gpa, uint64_t sr
 	return 0;
 }
 
-/* Under vm_lock. */
+/* Under vm_lock.  Bytes leave the ring only once the COS has them. */
 static int64_t vm_console_take(struct pcpu *p, struct vm *vm, uint64_t pa, uint64_t len)
 {
 	char buf[256];
@@ -192,12 +192,15 @@ static int64_t vm_console_take(struct pcpu *p, struct vm *vm, uint64_t pa, uint6
 	while (done < len) {
 		uint64_t n = 0;
 
-		while (n < sizeof(buf) && done + n < len && vm->con_tail != vm->con_head)
-			buf[n++] = vm->console[vm->con_tail++ % VM_CONSOLE_SIZE];
+		while (n < sizeof(buf) && done + n < len && vm->con_tail + n != vm->con_head) {
+			buf[n] = vm->console[(vm->con_tail + n) % VM_CONSOLE_SIZE];
+			n++;
+		}
 		if (!n)
 			break;
 		if (cos_write(p->index, pa + done, buf, n))
-			return VMK_EFAULT;
+			return done ? (int64_t)done : VMK_EFAULT;
+		vm->con_tail += n;
 		done += n;
 	}
 	return (int64_t)done;
@@ -322,8 +325,10 @@ void vm_stop(struct pcpu *p, struct vm *vm, const char *why)
 
 	while (why[n] && n < sizeof(vm->info.reason) - 1)
 		n++;
+	spin_lock(&vm_lock);   /* VMK_VM_INFO copies the reason under it */
 	memcpy(vm->info.reason, why, n);
 	vm->info.reason[n] = 0;
+	spin_unlock(&vm_lock);
 	vmk_log("vm%u: stopped: %s (exit %lx info1 %lx info2 %lx)\n", vm->w.id, why,
 		v->c.exit_code, v->c.exit_info_1, v->c.exit_info_2);
 	vmk_log("  rip %016lx rsp %016lx rflags %08lx rax %016lx\n", v->s.rip, v->s.rsp,
