@@ -14,8 +14,6 @@ enum { INIT_NONE, INIT_BUSY, INIT_DONE, INIT_FAILED };
 struct pcpu *vmk_pcpus[VMK_MAX_CPUS];
 extern uint64_t vmk_launch_tsc;
 int svm_global_init(void);
-int vm_init(void);
-int vm_exit_init(void);
 
 static int init_state;
 static int init_err;

@@ -96,6 +96,9 @@ int64_t trace_start(uint64_t mode, uint64_t mask, uint64_t cons_pa);
 int64_t trace_stop(void);
 struct vmk_trace_info;
 void trace_info_fill(struct vmk_trace_info *ti);
+/* vm.c, vm_exit.c */
+int vm_init(void);
+int vm_exit_init(void);
 /* hypercall.c */
 int64_t hypercall_dispatch(struct pcpu *p, uint64_t nr, uint64_t a0, uint64_t a1,
 			   uint64_t a2);

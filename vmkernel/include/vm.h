@@ -29,7 +29,6 @@ struct vm {
 	uint8_t xsave[VM_XSAVE_SIZE] __attribute__((aligned(64)));
 };
 
-int vm_init(void);
 int64_t vm_ctl(struct pcpu *p, uint64_t pa, uint64_t len);
 int64_t vm_run(struct pcpu *p, uint64_t id);
 /* vm_exit.c */

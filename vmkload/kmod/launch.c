@@ -639,17 +639,6 @@ u64 vmkload_vmkernel_pa(unsigned int idx)
 }
 EXPORT_SYMBOL_GPL(vmkload_vmkernel_pa);
 
-/* Hypercalls that fill a kernel buffer; only while loaded. */
-static long buffered_hypercall(unsigned long nr, void *buf, u64 len, u64 arg2)
-{
-	long r;
-
-	mutex_lock(&vmkload_lock);
-	r = vmk ? vmk_hypercall(nr, virt_to_phys(buf), len, arg2) : VMK_ENOENT;
-	mutex_unlock(&vmkload_lock);
-	return r;
-}
-
 int vmk_errno_of(long r)
 {
 	switch (r) {
@@ -694,7 +683,7 @@ int vmkload_status(struct vmk_ioc_status __user *uarg)
 	st = kzalloc(sizeof(*st), GFP_KERNEL);
 	if (!st)
 		return -ENOMEM;
-	r = buffered_hypercall(VMK_HC_STATUS, st, sizeof(*st), 0);
+	r = vmkload_hypercall(VMK_HC_STATUS, virt_to_phys(st), sizeof(*st), 0);
 	if (r >= 0) {
 		arg.len = min_t(u64, arg.len, (u64)r);
 		if (copy_to_user(u64_to_user_ptr(arg.buf), st, arg.len) ||
@@ -719,7 +708,7 @@ int vmkload_log(struct vmk_ioc_log __user *uarg)
 	buf = kzalloc(LOG_CHUNK, GFP_KERNEL);
 	if (!buf)
 		return -ENOMEM;
-	r = buffered_hypercall(VMK_HC_LOG_READ, buf, arg.len, arg.offset);
+	r = vmkload_hypercall(VMK_HC_LOG_READ, virt_to_phys(buf), arg.len, arg.offset);
 	if (r >= 0) {
 		arg.len = r;
 		if (copy_to_user(u64_to_user_ptr(arg.buf), buf, r) ||

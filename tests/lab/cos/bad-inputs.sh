@@ -2,13 +2,7 @@
 # Bad inputs to the loader, each with a clear error and the COS unharmed.
 set -e
 fail() { echo "FAIL: $*"; exit 1; }
-# expect PATTERN CMD...: CMD must fail and say PATTERN.
-expect() {
-  pat=$1; shift
-  if "$@" > /tmp/out 2>&1; then cat /tmp/out; fail "'$*' succeeded"; fi
-  grep -q "$pat" /tmp/out || { cat /tmp/out; fail "'$*' did not say '$pat'"; }
-  echo "ok: $* -> $(head -n1 /tmp/out)"
-}
+. /lib/vmk/tests/lib.sh
 img=/lib/vmk/vmkernel.img
 size=$(stat -c %s $img)
 modprobe vmkload

@@ -8,6 +8,7 @@ set -e
 switches=${1:-100000}
 G=/lib/vmk/guests/vmk-guest.elf
 fail() { echo "FAIL: $*"; touch /tmp/stop; exit 1; }
+. /lib/vmk/tests/lib.sh
 # run CMDLINE WANT_RC REASON: a fresh 8 MiB VM runs the guest scenario.
 run() {
   id=$(vmk vm create --image $G --mem 8M --cmdline "$1") || fail "create $1"
@@ -70,12 +71,6 @@ free1=$(vmk status --json | sed 's/.*"mem_free": \([0-9]*\).*/\1/' | head -n1)
 echo "ok: 100 create/destroy cycles, free memory $free1 bytes as before"
 
 # Bad requests.
-expect() {
-  pat=$1; shift
-  if "$@" > /tmp/out 2>&1; then cat /tmp/out; fail "'$*' succeeded"; fi
-  grep -q "$pat" /tmp/out || { cat /tmp/out; fail "'$*' did not say '$pat'"; }
-  echo "ok: $* -> $(head -n1 /tmp/out)"
-}
 expect 'no such VM' vmk vm start 7
 expect 'bad VM id' vmk vm start 0
 expect 'not a multiboot' vmk vm create --image /lib/vmk/vmkernel.img

@@ -7,6 +7,7 @@
 #include "pcpu.h"
 #include "cpu.h"
 #include "vmcb.h"
+#include "svm_cpuid.h"
 #include "trace_emit.h"
 #include "vm.h"
 
@@ -42,19 +43,7 @@ static void skip(struct pcpu *p, unsigned len)
 
 static void exit_cpuid(struct pcpu *p)
 {
-	uint32_t leaf = (uint32_t)p->cos.vmcb->s.rax, r[4];
-
-	cpuid(leaf, (uint32_t)p->cos.g.rcx, r);
-	/* The COS sees no SVM: the vmkernel owns it (and kvm-amd then declines
-	 * to load instead of failing later). */
-	if (leaf == 0x80000001u)
-		r[2] &= ~(1u << 2);
-	else if (leaf == 0x8000000au)
-		r[0] = r[1] = r[2] = r[3] = 0;
-	p->cos.vmcb->s.rax = r[0];
-	p->cos.g.rbx = r[1];
-	p->cos.g.rcx = r[2];
-	p->cos.g.rdx = r[3];
+	svm_emulate_cpuid(&p->cos, 0);
 	p->stat.exits[VMK_XS_CPUID]++;
 	skip(p, 2);
 }

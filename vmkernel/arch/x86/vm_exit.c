@@ -8,6 +8,7 @@
 #include "vm.h"
 #include "cpu.h"
 #include "vmcb.h"
+#include "svm_cpuid.h"
 #include <vmk/guest.h>
 
 #define SVM_I1_VINTR_MASKING (1u << 24)   /* int_ctl: physical IF governs INTR */
@@ -66,7 +67,6 @@ void vm_vmcb_init(struct vm *vm, uint64_t entry, uint64_t ebx)
 	vm->w.g = (struct gprs){ .rbx = ebx };
 }
 
-int vm_exit_init(void);
 int vm_exit_init(void)
 {
 	all_ones = mem_alloc_contig(3, &all_ones_pa);   /* IOPM 12 KiB >= MSRPM 8 KiB */
@@ -90,23 +90,10 @@ static void vx_preempt(struct pcpu *p, struct vm *vm)
 
 static void vx_cpuid(struct pcpu *p, struct vm *vm)
 {
-	struct vmcb *v = vm->w.vmcb;
-	uint32_t leaf = (uint32_t)v->s.rax, r[4];
-
 	(void)p;
 	vm->info.exits[VMK_VX_CPUID]++;
-	cpuid(leaf, (uint32_t)vm->w.g.rcx, r);
-	if (leaf == 1)
-		r[2] |= 1u << 31;           /* a hypervisor is present */
-	else if (leaf == 0x80000001u)
-		r[2] &= ~(1u << 2);         /* but no SVM for the guest */
-	else if (leaf == 0x8000000au)
-		r[0] = r[1] = r[2] = r[3] = 0;
-	v->s.rax = r[0];
-	vm->w.g.rbx = r[1];
-	vm->w.g.rcx = r[2];
-	vm->w.g.rdx = r[3];
-	v->s.rip += 2;
+	svm_emulate_cpuid(&vm->w, 1);
+	vm->w.vmcb->s.rip += 2;
 }
 
 static void vx_hlt(struct pcpu *p, struct vm *vm)
