@@ -26,6 +26,13 @@ static void *host_table(void *ctx, uint64_t pa)
 
 static struct pt_ops host_ops = { .alloc = host_alloc, .table = host_table };
 
+/* One page of the vmkernel's own address space, before any CPU uses it. */
+int vmk_map_page(uint64_t va, uint64_t pa, uint64_t flags)
+{
+	host_ops.levels = vmk_boot->paging_levels;
+	return pt_map(&host_ops, vmk_boot->pt_root, va, pa, PAGE_SIZE, PT_4K, flags);
+}
+
 static void win_install(void *ctx, unsigned cpu, uintptr_t va, uint64_t mpn)
 {
 	uint64_t pte = mpn == PCPU_MPN_NONE ? 0 :

@@ -9,6 +9,7 @@
 #include "trace_emit.h"
 #include "pcpu_cache.h"
 #include "vm.h"
+#include "cpuctl.h"
 
 typedef int64_t (*hc_fn)(struct pcpu *p, uint64_t a0, uint64_t a1, uint64_t a2);
 
@@ -55,6 +56,7 @@ static void status_fill(struct vmk_status *s)
 		s->cpu[i] = c->stat;
 		s->cpu[i].cpu = c->linux_cpu;
 		s->cpu[i].apic_id = c->apic_id;
+		s->cpu[i].owner = __atomic_load_n(&c->owner, __ATOMIC_ACQUIRE);
 		cosmem_stats(i, &ms);
 		s->cpu[i].map_hits = ms.hits;
 		s->cpu[i].map_misses = ms.misses;
@@ -173,7 +175,14 @@ static int64_t hc_vm_run(struct pcpu *p, uint64_t id, uint64_t a1, uint64_t a2)
 	return vm_run(p, id);
 }
 
+static int64_t hc_cpu_ctl(struct pcpu *p, uint64_t op, uint64_t index, uint64_t a2)
+{
+	(void)a2;
+	return cpuctl_hypercall(p, op, index);
+}
+
 static const hc_fn hc_table[VMK_HC_COUNT] = {
+	[VMK_HC_CPU_CTL] = hc_cpu_ctl,
 	[VMK_HC_VM_CTL] = hc_vm_ctl,
 	[VMK_HC_VM_RUN] = hc_vm_run,
 	[VMK_HC_TRACE_START] = hc_trace_start,

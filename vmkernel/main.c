@@ -6,6 +6,8 @@
 #include "vmk_core.h"
 #include "pcpu.h"
 #include "cpu.h"
+#include "lapic.h"
+#include "cpuctl.h"
 
 #define RENDEZVOUS_SPINS (1ull << 31)
 
@@ -30,6 +32,8 @@ static int global_init(struct vmk_boot_info *boot)
 	desc_init();
 	err = svm_global_init();
 	if (err == VMK_OK)
+		err = lapic_init();
+	if (err == VMK_OK)
 		err = npt_init();
 	if (err == VMK_OK)
 		err = cosmem_init();
@@ -39,6 +43,8 @@ static int global_init(struct vmk_boot_info *boot)
 		err = vm_init();
 	if (err == VMK_OK)
 		err = vm_exit_init();
+	if (err == VMK_OK)
+		err = cpuctl_init();
 	if (err != VMK_OK)
 		vmk_log("vmkernel: global set-up failed: %s\n", vmk_strerror(err));
 	return err;
@@ -81,16 +87,24 @@ static int cpu_setup(struct pcpu **out, struct vmk_launch_cpu *lc, int idx)
 	p->cos.kind = WORLD_COS;
 	p->linux_cpu = lc->cpu;
 	p->apic_id = lc->apic_id;
+	p->owner = VMK_CPU_COS;
+	p->sched_cur = -1;
 	p->lc = lc;
 	/* Kept here: the COS may rewrite its launch block once it runs. */
 	p->tramp_leave = lc->tramp_leave;
 	p->lc_va = lc->self_va;
 	*out = p;
+	if (lapic_cpu_check() != VMK_OK || lapic_id() != p->apic_id || p->apic_id > 255) {
+		vmk_log("cpu%u: local APIC not where CPU 0's is, or its ID is not %u\n",
+			lc->cpu, lc->apic_id);
+		return VMK_ENODEV;
+	}
 	err = svm_cpu_setup(p);
 	if (err != VMK_OK)
 		return err;
 	svm_cos_vmcb_init(p);
 	vmk_pcpus[idx] = p;
+	vmk_pcpu_by_apic[p->apic_id] = p;
 	return VMK_OK;
 }
 

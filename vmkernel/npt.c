@@ -5,6 +5,7 @@
 #include "vmk_core.h"
 #include "pcpu.h"
 #include "spinlock.h"
+#include "lapic.h"
 #include "../lib/pagetable.h"
 
 #define NPT_RWX (PTE_RW | PTE_US)   /* nested walks are user accesses */
@@ -38,15 +39,35 @@ static int range_has_own(uint64_t start, uint64_t size)
 	return 0;
 }
 
-/* A 1 GiB page where no chunk lies, else 2 MiB pages around the chunks. */
+static int has_apic(uint64_t start, uint64_t size)
+{
+	return lapic_base_pa() - start < size;
+}
+
+/* The 2 MiB around the local APIC in 4 KiB pages, the APIC's read-only:
+ * the COS's APIC writes trap to the vmkernel (cos_apic.c). */
+static int map_apic_2m(uint64_t a)
+{
+	int err = VMK_OK;
+
+	for (uint64_t pg = a; pg < a + PT_2M && err == VMK_OK; pg += PT_4K)
+		err = pt_map(&npt_ops, npt_root, pg, pg, PT_4K, PT_4K,
+			     pg == lapic_base_pa() ? PTE_US | PTE_NX : NPT_RWX);
+	return err;
+}
+
+/* A 1 GiB page where no chunk (and not the APIC) lies, else 2 MiB pages
+ * around the chunks. */
 static int map_gib(uint64_t gib)
 {
 	int err = VMK_OK;
 
-	if (!range_has_own(gib, PT_1G))
+	if (!range_has_own(gib, PT_1G) && !has_apic(gib, PT_1G))
 		return pt_map(&npt_ops, npt_root, gib, gib, PT_1G, PT_1G, NPT_RWX);
 	for (uint64_t a = gib; a < gib + PT_1G && err == VMK_OK; a += PT_2M)
-		if (!range_has_own(a, PT_2M))
+		if (has_apic(a, PT_2M))
+			err = map_apic_2m(a);
+		else if (!range_has_own(a, PT_2M))
 			err = pt_map(&npt_ops, npt_root, a, a, PT_2M, PT_2M, NPT_RWX);
 	return err;
 }

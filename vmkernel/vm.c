@@ -7,6 +7,8 @@
 #include "vmcb.h"
 #include "spinlock.h"
 #include "trace_emit.h"
+#include "cpuctl.h"
+#include "sched/sched.h"
 #include "../lib/pagetable.h"
 #include <vmk/guest.h>
 
@@ -225,6 +227,7 @@ static int64_t vm_op_locked(struct pcpu *p, struct vm *vm, const struct vmk_vm_r
 
 	switch (rq->op) {
 	case VMK_VM_INFO:
+		sched_vm_info(vm);
 		vm->info.state = vm->state;
 		vm->info.rip = vm->w.vmcb->s.rip;
 		n = rq->arg[1] < sizeof(vm->info) ? (int64_t)rq->arg[1] : (int64_t)sizeof(vm->info);
@@ -233,7 +236,10 @@ static int64_t vm_op_locked(struct pcpu *p, struct vm *vm, const struct vmk_vm_r
 		return rq->arg[1] > VMK_HC_MAX_BUF ? VMK_ERANGE :
 		       vm_console_take(p, vm, rq->arg[0], rq->arg[1]);
 	case VMK_VM_STOP:
-		if (vm->cpu >= 0) {
+		if (vm->info.scheduled && sched_vm_stop(vm) == VMK_OK) {
+			vm->state = VMK_VMS_STOPPED;
+			memcpy(vm->info.reason, "stopped by the COS", 19);
+		} else if (vm->cpu >= 0 || vm->info.scheduled) {
 			vm->stop_req = 1;   /* its CPU stops it at the next exit */
 		} else if (vm->state != VMK_VMS_STOPPED) {
 			vm->state = VMK_VMS_STOPPED;
@@ -241,9 +247,19 @@ static int64_t vm_op_locked(struct pcpu *p, struct vm *vm, const struct vmk_vm_r
 		}
 		return 0;
 	}
-	if (vm->cpu >= 0)
-		return VMK_EBUSY;
+	if (vm->cpu >= 0 || vm->info.scheduled)
+		return VMK_EBUSY;   /* running, or the scheduler has it: stop it first */
 	switch (rq->op) {
+	case VMK_VM_SCHEDULE: {
+		struct sched_params sp = { .shares = (uint32_t)rq->arg[0],
+					   .reservation_ppm = (uint32_t)rq->arg[1],
+					   .limit_ppm = (uint32_t)rq->arg[2] };
+
+		if (vm->state != VMK_VMS_READY || rq->arg[0] > SCHED_MAX_SHARES ||
+		    rq->arg[1] > SCHED_CPU_PPM || rq->arg[2] > SCHED_CPU_PPM)
+			return VMK_EINVAL;
+		return sched_vm_add(vm, &sp);
+	}
 	case VMK_VM_WRITE:
 		return vm->state == VMK_VMS_CREATED ?
 		       vm_write(p, vm, rq->arg[0], rq->arg[1], rq->arg[2]) : VMK_EBUSY;
@@ -285,25 +301,35 @@ int64_t vm_ctl(struct pcpu *p, uint64_t pa, uint64_t len)
 	return r;
 }
 
-/* The world switch, COS -> VM: the COS world's state is already saved (its
- * VMCB and GPRs, by the exit); the CPU runs with GIF clear, so nothing
- * interrupts; swap the FPU state, make the VM current, and the world-run
- * loop loads and starts it. */
-static void switch_to_vm(struct pcpu *p, struct vm *vm)
+/* The world switch into a VM.  The state of the world that had the CPU is
+ * already saved (its VMCB and GPRs, by the exit); the CPU runs with GIF
+ * clear, so nothing interrupts.  From the COS (@from_cos): its FPU state is
+ * saved first.  From a system world there is none: the vmkernel never
+ * touches FPU or vector registers.  Then the VM's FPU state is loaded, the
+ * VM becomes current, and the world-run loop loads and starts it. */
+void vm_switch_in(struct pcpu *p, struct vm *vm, int from_cos)
 {
-	xsave(p->cos_xsave);
+	if (from_cos)
+		xsave(p->cos_xsave);
 	xrstor(vm->xsave);
 	vm->w.vmcb->c.tlb_control = SVM_TLB_FLUSH_ALL;   /* ASIDs are not per CPU */
 	vm->info.switches++;
-	trace_world_switch(&p->tw, 0, vm->w.id, 0);
+	trace_world_switch(&p->tw, p->cur->id, vm->w.id, 0);
 	trace_set_world(&p->tw, vm->w.id);
 	p->cur = &vm->w;
 }
 
-/* The world switch back, VM -> COS, ending the COS's VMK_HC_VM_RUN. */
+/* The world switch out of a VM: to the COS, ending its VMK_HC_VM_RUN, or on
+ * a CPU the vmkernel owns to its system world, which asks the scheduler. */
 void vm_leave(struct pcpu *p, struct vm *vm, int64_t result)
 {
 	xsave(vm->xsave);
+	if (p->owner == VMK_CPU_VMK) {
+		trace_world_switch(&p->tw, vm->w.id, VMK_WORLD_SYSTEM, 0);
+		trace_set_world(&p->tw, VMK_WORLD_SYSTEM);
+		sched_vm_left(p, vm, result);
+		return;
+	}
 	xrstor(p->cos_xsave);
 	trace_world_switch(&p->tw, vm->w.id, 0, 0);
 	trace_set_world(&p->tw, 0);
@@ -349,7 +375,7 @@ int64_t vm_run(struct pcpu *p, uint64_t id)
 	vm = vm_get(id);
 	if (!vm)
 		r = VMK_ENOENT;
-	else if (vm->cpu >= 0)
+	else if (vm->cpu >= 0 || vm->info.scheduled)
 		r = VMK_EBUSY;
 	else if (vm->home >= 0 && vm->home != (int32_t)p->index)
 		r = VMK_EPERM;   /* VMs stay on the CPU they started on, for now */
@@ -365,6 +391,6 @@ int64_t vm_run(struct pcpu *p, uint64_t id)
 	if (r)
 		return r;
 	vm->info.runs++;
-	switch_to_vm(p, vm);
+	vm_switch_in(p, vm, 1);
 	return 0;   /* replaced by vm_leave's result before the COS runs again */
 }

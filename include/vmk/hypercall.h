@@ -7,7 +7,7 @@
 #define VMK_HYPERCALL_H
 #include <vmk/types.h>
 
-#define VMK_HC_ABI_VERSION 2u
+#define VMK_HC_ABI_VERSION 3u
 
 enum vmk_hypercall {
 	VMK_HC_VERSION = 0,   /* -> VMK_HC_ABI_VERSION */
@@ -20,6 +20,7 @@ enum vmk_hypercall {
 	VMK_HC_TRACE_INFO = 7,  /* (pa, len) -> bytes written of struct vmk_trace_info */
 	VMK_HC_VM_CTL = 8,      /* (pa, len) of struct vmk_vm_req -> per op */
 	VMK_HC_VM_RUN = 9,      /* (id) -> enum vmk_vm_run_result: run the VM here */
+	VMK_HC_CPU_CTL = 10,    /* (enum vmk_cpu_op, vmkernel CPU index) -> per op */
 	VMK_HC_COUNT
 };
 
@@ -33,13 +34,43 @@ enum vmk_exit_stat {
 };
 #define VMK_XS_NAMES { "cpuid", "msr", "vmmcall", "npf", "svm-insn", "shutdown", "other" }
 
+/* Who a CPU belongs to.  The COS gives a CPU to the vmkernel by taking it
+ * offline; the vmkernel then runs its system world and VM worlds there until
+ * the COS asks for it back and starts it again (INIT, start-up IPI). */
+enum vmk_cpu_owner {
+	VMK_CPU_COS = 0,        /* the COS runs here, the vmkernel beneath */
+	VMK_CPU_GIVING = 1,     /* armed: the COS's next halt with IF clear parks it */
+	VMK_CPU_VMK = 2,        /* the vmkernel's: system world, VMs, own timer */
+	VMK_CPU_RETURNING = 3,  /* handed back: waits for the COS's INIT and SIPI */
+};
+#define VMK_CPU_OWNER_NAMES { "cos", "giving", "vmkernel", "returning" }
+
+/* VMK_HC_CPU_CTL operations.  ARM and DISARM run on the CPU they name. */
+enum vmk_cpu_op {
+	VMK_CPU_ARM,            /* this CPU parks at its next halt with IF clear */
+	VMK_CPU_DISARM,         /* undo ARM (the COS could not offline it) */
+	VMK_CPU_OWNER,          /* -> enum vmk_cpu_owner */
+	VMK_CPU_TAKE,           /* the COS wants it back: EBUSY while VMs are scheduled */
+	VMK_CPU_OPS
+};
+
 struct vmk_cpu_status {
 	uint32_t cpu, apic_id;
+	uint32_t owner;           /* enum vmk_cpu_owner */
+	uint32_t rsvd;
 	uint64_t exits[VMK_XS_COUNT];
 	uint64_t cos_violations;  /* COS touches of vmkernel memory, blocked */
 	uint64_t bad_hypercalls;  /* hypercalls refused with an error */
 	/* This CPU's mapping cache (pcpu-cache) for COS memory. */
 	uint64_t map_hits, map_misses, map_evictions;
+	uint64_t apic_writes;     /* COS writes to its local APIC, emulated */
+	uint64_t ipis_blocked;    /* COS INIT/SIPI/SMI/ExtINT IPIs refused */
+	/* While the vmkernel owns the CPU: */
+	uint64_t timer_ticks;     /* its own LAPIC timer interrupts */
+	uint64_t kicks;           /* reschedule IPIs received */
+	uint64_t stray_irqs;      /* other interrupts, acknowledged and dropped */
+	uint64_t idle_tsc;        /* TSC ticks spent halted in the system world */
+	uint64_t gives;           /* times it was given to the vmkernel */
 };
 
 struct vmk_status {
@@ -62,6 +93,9 @@ enum vmk_vm_op {
 	VMK_VM_CONSOLE,   /* id; arg0 = COS pa, arg1 = len -> bytes taken from its console */
 	VMK_VM_STOP,      /* id -> 0: the VM stops (reason "stopped by the COS") */
 	VMK_VM_DESTROY,   /* id -> 0: its memory returns to the vmkernel */
+	VMK_VM_SCHEDULE,  /* id; arg0 = shares, arg1 = reservation, arg2 = limit (parts per
+			   * million of a CPU) -> 0: the vmkernel's scheduler runs it on
+			   * the CPUs the COS gave it (ENODEV: none given) */
 	VMK_VM_OPS
 };
 
@@ -99,6 +133,14 @@ struct vmk_vm_info {
 	uint64_t exits[VMK_VX_COUNT];
 	uint64_t rip;             /* where it stopped or was preempted */
 	char reason[96];          /* why it stopped */
+	/* Under the vmkernel's scheduler (VMK_VM_SCHEDULE): */
+	uint32_t scheduled;       /* 1 while the scheduler has it */
+	uint32_t shares, reservation_ppm, limit_ppm;
+	uint64_t run_ns;          /* CPU time it was charged */
+	uint64_t entitled_ppm;    /* its entitlement now (0 while blocked) */
+	uint64_t migrations;
+	int32_t last_cpu;         /* vmkernel CPU index it last ran on, -1 if none */
+	uint32_t rsvd;
 };
 
 /* Trace rings (format: trace/vmk_trace.h, trace/trace_ring.h).  Each CPU's

@@ -7,7 +7,7 @@
 #define VMK_LAUNCH_H
 #include <vmk/types.h>
 
-#define VMK_LAUNCH_ABI_VERSION 1u
+#define VMK_LAUNCH_ABI_VERSION 2u
 
 #define VMK_MAX_CPUS 64u
 #define VMK_CHUNK_SHIFT 21u                       /* memory comes in 2 MiB chunks */
@@ -22,9 +22,11 @@
  * - the loader's trampoline page(s) at the same address as in Linux.
  * Nothing else of the COS is mapped: the vmkernel reaches COS memory through
  * its per-CPU mapping cache, whose windows start at VMK_MAPWIN (it builds
- * those page tables itself). */
+ * those page tables itself), and the local APIC's page at VMK_LAPIC_VA (it
+ * maps that too). */
 #define VMK_VBASE 0xffffffff90000000ull
 #define VMK_LAUNCH_VA 0xffffff8000000000ull
+#define VMK_LAPIC_VA 0xffffff803ffff000ull
 #define VMK_MAPWIN 0xffffff8040000000ull
 
 struct vmk_range {
@@ -102,6 +104,7 @@ struct vmk_boot_info {
 	uint64_t image_load_size;
 	uint64_t max_phys;       /* identity-map the COS up to here */
 	uint64_t pt_root;        /* root of the vmkernel's page tables */
+	uint64_t tsc_khz;        /* the COS's measure of the TSC rate */
 	uint64_t tramp_va, tramp_pages;
 	uint64_t chunk_pa[VMK_MAX_CHUNKS];
 	struct vmk_range ram[VMK_MAX_RAM_RANGES];  /* COS RAM, for checks */

@@ -5,7 +5,7 @@
 #include <vmk/types.h>
 #include <linux/ioctl.h>
 
-#define VMKLOAD_ABI_VERSION 1u
+#define VMKLOAD_ABI_VERSION 2u
 #define VMKLOAD_DEVICE "/dev/vmk"
 #define VMKLOAD_MAX_CPUS 256u
 
@@ -118,9 +118,20 @@ struct vmk_ioc_trace {
 struct vmk_ioc_vm {
 	uint32_t op;
 	uint32_t id;
-	uint64_t arg[2];       /* CREATE: mem; WRITE: guest pa; START: entry, ebx */
+	uint64_t arg[3];       /* CREATE: mem; WRITE: guest pa; START: entry, ebx;
+				* SCHEDULE: shares, reservation, limit */
 	uint64_t buf, len;
 	int64_t result;        /* out: the vmkernel's answer (>= 0) */
+};
+
+/* vmk cpu give|take N: Linux CPU N offline into the vmkernel, or back.
+ * EPERM for CPU 0, EALREADY if it is already there, EBUSY (take) while VMs
+ * are scheduled, ENODEV if the vmkernel was not loaded on it. */
+enum { VMK_IOC_CPU_GIVE = 1, VMK_IOC_CPU_TAKE = 2 };
+
+struct vmk_ioc_cpu {
+	uint32_t op;
+	uint32_t cpu;          /* Linux CPU number */
 };
 
 #define VMK_IOC_VERSION _IOR('v', 1, uint32_t)
@@ -133,5 +144,6 @@ struct vmk_ioc_vm {
 #define VMK_IOC_BENCH   _IOWR('v', 8, struct vmk_ioc_bench)
 #define VMK_IOC_TRACE   _IOWR('v', 9, struct vmk_ioc_trace)
 #define VMK_IOC_VM      _IOWR('v', 10, struct vmk_ioc_vm)
+#define VMK_IOC_CPU     _IOW('v', 11, struct vmk_ioc_cpu)
 
 #endif

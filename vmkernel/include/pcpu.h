@@ -28,7 +28,8 @@ struct tss64 {
 } __attribute__((packed));
 _Static_assert(sizeof(struct tss64) == 104, "64-bit TSS is 104 bytes");
 
-enum world_kind { WORLD_COS = 0, WORLD_VM = 1 };
+enum world_kind { WORLD_COS = 0, WORLD_VM = 1, WORLD_SYSTEM = 2 };
+#define VMK_WORLD_SYSTEM 0xffffu   /* world id of a CPU's system world in traces */
 
 /* What the world-run loop switches: a world's GPRs and its VMCB (which holds
  * the rest of its CPU state).  The COS has one per CPU (its vCPU there); a VM
@@ -58,11 +59,26 @@ struct pcpu {
 	struct trace_writer tw;        /* owner; `enabled` also by trace_stop */
 	uint64_t trace_gen;            /* owner: session the ring is formatted for */
 	void *trace_cons;              /* owner: drop-new consumer line, mapped */
+	/* cpuctl.c: who owns the CPU.  `owner` is written by this CPU (and by
+	 * a CPU arming or handing it back under cpuctl's lock); the rest by
+	 * this CPU, except the start-up IPI fields, set by the CPU that
+	 * trapped the COS's INIT/SIPI. */
+	uint32_t owner;                /* enum vmk_cpu_owner */
+	int take_req;                  /* the COS asked for it back */
+	int init_seen, sipi_pending;   /* emulated INIT, start-up IPI */
+	uint32_t sipi_vec;
+	struct world sys;              /* its system world, while the vmkernel owns it */
+	uint32_t apic_saved[4];        /* the COS's SVR, LVTT, TDCR, TPR */
+	uint32_t apic_per_ms;          /* timer counts per ms, divide by 1 */
+	volatile int tick;             /* set by the timer interrupt */
+	volatile int resched;          /* a kick or a yield: pick again */
+	int32_t sched_cur;             /* world id the scheduler runs here, or -1 */
 	/* owner: the COS's FPU/SSE/AVX state while a VM world has the CPU */
 	uint8_t cos_xsave[4096] __attribute__((aligned(64)));
 };
 
 extern struct pcpu *vmk_pcpus[VMK_MAX_CPUS];
+extern struct pcpu *vmk_pcpu_by_apic[256];
 
 /* desc.c */
 void desc_init(void);
@@ -70,6 +86,8 @@ void desc_cpu_load(struct pcpu *p, uint64_t ist_top);
 /* svm.c */
 int svm_cpu_setup(struct pcpu *p);
 void svm_cos_vmcb_init(struct pcpu *p);
+/* The COS world as INIT and a start-up IPI leave a CPU: real mode at vec:0. */
+void svm_cos_vmcb_sipi(struct pcpu *p, uint32_t vec);
 void svm_handle_exit(struct pcpu *p);
 void svm_inject_exception(struct pcpu *p, unsigned vec, int has_err, uint32_t err);
 /* entry.S */
@@ -78,6 +96,8 @@ void svm_world_run(struct pcpu *p) __attribute__((noreturn));
 void leave_to_cos(struct pcpu *p, int64_t rax) __attribute__((noreturn));
 void leave_bare(struct vmk_launch_cpu *lc, struct pcpu *p, int64_t status)
 	__attribute__((noreturn));
+/* cos_apic.c */
+void cos_apic_write(struct pcpu *p);
 /* npt.c */
 int npt_init(void);
 uint64_t npt_root_pa(void);

@@ -1,7 +1,8 @@
 /* VM worlds: a guest OS run by the vmkernel's VMM on SVM with nested
- * paging.  For now a VM runs on the CPU of the COS thread that asks for it
+ * paging.  A VM runs either on the CPU of a COS thread that asks for it
  * (VMK_HC_VM_RUN), until an interrupt due to the COS, a halt, a yield or a
- * stop switches that CPU back to the COS world. */
+ * stop switches that CPU back to the COS world; or under the vmkernel's
+ * scheduler on the CPUs the COS gave it (VMK_VM_SCHEDULE, cpuctl.c). */
 #ifndef VMK_VM_H
 #define VMK_VM_H
 #include "pcpu.h"
@@ -36,6 +37,8 @@ void vm_handle_exit(struct pcpu *p, struct vm *vm);
 void vm_vmcb_init(struct vm *vm, uint64_t entry, uint64_t ebx);
 /* vm.c, for vm_exit.c */
 void vm_leave(struct pcpu *p, struct vm *vm, int64_t result);
+/* cpuctl.c: */
+void vm_switch_in(struct pcpu *p, struct vm *vm, int from_cos);
 void vm_stop(struct pcpu *p, struct vm *vm, const char *why);
 void vm_console_put(struct vm *vm, char c);
 

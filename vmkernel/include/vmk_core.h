@@ -46,6 +46,8 @@ int mem_cos_range_ok(uint64_t pa, uint64_t len);
  * cache.  Ranges are checked with mem_cos_range_ok first; VMK_EFAULT else.
  * @cpu is the calling CPU's index. */
 int cosmem_init(void);
+/* Map one page at @va in the vmkernel's address space (set-up time only). */
+int vmk_map_page(uint64_t va, uint64_t pa, uint64_t flags);
 int cos_write(unsigned cpu, uint64_t pa, const void *src, uint64_t len);
 int cos_read(unsigned cpu, uint64_t pa, void *dst, uint64_t len);
 /* Hold one COS page mapped (for a pointer kept across exits); the address

@@ -7,6 +7,7 @@ extern const char *prog;
 int open_dev(void);
 int cmd_trace(int argc, char **argv);
 int cmd_vm(int argc, char **argv);
+int cmd_cpu(int argc, char **argv);
 int cli_print_vms(int fd, int json, const char *sep);
 #include <stddef.h>
 void *cli_read_file(const char *path, size_t *len);

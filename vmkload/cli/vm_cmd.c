@@ -118,8 +118,70 @@ static int write_mbi(int fd, uint32_t id, uint64_t mem, const char *cmdline)
 	       vm_write(fd, id, VMK_GUEST_CMDLINE_GPA, cl, sizeof(cl));
 }
 
+/* Percent of one CPU ("12.5") to parts per million; -1 if bad. */
+static long parse_pct(const char *s)
+{
+	char *end;
+	double v = strtod(s, &end);
+
+	if (!*s || *end || !(v >= 0 && v <= 100))
+		return -1;
+	return (long)(v * 10000 + 0.5);
+}
+
+struct sched_opts {
+	int given;                 /* any option seen */
+	long shares, reserve, limit;
+};
+
+/* --shares/--reserve/--limit at argv[*i]: 1 if consumed, 0 if not one of
+ * them, -1 if bad. */
+static int sched_opt(struct sched_opts *o, int argc, char **argv, int *i)
+{
+	const char *a = argv[*i];
+	long *dst = !strcmp(a, "--shares") ? &o->shares : !strcmp(a, "--reserve") ? &o->reserve :
+		    !strcmp(a, "--limit") ? &o->limit : NULL;
+
+	if (!dst)
+		return 0;
+	if (*i + 1 >= argc)
+		return -1;
+	a = argv[++*i];
+	if (dst == &o->shares) {
+		char *end;
+		o->shares = strtol(a, &end, 10);
+		if (!*a || *end || o->shares < 1 || o->shares > 1000000)
+			return -1;
+	} else if ((*dst = parse_pct(a)) < 0) {
+		return -1;
+	}
+	o->given = 1;
+	return 1;
+}
+
+static int do_schedule(int fd, uint32_t id, const struct sched_opts *o)
+{
+	struct vmk_ioc_vm a = { .op = VMK_VM_SCHEDULE, .id = id,
+				.arg = { (uint64_t)o->shares, (uint64_t)o->reserve,
+					 (uint64_t)o->limit } };
+
+	if (o->reserve > o->limit)
+		return fprintf(stderr, "%s vm: --reserve above --limit\n", prog), 2;
+	if (ioctl(fd, VMK_IOC_VM, &a) == 0)
+		return 0;
+	fprintf(stderr, "%s vm schedule: %s\n", prog,
+		errno == ENODEV ? "no CPU is the vmkernel's (vmk cpu give N first)" :
+		errno == ERANGE ? "its reservation fits on no CPU (admission control)" :
+		errno == EBUSY ? "it is running or already scheduled" :
+		errno == EINVAL ? "it is not ready to run (stopped or halted), or bad values" :
+		errno == ENOENT ? "no such VM" : strerror(errno));
+	return 1;
+}
+
 static int cmd_create(int fd, int argc, char **argv)
 {
+	struct sched_opts so = { 0, 1000, 0, 1000000 };
+	int r;
 	const char *image = NULL, *cmdline = "";
 	long long mem = 32 << 20;
 	struct vmk_ioc_vm a = { .op = VMK_VM_CREATE };
@@ -135,8 +197,9 @@ static int cmd_create(int fd, int argc, char **argv)
 			mem = cli_parse_size(argv[++i]);
 		else if (!strcmp(argv[i], "--cmdline") && i + 1 < argc)
 			cmdline = argv[++i];
-		else
-			return fprintf(stderr, "%s vm create: unknown option '%s'\n", prog, argv[i]), 2;
+		else if ((r = sched_opt(&so, argc, argv, &i)) <= 0)
+			return fprintf(stderr, "%s vm create: %s '%s'\n", prog,
+				       r ? "bad value for" : "unknown option", argv[i]), 2;
 	}
 	if (!image || mem <= 0)
 		return fprintf(stderr, "%s vm create: need --image G [--mem M] [--cmdline S]\n", prog), 2;
@@ -169,7 +232,18 @@ static int cmd_create(int fd, int argc, char **argv)
 		return 1;
 	}
 	printf("%lld\n", (long long)a.result);
-	return 0;
+	fflush(stdout);
+	return so.given ? do_schedule(fd, (uint32_t)a.result, &so) : 0;
+}
+
+static int cmd_schedule(int fd, uint32_t id, int argc, char **argv)
+{
+	struct sched_opts so = { 0, 1000, 0, 1000000 };
+
+	for (int i = 3; i < argc; i++)
+		if (sched_opt(&so, argc, argv, &i) != 1)
+			return fprintf(stderr, "%s vm schedule: bad option '%s'\n", prog, argv[i]), 2;
+	return do_schedule(fd, id, &so);
 }
 
 static int get_info(int fd, uint32_t id, struct vmk_vm_info *info)
@@ -240,13 +314,25 @@ static void print_info(const struct vmk_vm_info *v, int json)
 		for (int k = 0; k < VMK_VX_COUNT; k++)
 			printf(" %s=%llu", names[k], (unsigned long long)v->exits[k]);
 		printf("\n");
+		if (v->scheduled || v->run_ns)
+			printf("      sched: %s shares %u reserve %.2f%% limit %.2f%%  ran %.3f s  "
+			       "entitled %.2f%%  cpu %d  migrations %llu\n",
+			       v->scheduled ? "on" : "off", v->shares, v->reservation_ppm / 1e4,
+			       v->limit_ppm / 1e4, v->run_ns / 1e9, v->entitled_ppm / 1e4,
+			       v->last_cpu, (unsigned long long)v->migrations);
 		return;
 	}
 	printf("{\"id\": %u, \"state\": \"%s\", \"mem_size\": %llu, \"runs\": %llu, "
-	       "\"switches\": %llu, \"exit_status\": %lld, \"reason\": \"%s\", \"exits\": {",
+	       "\"switches\": %llu, \"exit_status\": %lld, \"reason\": \"%s\", "
+	       "\"scheduled\": %u, \"shares\": %u, \"reservation_ppm\": %u, \"limit_ppm\": %u, "
+	       "\"run_ns\": %llu, \"entitled_ppm\": %llu, \"last_cpu\": %d, \"migrations\": %llu, "
+	       "\"exits\": {",
 	       v->id, state_name(v->state), (unsigned long long)v->mem_size,
 	       (unsigned long long)v->runs, (unsigned long long)v->switches,
-	       (long long)v->exit_status, v->reason);
+	       (long long)v->exit_status, v->reason, v->scheduled, v->shares,
+	       v->reservation_ppm, v->limit_ppm, (unsigned long long)v->run_ns,
+	       (unsigned long long)v->entitled_ppm, v->last_cpu,
+	       (unsigned long long)v->migrations);
 	for (int k = 0; k < VMK_VX_COUNT; k++)
 		printf("%s\"%s\": %llu", k ? ", " : "", names[k], (unsigned long long)v->exits[k]);
 	printf("}}\n");
@@ -292,13 +378,19 @@ static int parse_id(const char *s, uint32_t *id)
 static void vm_usage(FILE *f)
 {
 	fprintf(f,
-		"usage: %s vm create --image G [--mem M] [--cmdline S]   prints the new id\n"
+		"usage: %s vm create --image G [--mem M] [--cmdline S] [SCHED]   prints the new id;\n"
+		"                          with SCHED options it is scheduled at once\n"
 		"       %s vm start ID     run it here (foreground) until it halts or stops;\n"
 		"                          exit status 0 if it reported pass on the exit port\n"
+		"       %s vm schedule ID [SCHED]\n"
+		"                          the vmkernel's scheduler runs it on the CPUs given to\n"
+		"                          it (vmk cpu give N); returns at once\n"
+		"       SCHED: --shares S (1..1000000, default 1000) --reserve PCT --limit PCT\n"
+		"              (percent of one CPU; defaults 0 and 100)\n"
 		"       %s vm stop ID | destroy ID | console ID | info ID [--json]\n"
 		"       %s vm list [--json]\n"
 		"G is a multiboot (v1) kernel: a.out-kludge, ELF32 or ELF64 PT_LOAD segments.\n",
-		prog, prog, prog, prog);
+		prog, prog, prog, prog, prog);
 }
 
 int cmd_vm(int argc, char **argv)
@@ -324,6 +416,8 @@ int cmd_vm(int argc, char **argv)
 		rc = cmd_list(fd, json);
 	} else if (!strcmp(sub, "start")) {
 		rc = cmd_start(fd, id);
+	} else if (!strcmp(sub, "schedule")) {
+		rc = cmd_schedule(fd, id, argc, argv);
 	} else if (!strcmp(sub, "console")) {
 		drain_console(fd, id);
 		rc = 0;

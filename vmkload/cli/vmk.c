@@ -33,8 +33,10 @@ static void usage(FILE *f)
 		"  bench --op loop|hypercall|cpuid [-n N] [--json]\n"
 		"                   TSC ticks per iteration of one operation in the COS\n"
 		"                   kernel (instructions under the lab's --icount)\n"
-		"  vm create|start|stop|destroy|list|console|info ...\n"
+		"  vm create|start|schedule|stop|destroy|list|console|info ...\n"
 		"                   VM worlds ('vmk vm help')\n"
+		"  cpu give|take|list ...\n"
+		"                   hand CPUs to the vmkernel and back ('vmk cpu help')\n"
 		"  trace start|stop|status|record|summary ...\n"
 		"                   vmkernel trace sessions ('vmk trace help')\n"
 		"  version          CLI and module ABI versions\n"
@@ -285,6 +287,8 @@ static int cmd_unload(int argc, char **argv)
 	return 0;
 }
 
+static const char *const owners[] = VMK_CPU_OWNER_NAMES;
+
 static void print_status_text(const struct vmk_status *st)
 {
 	static const char *const names[VMK_XS_COUNT] = VMK_XS_NAMES;
@@ -306,6 +310,16 @@ static void print_status_text(const struct vmk_status *st)
 		       (unsigned long long)c->bad_hypercalls, (unsigned long long)c->map_hits,
 		       (unsigned long long)c->map_misses, (unsigned long long)c->map_evictions);
 	}
+	printf("%-4s %-9s %11s %9s %9s %9s %9s %6s\n", "cpu", "owner", "apic-write",
+	       "ipi-block", "ticks", "kicks", "stray", "gives");
+	for (uint32_t i = 0; i < st->ncpus && i < 64; i++) {
+		const struct vmk_cpu_status *c = &st->cpu[i];
+		printf("%-4u %-9s %11llu %9llu %9llu %9llu %9llu %6llu\n", c->cpu,
+		       c->owner < 4 ? owners[c->owner] : "?", (unsigned long long)c->apic_writes,
+		       (unsigned long long)c->ipis_blocked, (unsigned long long)c->timer_ticks,
+		       (unsigned long long)c->kicks, (unsigned long long)c->stray_irqs,
+		       (unsigned long long)c->gives);
+	}
 }
 
 static void print_status_json(const struct vmk_status *st)
@@ -318,12 +332,20 @@ static void print_status_json(const struct vmk_status *st)
 	       (unsigned long long)st->log_size);
 	for (uint32_t i = 0; i < st->ncpus && i < 64; i++) {
 		const struct vmk_cpu_status *c = &st->cpu[i];
-		printf("%s\n  {\"cpu\": %u, \"apic_id\": %u, \"cos_violations\": %llu, "
+		printf("%s\n  {\"cpu\": %u, \"apic_id\": %u, \"owner\": \"%s\", "
+		       "\"cos_violations\": %llu, "
 		       "\"bad_hypercalls\": %llu, \"map_hits\": %llu, \"map_misses\": %llu, "
-		       "\"map_evictions\": %llu, \"exits\": {", i ? "," : "", c->cpu,
-		       c->apic_id, (unsigned long long)c->cos_violations,
+		       "\"map_evictions\": %llu, \"apic_writes\": %llu, \"ipis_blocked\": %llu, "
+		       "\"timer_ticks\": %llu, \"kicks\": %llu, \"stray_irqs\": %llu, "
+		       "\"idle_tsc\": %llu, \"gives\": %llu, \"exits\": {", i ? "," : "", c->cpu,
+		       c->apic_id, c->owner < 4 ? owners[c->owner] : "?",
+		       (unsigned long long)c->cos_violations,
 		       (unsigned long long)c->bad_hypercalls, (unsigned long long)c->map_hits,
-		       (unsigned long long)c->map_misses, (unsigned long long)c->map_evictions);
+		       (unsigned long long)c->map_misses, (unsigned long long)c->map_evictions,
+		       (unsigned long long)c->apic_writes, (unsigned long long)c->ipis_blocked,
+		       (unsigned long long)c->timer_ticks, (unsigned long long)c->kicks,
+		       (unsigned long long)c->stray_irqs, (unsigned long long)c->idle_tsc,
+		       (unsigned long long)c->gives);
 		for (int k = 0; k < VMK_XS_COUNT; k++)
 			printf("%s\"%s\": %llu", k ? ", " : "", names[k],
 			       (unsigned long long)c->exits[k]);
@@ -458,6 +480,7 @@ static const struct {
 	{ "bench", cmd_bench },
 	{ "trace", cmd_trace },
 	{ "vm", cmd_vm },
+	{ "cpu", cmd_cpu },
 	{ "probe", cmd_probe },
 	{ "load", cmd_load },
 	{ "unload", cmd_unload },

@@ -11,6 +11,7 @@
  * comes back on bare metal; then the memory goes back to Linux. */
 #include <linux/kernel.h>
 #include <linux/cpu.h>
+#include <linux/delay.h>
 #include <linux/gfp.h>
 #include <linux/ioport.h>
 #include <linux/mm.h>
@@ -24,6 +25,7 @@
 #include <asm/msr.h>
 #include <asm/segment.h>
 #include <asm/special_insns.h>
+#include <asm/tsc.h>
 #include <vmk/err.h>
 #include <vmk/hypercall.h>
 #include <vmk/image.h>
@@ -45,6 +47,8 @@ struct vmk_loaded {
 	struct vmk_launch_cpu *lc[NR_CPUS];
 	long status[NR_CPUS];             /* per CPU: launch/unload result */
 	bool launched[NR_CPUS];           /* CPU runs under the vmkernel */
+	bool given[NR_CPUS];              /* offline: the vmkernel owns it */
+	int index[NR_CPUS];               /* the vmkernel's number for the CPU */
 };
 
 static inline long vmk_hypercall(unsigned long nr, unsigned long a0,
@@ -358,6 +362,7 @@ static int setup_cpus(struct vmk_loaded *ld, u64 entry)
 		lc->cpu = cpu;
 		lc->apic_id = cpu_data(cpu).initial_apicid;
 		b->cpus[n].cpu = cpu;
+		ld->index[cpu] = (int)n;
 		b->cpus[n].apic_id = lc->apic_id;
 		b->cpus[n].launch_pa = lc->self_pa;
 		n++;
@@ -429,6 +434,7 @@ static int prepare(struct vmk_loaded *ld, const u8 *img, const struct vmk_image_
 	ld->used = ld->boot_off + PAGE_SIZE;
 	ld->boot = mem_at(ld, ld->boot_off);
 	ld->boot->abi_version = VMK_LAUNCH_ABI_VERSION;
+	ld->boot->tsc_khz = tsc_khz;
 	ld->boot->nchunks = ld->nchunks;
 	ld->boot->mem_size = (u64)ld->nchunks * VMK_CHUNK_SIZE;
 	ld->boot->image_load_size = info->load_size;
@@ -589,6 +595,14 @@ int vmkload_unload(void)
 		mutex_unlock(&vmkload_lock);
 		return -EBUSY;
 	}
+	for_each_possible_cpu(cpu) {
+		if (ld->given[cpu]) {
+			pr_err(VMKLOAD_NAME ": unload refused: cpu%u belongs to the vmkernel (vmk cpu take %u)\n",
+			       cpu, cpu);
+			mutex_unlock(&vmkload_lock);
+			return -EBUSY;
+		}
+	}
 	/* No new runner can start while we hold the lock; let the others end
 	 * (each returns within ~100 ms, or at once on a signal). */
 	wait_event(vm_runners_wq, atomic_read(&vm_runners) == 0);
@@ -717,4 +731,125 @@ int vmkload_log(struct vmk_ioc_log __user *uarg)
 	}
 	kfree(buf);
 	return r < 0 ? vmk_errno_of(r) : 0;
+}
+
+/* ---- CPUs given to the vmkernel (vmk cpu give/take) ---------------------- */
+
+/* Not from the boot information: that is vmkernel memory, which the COS
+ * cannot read once the vmkernel runs. */
+static int cpu_index(struct vmk_loaded *ld, unsigned int cpu)
+{
+	return ld->launched[cpu] ? ld->index[cpu] : -1;
+}
+
+struct arm_call {
+	unsigned long op, index;
+	long r;
+};
+
+static void arm_this_cpu(void *arg)
+{
+	struct arm_call *a = arg;
+
+	a->r = vmk_hypercall(VMK_HC_CPU_CTL, a->op, a->index, 0);
+}
+
+/* Poll the vmkernel until CPU @idx has @owner, for up to two seconds. */
+static long wait_owner(int idx, long owner)
+{
+	long r = -1;
+
+	for (int i = 0; i < 2000; i++) {
+		r = vmk_hypercall(VMK_HC_CPU_CTL, VMK_CPU_OWNER, idx, 0);
+		if (r == owner || r < 0)
+			break;
+		msleep(1);
+	}
+	return r;
+}
+
+/* Give: the CPU arms itself, Linux takes it offline, and its last halt parks
+ * it in the vmkernel.  Take: the vmkernel lets it go, Linux starts it again
+ * (its INIT and start-up IPIs are emulated by the vmkernel). */
+static int cpu_give(struct vmk_loaded *ld, unsigned int cpu, int idx)
+{
+	struct arm_call a = { .op = VMK_CPU_ARM, .index = idx };
+	long owner;
+	int err;
+
+	if (!cpu_online(cpu) || ld->given[cpu])
+		return -EALREADY;
+	err = smp_call_function_single(cpu, arm_this_cpu, &a, 1);
+	if (err || a.r)
+		return err ?: vmk_errno_of(a.r);
+	cpu_hotplug_enable();
+	err = remove_cpu(cpu);
+	cpu_hotplug_disable();
+	if (err) {
+		a.op = VMK_CPU_DISARM;
+		smp_call_function_single(cpu, arm_this_cpu, &a, 1);
+		return err;
+	}
+	owner = wait_owner(idx, VMK_CPU_VMK);
+	if (owner != VMK_CPU_VMK) {
+		pr_err(VMKLOAD_NAME ": cpu%u went offline but did not reach the vmkernel (%ld)\n",
+		       cpu, owner);
+		return -EIO;
+	}
+	ld->given[cpu] = true;
+	pr_info(VMKLOAD_NAME ": cpu%u given to the vmkernel\n", cpu);
+	return 0;
+}
+
+static int cpu_take(struct vmk_loaded *ld, unsigned int cpu, int idx)
+{
+	long r;
+	int err;
+
+	if (!ld->given[cpu])
+		return -EALREADY;
+	r = vmk_hypercall(VMK_HC_CPU_CTL, VMK_CPU_TAKE, idx, 0);
+	if (r)
+		return vmk_errno_of(r);
+	if (wait_owner(idx, VMK_CPU_RETURNING) != VMK_CPU_RETURNING)
+		return -EIO;
+	cpu_hotplug_enable();
+	err = add_cpu(cpu);
+	cpu_hotplug_disable();
+	if (err) {
+		pr_err(VMKLOAD_NAME ": cpu%u: Linux could not start it again (%d); the vmkernel keeps it idle\n",
+		       cpu, err);
+		return err;
+	}
+	if (wait_owner(idx, VMK_CPU_COS) != VMK_CPU_COS)
+		return -EIO;
+	ld->given[cpu] = false;
+	pr_info(VMKLOAD_NAME ": cpu%u back from the vmkernel\n", cpu);
+	return 0;
+}
+
+long vmkload_ioc_cpu(struct vmk_ioc_cpu __user *uarg)
+{
+	struct vmk_ioc_cpu arg;
+	int idx, err;
+
+	if (copy_from_user(&arg, uarg, sizeof(arg)))
+		return -EFAULT;
+	if (arg.op != VMK_IOC_CPU_GIVE && arg.op != VMK_IOC_CPU_TAKE)
+		return -EINVAL;
+	if (arg.cpu == 0)
+		return -EPERM;   /* CPU 0 stays the COS's */
+	if (arg.cpu >= nr_cpu_ids)
+		return -EINVAL;
+	mutex_lock(&vmkload_lock);
+	if (!vmk) {
+		err = -ENOENT;
+	} else if ((idx = cpu_index(vmk, arg.cpu)) < 0) {
+		err = -ENODEV;   /* not one the vmkernel was loaded on */
+	} else {
+		err = arg.op == VMK_IOC_CPU_GIVE ? cpu_give(vmk, arg.cpu, idx)
+						 : cpu_take(vmk, arg.cpu, idx);
+	}
+	mutex_unlock(&vmkload_lock);
+	return err;
 }

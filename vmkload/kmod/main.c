@@ -29,6 +29,8 @@ static long vmkload_ioctl(struct file *f, unsigned int cmd, unsigned long arg)
 		return vmkload_ioc_vm(uarg);
 	case VMK_IOC_TRACE:
 		return vmkload_ioc_trace(uarg);
+	case VMK_IOC_CPU:
+		return vmkload_ioc_cpu(uarg);
 	case VMK_IOC_BENCH:
 		return vmkload_ioc_bench(uarg);
 	case VMK_IOC_LOADED:

@@ -81,7 +81,7 @@ long vmkload_ioc_vm(struct vmk_ioc_vm __user *uarg)
 			r = -EFAULT;
 		break;
 	default:
-		r = vm_request(arg.op, arg.id, arg.arg[0], arg.arg[1], 0);
+		r = vm_request(arg.op, arg.id, arg.arg[0], arg.arg[1], arg.arg[2]);
 	}
 	kfree(buf);
 	if (r < 0 && r > -VMK_ERR_COUNT)

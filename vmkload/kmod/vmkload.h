@@ -22,6 +22,7 @@ extern struct mutex vmkload_lock;
 long vmkload_hypercall(unsigned long nr, unsigned long a0, unsigned long a1,
 		       unsigned long a2);
 bool vmkload_owns_pa(u64 pa, u64 len);
+long vmkload_ioc_cpu(struct vmk_ioc_cpu __user *uarg);
 
 bool vmkload_runner_get(void);
 void vmkload_runner_put(void);

@@ -17,13 +17,16 @@ struct idt_gate {
 } __attribute__((packed));
 _Static_assert(sizeof(struct idt_gate) == 16, "IDT gate is 16 bytes");
 
-extern const uint64_t exc_stubs[32];   /* entry.S */
-static struct idt_gate idt[32] __attribute__((aligned(16)));
+extern const uint64_t exc_stubs[32];    /* entry.S */
+extern const char irq_stubs[];          /* vectors 32-255, 16 bytes each */
+void nmi_ignore(void);
+static struct idt_gate idt[256] __attribute__((aligned(16)));
 
 void desc_init(void)
 {
-	for (unsigned v = 0; v < 32; v++) {
-		uint64_t a = exc_stubs[v];
+	for (unsigned v = 0; v < 256; v++) {
+		uint64_t a = v == 2 ? (uint64_t)nmi_ignore : v < 32 ? exc_stubs[v] :
+			     (uint64_t)(irq_stubs + (v - 32) * 16);
 
 		idt[v] = (struct idt_gate){
 			.off_lo = (uint16_t)a, .sel = SEL_CODE,

@@ -160,6 +160,55 @@ exc_common:
 	call vmk_exception
 	ud2
 
+/* NMIs reach the vmkernel only in an owned CPU's interrupt window (GIF is
+ * clear everywhere else); none is meant for it, so it just returns. */
+	.globl nmi_ignore
+nmi_ignore:
+	iretq
+
+/* Vectors 32-255: only owned CPUs take them, in their interrupt windows
+ * (cpuctl.c).  Save what C may clobber, call vmk_irq(vector), return. */
+/* One 16-byte stub per vector: irq_stubs + (vector - 32) * 16. */
+	.balign 16
+	.globl irq_stubs
+irq_stubs:
+	.set vec, 32
+	.rept 224
+	.balign 16
+	pushq $vec
+	jmp irq_common
+	.set vec, vec + 1
+	.endr
+
+irq_common:
+	pushq %rax
+	pushq %rcx
+	pushq %rdx
+	pushq %rsi
+	pushq %rdi
+	pushq %r8
+	pushq %r9
+	pushq %r10
+	pushq %r11
+	movq 72(%rsp), %rdi
+	pushq %rbp
+	movq %rsp, %rbp
+	andq $-16, %rsp
+	call vmk_irq
+	movq %rbp, %rsp
+	popq %rbp
+	popq %r11
+	popq %r10
+	popq %r9
+	popq %r8
+	popq %rdi
+	popq %rsi
+	popq %rdx
+	popq %rcx
+	popq %rax
+	addq $8, %rsp
+	iretq
+
 	.section .rodata
 	.globl exc_stubs
 	.balign 8

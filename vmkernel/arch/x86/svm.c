@@ -4,6 +4,7 @@
 #include "pcpu.h"
 #include "cpu.h"
 #include "vmcb.h"
+#include "lapic.h"
 
 #define MSRPM_PAGES 2
 #define IOPM_PAGES 3
@@ -37,6 +38,7 @@ int svm_global_init(void)
 	msrpm_intercept(MSR_EFER);
 	msrpm_intercept(MSR_VM_CR);
 	msrpm_intercept(MSR_VM_HSAVE_PA);
+	msrpm_intercept(MSR_APIC_BASE);
 	return VMK_OK;
 }
 
@@ -100,4 +102,39 @@ void svm_inject_exception(struct pcpu *p, unsigned vec, int has_err, uint32_t er
 {
 	p->cos.vmcb->c.event_inj = SVM_EVT_VALID | SVM_EVT_EXCEPTION | vec |
 			       (has_err ? SVM_EVT_ERR | ((uint64_t)err << 32) : 0);
+}
+
+/* INIT then a start-up IPI with vector @vec: real mode at vec << 12, the
+ * reset values of the APM's table 14-1 (EDX = the CPU's signature).  The
+ * intercepts, nested paging and ASID stay; the TLB is flushed. */
+void svm_cos_vmcb_sipi(struct pcpu *p, uint32_t vec)
+{
+	struct vmcb *v = p->cos.vmcb;
+	struct vmk_seg data = { .sel = 0, .attrib = 0x93, .limit = 0xffff, .base = 0 };
+	uint32_t sig[4];
+
+	v->c.intercept_misc1 &= ~SVM_I1_HLT;
+	v->c.tlb_control = SVM_TLB_FLUSH_ALL;
+	v->c.event_inj = 0;
+	v->s.cs = (struct vmk_seg){ .sel = (uint16_t)(vec << 8), .attrib = 0x9b, .limit = 0xffff,
+				    .base = (uint64_t)vec << 12 };
+	v->s.ds = v->s.es = v->s.ss = v->s.fs = v->s.gs = data;
+	v->s.gdtr = v->s.idtr = (struct vmk_seg){ .limit = 0xffff };
+	v->s.ldtr = (struct vmk_seg){ .attrib = 0x82, .limit = 0xffff };
+	v->s.tr = (struct vmk_seg){ .attrib = 0x8b, .limit = 0xffff };
+	v->s.cpl = 0;
+	v->s.efer = EFER_SVME;
+	v->s.cr0 = 0x60000010;   /* CD, NW, ET */
+	v->s.cr2 = v->s.cr3 = v->s.cr4 = 0;
+	v->s.dr6 = 0xffff0ff0;
+	v->s.dr7 = 0x400;
+	v->s.rflags = 2;
+	v->s.rip = 0;
+	v->s.rsp = 0;
+	v->s.rax = 0;
+	v->s.star = v->s.lstar = v->s.cstar = v->s.sfmask = v->s.kernel_gs_base = 0;
+	v->s.sysenter_cs = v->s.sysenter_esp = v->s.sysenter_eip = 0;
+	v->s.g_pat = 0x0007040600070406ull;
+	cpuid(1, 0, sig);
+	p->cos.g = (struct gprs){ .rdx = sig[0] };
 }

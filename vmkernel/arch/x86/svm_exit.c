@@ -10,6 +10,8 @@
 #include "svm_cpuid.h"
 #include "trace_emit.h"
 #include "vm.h"
+#include "lapic.h"
+#include "cpuctl.h"
 
 #define VEC_UD 6
 #define VEC_GP 13
@@ -50,18 +52,29 @@ static void exit_cpuid(struct pcpu *p)
 
 static int msr_read(struct pcpu *p, uint32_t msr, uint64_t *val)
 {
+	if (msr == MSR_APIC_BASE) {
+		*val = rdmsr(MSR_APIC_BASE);
+		return 1;
+	}
 	if (msr != MSR_EFER)
 		return 0;   /* VM_CR, VM_HSAVE_PA: as on a CPU without SVM */
 	*val = p->cos.vmcb->s.efer & ~EFER_SVME;
 	return 1;
 }
 
+/* EFER: SCE, NXE, FFXSR freely; LME only with paging off (a CPU the COS
+ * starts again enters long mode); SVME stays on, LMA is the CPU's.  The APIC
+ * base may be rewritten, not moved or switched to x2APIC: the trap on the
+ * APIC page is what keeps INIT off the wire. */
 static int msr_write(struct pcpu *p, uint32_t msr, uint64_t val)
 {
 	uint64_t cur = p->cos.vmcb->s.efer & ~EFER_SVME;
+	uint64_t ok_bits = EFER_GUEST_BITS | (p->cos.vmcb->s.cr0 & (1ull << 31) ? 0 : EFER_LME);
 
-	if (msr != MSR_EFER || ((val ^ cur) & ~EFER_GUEST_BITS))
-		return 0;   /* LME/LMA/SVME and reserved bits stay as they are */
+	if (msr == MSR_APIC_BASE)
+		return val == rdmsr(MSR_APIC_BASE);
+	if (msr != MSR_EFER || ((val ^ cur) & ~ok_bits))
+		return 0;
 	p->cos.vmcb->s.efer = val | EFER_SVME;
 	return 1;
 }
@@ -136,10 +149,24 @@ static void exit_svm_insn(struct pcpu *p)
 static void exit_npf(struct pcpu *p)
 {
 	p->stat.exits[VMK_XS_NPF]++;
+	if ((p->cos.vmcb->c.exit_info_2 & ~(uint64_t)(PAGE_SIZE - 1)) == lapic_base_pa() &&
+	    (p->cos.vmcb->c.exit_info_1 & 3) == 3) {   /* present, write */
+		cos_apic_write(p);
+		return;
+	}
 	if (npt_cos_violation(p->cos.vmcb->c.exit_info_2) != VMK_OK)
 		dump_and_stop(p, "nested page fault that cannot be absorbed");
 	p->stat.cos_violations++;
 	p->cos.vmcb->c.tlb_control = SVM_TLB_FLUSH_ALL;
+}
+
+/* HLT exits only while the CPU is being given: the halt Linux ends an
+ * offline CPU with parks the COS world; idle halts before it are skipped. */
+static void exit_hlt(struct pcpu *p)
+{
+	p->stat.exits[VMK_XS_OTHER]++;
+	if (!cpuctl_cos_halt(p))
+		skip(p, 1);
 }
 
 static void exit_shutdown(struct pcpu *p)
@@ -151,6 +178,7 @@ static void exit_shutdown(struct pcpu *p)
 static const exit_fn exit_table[] = {
 	[SVM_EXIT_CPUID] = exit_cpuid,
 	[SVM_EXIT_INVD] = exit_invd,
+	[SVM_EXIT_HLT] = exit_hlt,
 	[SVM_EXIT_XSETBV] = exit_xsetbv,
 	[SVM_EXIT_MSR] = exit_msr,
 	[SVM_EXIT_SHUTDOWN] = exit_shutdown,
@@ -202,5 +230,7 @@ void svm_handle_exit(struct pcpu *p)
 		vm_handle_exit(p, (struct vm *)p->cur);
 	else
 		cos_handle_exit(p);
+	if (p->cur->kind == WORLD_SYSTEM)
+		sysworld_run(p);   /* an owned CPU: until a world is chosen */
 	trace_vm_entry(&p->tw, p->index, p->cur->vmcb->s.rip);
 }

@@ -1,0 +1,410 @@
+/* CPUs the COS gives to the vmkernel, their system worlds, and the
+ * scheduler that runs VM worlds on them.
+ *
+ * Give: the COS asks CPU N to arm itself (its COS world now exits on HLT),
+ * then takes N offline the Linux way.  Linux's last act on an offline CPU is
+ * a halt with interrupts off: that halt parks the COS world and the CPU is
+ * the vmkernel's.  It turns its local APIC back on (Linux soft-disabled it),
+ * runs its own periodic timer and from then on runs its system world: idle
+ * in HLT between interrupts, and the scheduler, which picks VM worlds.
+ *
+ * Take: the COS asks for N back (refused while VMs are scheduled); N stops
+ * its timer and waits.  Linux then brings N online with INIT and start-up
+ * IPIs, which the vmkernel traps (cos_apic.c): N restarts its COS world in
+ * real mode at the start-up vector, as hardware would, but still under the
+ * vmkernel.  No physical INIT ever reaches a CPU the vmkernel runs on.
+ *
+ * One lock (cpu_lock) covers ownership changes and the scheduler.  Lock
+ * order: vm_lock (vm.c) before cpu_lock. */
+#include "vmk_core.h"
+#include "pcpu.h"
+#include "cpu.h"
+#include "vmcb.h"
+#include "lapic.h"
+#include "cpuctl.h"
+#include "spinlock.h"
+#include "vm.h"
+#include "sched/sched.h"
+#include "trace_emit.h"
+
+#define BALANCE_TICKS 100   /* ms between load-balancing passes */
+#define RFLAGS_IF (1ull << 9)
+
+struct pcpu *vmk_pcpu_by_apic[256];
+
+static spinlock_t cpu_lock;
+static struct sched sched;           /* under cpu_lock */
+static struct vm *sched_vm[VMK_MAX_VMS + 1];   /* by VM id, under cpu_lock */
+static uint64_t owned_mask;          /* vmkernel CPU indices; under cpu_lock */
+static unsigned nscheduled;          /* VMs the scheduler has; under cpu_lock */
+
+int cpuctl_init(void)
+{
+	struct sched_config cfg;
+
+	if (!vmk_boot->tsc_khz)
+		return VMK_EINVAL;
+	sched_config_default(&cfg, vmk_boot->ncpus);
+	return sched_init(&sched, &cfg);
+}
+
+static uint64_t now_ns(void)
+{
+	uint64_t t = rdtsc(), khz = vmk_boot->tsc_khz;
+
+	return t / khz * 1000000 + t % khz * 1000000 / khz;
+}
+
+static void kick(uint32_t index)
+{
+	if (index < vmk_boot->ncpus && vmk_pcpus[index])
+		lapic_send_ipi(vmk_pcpus[index]->apic_id, VMK_VEC_KICK);
+}
+
+/* Interrupt windows: the vmkernel otherwise runs with GIF clear.  An owned
+ * CPU opens one after each exit (a pending timer or kick is taken here) and
+ * idles in one. */
+static inline void irq_window(void)
+{
+	__asm__ volatile("stgi; sti; nop; nop; cli; clgi" : : : "memory");
+}
+
+static void idle_window(struct pcpu *p)
+{
+	uint64_t t0 = rdtsc();
+
+	__asm__ volatile("stgi; sti; hlt; cli; clgi" : : : "memory");
+	p->stat.idle_tsc += rdtsc() - t0;
+}
+
+void vmk_irq(uint64_t vec)
+{
+	struct pcpu *p;
+
+	if (vec == VMK_VEC_SPURIOUS)
+		return;   /* no EOI for the spurious vector */
+	p = vmk_pcpu_by_apic[lapic_id() & 255];
+	lapic_write(LAPIC_EOI, 0);
+	if (!p)
+		return;
+	if (vec == VMK_VEC_TIMER) {
+		p->stat.timer_ticks++;
+		p->tick = 1;
+	} else if (vec == VMK_VEC_KICK) {
+		p->stat.kicks++;
+		p->resched = 1;
+	} else {
+		p->stat.stray_irqs++;   /* a device or IPI the COS aimed here */
+	}
+}
+
+/* ---- give and take ------------------------------------------------------ */
+
+int64_t cpuctl_hypercall(struct pcpu *p, uint64_t op, uint64_t index)
+{
+	struct pcpu *t = index < vmk_boot->ncpus ? vmk_pcpus[index] : 0;
+	int64_t r = VMK_OK;
+
+	if (!t || op >= VMK_CPU_OPS)
+		return t ? VMK_ENOSYS : VMK_EINVAL;
+	if (op == VMK_CPU_OWNER)
+		return __atomic_load_n(&t->owner, __ATOMIC_ACQUIRE);
+	if ((op == VMK_CPU_ARM || op == VMK_CPU_DISARM) && t != p)
+		return VMK_EINVAL;   /* a CPU arms itself: its VMCB is its own */
+	spin_lock(&cpu_lock);
+	switch (op) {
+	case VMK_CPU_ARM:
+		if (p->linux_cpu == 0)
+			r = VMK_EPERM;   /* CPU 0 stays the COS's */
+		else if (p->owner != VMK_CPU_COS)
+			r = VMK_EBUSY;
+		else
+			p->owner = VMK_CPU_GIVING;
+		break;
+	case VMK_CPU_DISARM:
+		if (p->owner == VMK_CPU_GIVING)
+			p->owner = VMK_CPU_COS;
+		else
+			r = VMK_EINVAL;
+		break;
+	case VMK_CPU_TAKE:
+		if (t->owner != VMK_CPU_VMK || t->take_req)
+			r = VMK_EINVAL;
+		else if (nscheduled)
+			r = VMK_EBUSY;   /* stop the VMs first */
+		else
+			t->take_req = 1;
+		break;
+	}
+	spin_unlock(&cpu_lock);
+	if (r == VMK_OK && op == VMK_CPU_ARM)
+		p->cos.vmcb->c.intercept_misc1 |= SVM_I1_HLT;
+	if (r == VMK_OK && op == VMK_CPU_DISARM)
+		p->cos.vmcb->c.intercept_misc1 &= ~SVM_I1_HLT;
+	if (r == VMK_OK && op == VMK_CPU_TAKE)
+		kick((uint32_t)index);
+	return r;
+}
+
+/* The CPU becomes the vmkernel's: its APIC on, its timer ticking. */
+static void apic_take(struct pcpu *p)
+{
+	p->apic_saved[0] = lapic_read(LAPIC_SVR);
+	p->apic_saved[1] = lapic_read(LAPIC_LVTT);
+	p->apic_saved[2] = lapic_read(LAPIC_TDCR);
+	p->apic_saved[3] = lapic_read(LAPIC_TPR);
+	lapic_write(LAPIC_SVR, SVR_ENABLE | VMK_VEC_SPURIOUS);
+	lapic_write(LAPIC_TPR, 0);
+	p->apic_per_ms = lapic_timer_calibrate(vmk_boot->tsc_khz);
+	lapic_write(LAPIC_LVTT, LVTT_PERIODIC | VMK_VEC_TIMER);
+	lapic_write(LAPIC_TICR, p->apic_per_ms ? p->apic_per_ms : 1000000);
+}
+
+static void apic_timer_stop(void)
+{
+	lapic_write(LAPIC_LVTT, LVT_MASKED);
+	lapic_write(LAPIC_TICR, 0);
+}
+
+/* Back as Linux left it, before its start-up code sees it. */
+static void apic_give_back(struct pcpu *p)
+{
+	apic_timer_stop();
+	lapic_write(LAPIC_TDCR, p->apic_saved[2]);
+	lapic_write(LAPIC_LVTT, p->apic_saved[1]);
+	lapic_write(LAPIC_TPR, p->apic_saved[3]);
+	lapic_write(LAPIC_SVR, p->apic_saved[0]);
+}
+
+int cpuctl_cos_halt(struct pcpu *p)
+{
+	if (p->owner != VMK_CPU_GIVING || (p->cos.vmcb->s.rflags & RFLAGS_IF))
+		return 0;   /* an idle halt while the COS winds the CPU down */
+	p->cos.vmcb->c.intercept_misc1 &= ~SVM_I1_HLT;
+	apic_take(p);
+	p->sys = (struct world){ .kind = WORLD_SYSTEM, .id = VMK_WORLD_SYSTEM };
+	p->sched_cur = SCHED_NONE;
+	p->resched = p->tick = 0;
+	spin_lock(&cpu_lock);
+	owned_mask |= 1ull << p->index;
+	p->stat.gives++;
+	__atomic_store_n(&p->owner, VMK_CPU_VMK, __ATOMIC_RELEASE);
+	spin_unlock(&cpu_lock);
+	trace_world_switch(&p->tw, 0, VMK_WORLD_SYSTEM, 0);
+	trace_set_world(&p->tw, VMK_WORLD_SYSTEM);
+	p->cur = &p->sys;
+	vmk_log("cpu%u: given to the vmkernel (APIC timer %u counts/ms)\n", p->linux_cpu,
+		p->apic_per_ms);
+	return 1;
+}
+
+/* INIT and start-up IPIs the COS sends (never put on the wire).  The only
+ * ones that do anything are to a CPU handed back, in INIT-SIPI order. */
+void cpuctl_cos_startup_ipi(struct pcpu *p, uint32_t icr, uint32_t dest)
+{
+	struct pcpu *t = vmk_pcpu_by_apic[dest & 255];
+	unsigned mode = ICR_MODE(icr);
+
+	if (ICR_SHORTHAND(icr) || (icr & ICR_LOGICAL) || !t ||
+	    __atomic_load_n(&t->owner, __ATOMIC_ACQUIRE) != VMK_CPU_RETURNING) {
+		p->stat.ipis_blocked++;
+		vmk_log("cpu%u: COS %s IPI (icr %x, dest %u) refused\n", p->linux_cpu,
+			mode == ICR_INIT ? "INIT" : "start-up", icr, dest);
+		return;
+	}
+	if (mode == ICR_INIT) {
+		if (icr & (1u << 14))   /* assert; the de-assert is a no-op */
+			__atomic_store_n(&t->init_seen, 1, __ATOMIC_RELEASE);
+		return;
+	}
+	if (!__atomic_load_n(&t->init_seen, __ATOMIC_ACQUIRE) ||
+	    __atomic_load_n(&t->sipi_pending, __ATOMIC_ACQUIRE))
+		return;   /* a second SIPI, or one without INIT: ignored, as hardware does */
+	t->sipi_vec = icr & 0xff;
+	__atomic_store_n(&t->sipi_pending, 1, __ATOMIC_RELEASE);
+	kick(t->index);
+}
+
+/* Hand the CPU back: the COS world starts at the start-up vector. */
+static void cos_restart(struct pcpu *p)
+{
+	apic_give_back(p);
+	svm_cos_vmcb_sipi(p, p->sipi_vec);
+	spin_lock(&cpu_lock);
+	owned_mask &= ~(1ull << p->index);
+	p->take_req = p->init_seen = p->sipi_pending = 0;
+	__atomic_store_n(&p->owner, VMK_CPU_COS, __ATOMIC_RELEASE);
+	spin_unlock(&cpu_lock);
+	trace_world_switch(&p->tw, VMK_WORLD_SYSTEM, 0, 0);
+	trace_set_world(&p->tw, 0);
+	p->cur = &p->cos;
+	vmk_log("cpu%u: back to the COS (start-up vector %02x)\n", p->linux_cpu, p->sipi_vec);
+}
+
+/* ---- the scheduler ------------------------------------------------------ */
+
+static void info_update(struct vm *vm)
+{
+	struct sched_world_info wi;
+
+	if (sched_world_info(&sched, (int32_t)vm->w.id, &wi) == VMK_OK) {
+		vm->info.run_ns = wi.run_ns;
+		vm->info.entitled_ppm = wi.entitlement_ppm;
+		vm->info.migrations = wi.migrations;
+	}
+}
+
+int sched_vm_add(struct vm *vm, const struct sched_params *sp)
+{
+	int32_t kick_cpu = SCHED_NONE;
+	int err;
+
+	spin_lock(&cpu_lock);
+	if (!owned_mask) {
+		err = VMK_ENODEV;
+	} else {
+		err = sched_add_world(&sched, (int32_t)vm->w.id, sp, owned_mask);
+		if (err == VMK_OK && (err = sched_wake(&sched, (int32_t)vm->w.id, now_ns(),
+						       &kick_cpu)) != VMK_OK)
+			sched_remove_world(&sched, (int32_t)vm->w.id);
+	}
+	if (err == VMK_OK) {
+		sched_vm[vm->w.id] = vm;
+		nscheduled++;
+		vm->info.scheduled = 1;
+		vm->info.shares = sp->shares;
+		vm->info.reservation_ppm = sp->reservation_ppm;
+		vm->info.limit_ppm = sp->limit_ppm;
+	}
+	spin_unlock(&cpu_lock);
+	if (kick_cpu != SCHED_NONE)
+		kick((uint32_t)kick_cpu);
+	return err;
+}
+
+/* Under cpu_lock: the VM leaves the scheduler for good. */
+static void unschedule(struct vm *vm)
+{
+	info_update(vm);
+	sched_remove_world(&sched, (int32_t)vm->w.id);
+	sched_vm[vm->w.id] = 0;
+	nscheduled--;
+	vm->info.scheduled = 0;
+}
+
+int sched_vm_stop(struct vm *vm)
+{
+	struct sched_world_info wi;
+	int err;
+
+	spin_lock(&cpu_lock);
+	err = sched_world_info(&sched, (int32_t)vm->w.id, &wi);
+	if (err == VMK_OK && wi.state == SCHED_RUNNING)
+		err = VMK_EBUSY;   /* its CPU stops it at the next exit */
+	else if (err == VMK_OK)
+		unschedule(vm);
+	spin_unlock(&cpu_lock);
+	return err;
+}
+
+void sched_vm_info(struct vm *vm)
+{
+	spin_lock(&cpu_lock);
+	if (vm->info.scheduled)
+		info_update(vm);
+	spin_unlock(&cpu_lock);
+}
+
+/* The VM that ran here left the CPU (its state is saved). */
+void sched_vm_left(struct pcpu *p, struct vm *vm, int64_t result)
+{
+	uint64_t now = now_ns();
+
+	spin_lock(&cpu_lock);
+	vm->cpu = -1;
+	if (result == VMK_VM_HALTED || result == VMK_VM_STOPPED) {
+		sched_block(&sched, (int32_t)vm->w.id, now);
+		p->sched_cur = SCHED_NONE;
+	}
+	if (result == VMK_VM_STOPPED)
+		unschedule(vm);
+	else
+		info_update(vm);
+	if (result == VMK_VM_YIELDED)
+		p->resched = 1;
+	spin_unlock(&cpu_lock);
+	p->cur = &p->sys;
+}
+
+/* Under cpu_lock: what runs next on this CPU, NULL for idle.  The running
+ * world goes on unless it yielded, a kick asked for a new pick, or its slice
+ * ran out at this tick. */
+static struct vm *sched_next(struct pcpu *p, uint32_t *kick_cpu)
+{
+	struct sched_pick pick;
+	struct sched_migration mv[8];
+	uint32_t nmv = 0;
+	uint64_t now = now_ns();
+	int32_t prev = p->sched_cur;
+
+	*kick_cpu = (uint32_t)SCHED_NONE;
+	if (p->tick && p->index == (uint32_t)__builtin_ctzll(owned_mask) &&
+	    p->stat.timer_ticks % BALANCE_TICKS == 0 &&
+	    sched_balance(&sched, now, mv, 8, &nmv) == VMK_OK)
+		for (uint32_t i = 0; i < nmv; i++)
+			if (mv[i].pending && mv[i].from_cpu != p->index)
+				kick(mv[i].from_cpu);   /* sending never waits on the target */
+	if (prev == SCHED_NONE || p->resched || (p->tick && sched_tick(&sched, p->index, now) != 0)) {
+		if (sched_pick_next(&sched, p->index, now, &pick) != VMK_OK)
+			pick = (struct sched_pick){ .world = SCHED_NONE, .kick_cpu = SCHED_NONE };
+		*kick_cpu = (uint32_t)pick.kick_cpu;
+		p->sched_cur = pick.world;
+		if (pick.world != prev)
+			trace_sched(&p->tw, prev == SCHED_NONE ? VMK_WORLD_SYSTEM : (uint32_t)prev,
+				    pick.world == SCHED_NONE ? VMK_WORLD_SYSTEM : (uint32_t)pick.world,
+				    0, 0, 0);
+	}
+	p->tick = 0;
+	p->resched = 0;
+	if (p->sched_cur < 1 || p->sched_cur > (int32_t)VMK_MAX_VMS)
+		return 0;
+	return sched_vm[p->sched_cur];
+}
+
+void sysworld_run(struct pcpu *p)
+{
+	for (;;) {
+		struct vm *vm;
+		uint32_t kick_cpu;
+
+		irq_window();
+		if (p->take_req && p->owner == VMK_CPU_VMK) {
+			apic_timer_stop();
+			__atomic_store_n(&p->owner, VMK_CPU_RETURNING, __ATOMIC_RELEASE);
+			vmk_log("cpu%u: handed back; waiting for the COS to start it\n",
+				p->linux_cpu);
+		}
+		if (p->owner == VMK_CPU_RETURNING) {
+			if (__atomic_load_n(&p->sipi_pending, __ATOMIC_ACQUIRE)) {
+				cos_restart(p);
+				return;
+			}
+			idle_window(p);
+			continue;
+		}
+		spin_lock(&cpu_lock);
+		vm = sched_next(p, &kick_cpu);
+		if (vm) {
+			vm->cpu = (int32_t)p->index;
+			vm->info.last_cpu = (int32_t)p->index;
+		}
+		spin_unlock(&cpu_lock);
+		if (kick_cpu != (uint32_t)SCHED_NONE)
+			kick(kick_cpu);
+		if (vm) {
+			vm_switch_in(p, vm, 0);
+			return;
+		}
+		idle_window(p);
+	}
+}
