@@ -29,7 +29,7 @@ struct mb_info {             /* the fields vmk fills */
 
 static long vm_ioctl(int fd, struct vmk_ioc_vm *a, const char *what)
 {
-	if (ioctl(fd, VMK_IOC_VM, a) == 0)
+	if (cli_ioctl(fd, VMK_IOC_VM, a) == 0)
 		return 0;
 	fprintf(stderr, "%s vm %s: %s\n", prog, what,
 		errno == ENOENT ? "no such VM (or the vmkernel is not loaded)" :
@@ -165,7 +165,7 @@ static int cmd_create(int fd, int argc, char **argv)
 		if (entry < 0)
 			fprintf(stderr, "%s vm create: %s: cannot load its segments into %lld bytes\n",
 				prog, image, mem);
-		ioctl(fd, VMK_IOC_VM, &d);
+		cli_ioctl(fd, VMK_IOC_VM, &d);
 		return 1;
 	}
 	printf("%lld\n", (long long)a.result);
@@ -186,7 +186,7 @@ static void drain_console(int fd, uint32_t id)
 	struct vmk_ioc_vm a = { .op = VMK_VM_CONSOLE, .id = id, .buf = (uintptr_t)buf,
 				.len = sizeof(buf) };
 
-	while (ioctl(fd, VMK_IOC_VM, &a) == 0 && a.result > 0) {
+	while (cli_ioctl(fd, VMK_IOC_VM, &a) == 0 && a.result > 0) {
 		fwrite(buf, 1, (size_t)a.result, stdout);
 		fflush(stdout);
 	}
@@ -262,7 +262,7 @@ int cli_print_vms(int fd, int json, const char *sep)
 	for (uint32_t id = 1; id <= VMK_MAX_VMS; id++) {
 		struct vmk_ioc_vm a = { .op = VMK_VM_INFO, .id = id, .buf = (uintptr_t)&info,
 					.len = sizeof(info) };
-		if (ioctl(fd, VMK_IOC_VM, &a) != 0)
+		if (cli_ioctl(fd, VMK_IOC_VM, &a) != 0)
 			continue;
 		if (json && n)
 			fputs(sep, stdout);
