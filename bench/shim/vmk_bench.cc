@@ -5,20 +5,38 @@
 
 #include <string>
 
+#include "vmk_ust.h"  // vmk_tool:bench_* events when built with LTTng-UST
+
 struct vmk_bench_state {
   benchmark::State *st;
 };
 
 static benchmark::State &S(vmk_bench_state *s) { return *s->st; }
 
+static int nbench;  // registered so far, for bench_begin
+
 extern "C" {
 
 void vmk_bench_add(const char *name, vmk_bench_fn fn, void *arg,
                    const struct vmk_bench_opts *o) {
+  // The name as Google Benchmark reports it (without /threads:N), and the
+  // first two arguments, for the bench_run_* events.
+  std::string full(name);
+  int64_t a0 = 0, a1 = 0;
+  if (o && o->nargs > 0) {
+    for (int i = 0; i < o->nargs && i < 4; i++) full += "/" + std::to_string(o->args[i]);
+    a0 = o->args[0];
+    a1 = o->nargs > 1 ? o->args[1] : 0;
+  }
+  nbench++;
   auto *b = benchmark::RegisterBenchmark(
-      name, [fn, arg](benchmark::State &st) {
+      name, [fn, arg, full, a0, a1](benchmark::State &st) {
         vmk_bench_state s{&st};
+        VMK_UST(bench_run_begin, full.c_str(), a0, a1, st.thread_index(), st.threads(),
+                (int64_t)st.max_iterations);
         fn(&s, arg);
+        VMK_UST(bench_run_end, full.c_str(), st.thread_index(), (int64_t)st.iterations(),
+                st.error_occurred() ? 1 : 0);
       });
   if (!o) return;
   if (o->nargs > 0) b->Args(std::vector<int64_t>(o->args, o->args + o->nargs));
@@ -45,11 +63,21 @@ void vmk_bench_counter(vmk_bench_state *s, const char *name, double v, int rate)
 void vmk_bench_escape(const void *p) { benchmark::DoNotOptimize(p); }
 
 int vmk_bench_main(int argc, char **argv, void (*reg)(void)) {
+  std::string prog(argv[0]), args;
+  prog = prog.substr(prog.find_last_of('/') + 1);
+  for (int i = 1; i < argc && args.size() < VMK_UST_ARGS_MAX - 1; i++)
+    args += (i > 1 ? " " : "") + std::string(argv[i]);
+  args = args.substr(0, VMK_UST_ARGS_MAX - 1);
   reg();
+  VMK_UST(bench_begin, prog.c_str(), nbench, args.c_str());
   benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 2;
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) {
+    VMK_UST(bench_end, prog.c_str(), 2);
+    return 2;
+  }
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();
+  VMK_UST(bench_end, prog.c_str(), 0);
   return 0;
 }
 

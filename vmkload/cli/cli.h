@@ -3,8 +3,12 @@
 #define VMK_CLI_H
 
 extern const char *prog;
-/* /dev/vmk after an ABI check, or -1 with a message printed. */
+/* errno of the last failed open/ioctl of the control device (0: none). */
+extern int cli_errno;
+/* /dev/vmk (or $VMK_DEVICE) after an ABI check, or -1 with a message printed. */
 int open_dev(void);
+/* ioctl(2) on the control device; traced in the UST build (vmk-ust). */
+int cli_ioctl(int fd, unsigned long req, void *arg);
 int cmd_trace(int argc, char **argv);
 int cmd_vm(int argc, char **argv);
 int cmd_cpu(int argc, char **argv);

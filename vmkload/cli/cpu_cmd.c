@@ -25,7 +25,7 @@ static int cpu_list(int fd)
 	static struct vmk_status st;
 	struct vmk_ioc_status arg = { .buf = (uintptr_t)&st, .len = sizeof(st) };
 
-	if (ioctl(fd, VMK_IOC_STATUS, &arg) < 0) {
+	if (cli_ioctl(fd, VMK_IOC_STATUS, &arg) < 0) {
 		fprintf(stderr, "%s cpu list: %s\n", prog,
 			errno == ENOENT ? "the vmkernel is not loaded" : strerror(errno));
 		return 1;
@@ -61,7 +61,7 @@ int cmd_cpu(int argc, char **argv)
 		return 1;
 	if (!a.op) {
 		rc = cpu_list(fd);
-	} else if (ioctl(fd, VMK_IOC_CPU, &a) < 0) {
+	} else if (cli_ioctl(fd, VMK_IOC_CPU, &a) < 0) {
 		fprintf(stderr, "%s cpu %s %lu: %s\n", prog, sub, n,
 			errno == EPERM ? "CPU 0 stays with the COS" :
 			errno == ENOENT ? "the vmkernel is not loaded" :

@@ -16,6 +16,7 @@
 #include "cli.h"
 #include "trace_ctf.h"
 #include "trace_ring.h"
+#include "vmk_ust.h"
 
 #define MAX_REASONS 64
 
@@ -31,7 +32,7 @@ struct session {
 	const void *ring[64];
 	struct trace_ring_cons *cons;
 	struct trace_reader rd[64];
-	uint64_t by_event[TRACE_EV_COUNT], lost;
+	uint64_t by_event[TRACE_EV_COUNT], lost, records;
 	uint64_t exit_tsc[64];           /* last exit per CPU index, 0 = none */
 	uint32_t exit_reason[64];
 	struct exit_stat exits[MAX_REASONS];
@@ -65,7 +66,7 @@ static const char *exit_name(uint32_t code)
 
 static int trace_ioctl(int fd, struct vmk_ioc_trace *t, const char *what)
 {
-	if (ioctl(fd, VMK_IOC_TRACE, t) == 0)
+	if (cli_ioctl(fd, VMK_IOC_TRACE, t) == 0)
 		return 0;
 	fprintf(stderr, "%s trace %s: %s\n", prog, what,
 		errno == ENOENT ? "the vmkernel is not loaded" : strerror(errno));
@@ -187,24 +188,29 @@ static void account(struct session *s, unsigned i, const struct trace_record *r)
 	}
 }
 
-static int drain(struct session *s, struct trace_ctf *ctf)
+/* One pass over every CPU's ring; @last: the pass after the session stop. */
+static int drain(struct session *s, struct trace_ctf *ctf, int last)
 {
 	struct trace_record r;
-	uint64_t lost;
+	uint64_t lost, n = 0, lost_pass = 0;
 
 	for (uint32_t i = 0; i < s->info.ncpus && i < 64; i++) {
 		while (trace_reader_next(&s->rd[i], &r, &lost) == 1) {
 			if (lost) {
-				s->lost += lost;
+				lost_pass += lost;
 				s->exit_tsc[i] = 0;
 				if (trace_ctf_lost(ctf, i, lost))
 					return -1;
 			}
+			n++;
 			account(s, i, &r);
 			if (trace_ctf_event(ctf, i, &r))
 				return -1;
 		}
 	}
+	s->records += n;
+	s->lost += lost_pass;
+	VMK_UST(trace_drain, s->info.ncpus, n, lost_pass, s->records, s->lost, last);
 	return 0;
 }
 
@@ -314,9 +320,9 @@ static int cmd_record(struct session *s, int argc, char **argv)
 	fprintf(stderr, "trace: recording %u CPUs into %s for %.1f s (Ctrl-C stops)\n",
 		s->info.ncpus, ctf_dir, seconds);
 	for (end = now_s() + seconds; !stop_now && now_s() < end; usleep(20000))
-		if (drain(s, ctf))
+		if (drain(s, ctf, 0))
 			goto out;
-	if (trace_ioctl(s->fd, &stop, "stop") || drain(s, ctf))
+	if (trace_ioctl(s->fd, &stop, "stop") || drain(s, ctf, 1))
 		goto out;
 	for (uint32_t i = 0; i < s->info.ncpus && i < 64; i++) {
 		uint64_t lost = trace_reader_take_lost(&s->rd[i]);
@@ -331,7 +337,7 @@ out:
 	if (ctf && trace_ctf_close(ctf))
 		rc = 1;
 	if (rc)
-		ioctl(s->fd, VMK_IOC_TRACE, &stop);
+		cli_ioctl(s->fd, VMK_IOC_TRACE, &stop);
 	return rc;
 }
 

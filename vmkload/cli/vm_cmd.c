@@ -29,7 +29,7 @@ struct mb_info {             /* the fields vmk fills */
 
 static long vm_ioctl(int fd, struct vmk_ioc_vm *a, const char *what)
 {
-	if (ioctl(fd, VMK_IOC_VM, a) == 0)
+	if (cli_ioctl(fd, VMK_IOC_VM, a) == 0)
 		return 0;
 	fprintf(stderr, "%s vm %s: %s\n", prog, what,
 		errno == ENOENT ? "no such VM (or the vmkernel is not loaded)" :
@@ -167,7 +167,7 @@ static int do_schedule(int fd, uint32_t id, const struct sched_opts *o)
 
 	if (o->reserve > o->limit)
 		return fprintf(stderr, "%s vm: --reserve above --limit\n", prog), 2;
-	if (ioctl(fd, VMK_IOC_VM, &a) == 0)
+	if (cli_ioctl(fd, VMK_IOC_VM, &a) == 0)
 		return 0;
 	fprintf(stderr, "%s vm schedule: %s\n", prog,
 		errno == ENODEV ? "no CPU is the vmkernel's (vmk cpu give N first)" :
@@ -228,7 +228,7 @@ static int cmd_create(int fd, int argc, char **argv)
 		if (entry < 0)
 			fprintf(stderr, "%s vm create: %s: cannot load its segments into %lld bytes\n",
 				prog, image, mem);
-		ioctl(fd, VMK_IOC_VM, &d);
+		cli_ioctl(fd, VMK_IOC_VM, &d);
 		return 1;
 	}
 	printf("%lld\n", (long long)a.result);
@@ -260,7 +260,7 @@ static void drain_console(int fd, uint32_t id)
 	struct vmk_ioc_vm a = { .op = VMK_VM_CONSOLE, .id = id, .buf = (uintptr_t)buf,
 				.len = sizeof(buf) };
 
-	while (ioctl(fd, VMK_IOC_VM, &a) == 0 && a.result > 0) {
+	while (cli_ioctl(fd, VMK_IOC_VM, &a) == 0 && a.result > 0) {
 		fwrite(buf, 1, (size_t)a.result, stdout);
 		fflush(stdout);
 	}
@@ -348,7 +348,7 @@ int cli_print_vms(int fd, int json, const char *sep)
 	for (uint32_t id = 1; id <= VMK_MAX_VMS; id++) {
 		struct vmk_ioc_vm a = { .op = VMK_VM_INFO, .id = id, .buf = (uintptr_t)&info,
 					.len = sizeof(info) };
-		if (ioctl(fd, VMK_IOC_VM, &a) != 0)
+		if (cli_ioctl(fd, VMK_IOC_VM, &a) != 0)
 			continue;
 		if (json && n)
 			fputs(sep, stdout);

@@ -6,15 +6,18 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/stat.h>
 #include <vmk/hypercall.h>
 #include <vmk/vmkload_ioctl.h>
 #include "cli.h"
+#include "vmk_ust.h"
 
 #define DEFAULT_IMAGE "/lib/vmk/vmkernel.img"
 
 const char *prog = "vmk";
+int cli_errno;
 
 static void usage(FILE *f)
 {
@@ -43,25 +46,85 @@ static void usage(FILE *f)
 		"  help             this text\n"
 		"\n"
 		"All but help and version need vmkload.ko (modprobe vmkload).\n"
+		"VMK_DEVICE=PATH in the environment replaces " VMKLOAD_DEVICE ".\n"
 		"\n"
 		"exit status: 0 on success, 1 on failure, 2 on bad usage\n",
 		prog);
 }
 
+static const char *dev_path(void)
+{
+	const char *p = getenv("VMK_DEVICE");
+
+	return p && *p ? p : VMKLOAD_DEVICE;
+}
+
+static const char *ioctl_name(unsigned long req)
+{
+	switch (req) {
+	case VMK_IOC_VERSION: return "VMK_IOC_VERSION";
+	case VMK_IOC_PROBE: return "VMK_IOC_PROBE";
+	case VMK_IOC_LOAD: return "VMK_IOC_LOAD";
+	case VMK_IOC_UNLOAD: return "VMK_IOC_UNLOAD";
+	case VMK_IOC_STATUS: return "VMK_IOC_STATUS";
+	case VMK_IOC_LOG: return "VMK_IOC_LOG";
+	case VMK_IOC_LOADED: return "VMK_IOC_LOADED";
+	case VMK_IOC_BENCH: return "VMK_IOC_BENCH";
+	case VMK_IOC_TRACE: return "VMK_IOC_TRACE";
+	case VMK_IOC_VM: return "VMK_IOC_VM";
+	case VMK_IOC_CPU: return "VMK_IOC_CPU";
+	default: return "?";
+	}
+}
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* ioctl(2) on the control device, traced (ioctl_begin/ioctl_end); a failure
+ * is remembered in cli_errno for the command's cmd_end event. */
+int cli_ioctl(int fd, unsigned long req, void *arg)
+{
+	/* TRACE and VM multiplex sub-operations: both lead with a u32 op. */
+	uint32_t op = (req == VMK_IOC_TRACE || req == VMK_IOC_VM || req == VMK_IOC_CPU) ? *(uint32_t *)arg : 0;
+	uint64_t t0 = VMK_UST_ENABLED(ioctl_end) ? mono_ns() : 0;
+	int r, err;
+
+	VMK_UST(ioctl_begin, fd, req, ioctl_name(req), op);
+	r = ioctl(fd, req, arg);
+	err = r < 0 ? errno : 0;
+	VMK_UST(ioctl_end, fd, req, ioctl_name(req), op, r, err, t0 ? mono_ns() - t0 : 0);
+	if (r < 0)
+		errno = cli_errno = err;
+	return r;
+}
+
 int open_dev(void)
 {
+	const char *path = dev_path();
 	uint32_t ver = 0;
-	int fd = open(VMKLOAD_DEVICE, O_RDWR | O_CLOEXEC);
+	int fd = open(path, O_RDWR | O_CLOEXEC), err = fd < 0 ? errno : 0;
 
+	VMK_UST(dev_open, path, fd, err);
 	if (fd < 0) {
-		fprintf(stderr, "%s: cannot open %s: %s%s\n", prog, VMKLOAD_DEVICE,
-			strerror(errno),
-			errno == ENOENT ? " (is vmkload.ko loaded?)" : "");
+		cli_errno = err;
+		fprintf(stderr, "%s: cannot open %s: %s%s\n", prog, path, strerror(err),
+			err == ENOENT ? " (is vmkload.ko loaded?)" : "");
 		return -1;
 	}
-	if (ioctl(fd, VMK_IOC_VERSION, &ver) < 0 || ver != VMKLOAD_ABI_VERSION) {
-		fprintf(stderr, "%s: vmkload.ko speaks ABI %u, this CLI ABI %u\n",
-			prog, ver, VMKLOAD_ABI_VERSION);
+	if (cli_ioctl(fd, VMK_IOC_VERSION, &ver) < 0) {
+		fprintf(stderr, "%s: %s: no vmkload ABI version: %s\n", prog, path,
+			strerror(errno));
+		close(fd);
+		return -1;
+	}
+	if (ver != VMKLOAD_ABI_VERSION) {
+		fprintf(stderr, "%s: %s: vmkload.ko speaks ABI %u, this CLI ABI %u\n",
+			prog, path, ver, VMKLOAD_ABI_VERSION);
 		close(fd);
 		return -1;
 	}
@@ -131,7 +194,7 @@ static int cmd_probe(int argc, char **argv)
 	fd = open_dev();
 	if (fd < 0)
 		return 1;
-	if (ioctl(fd, VMK_IOC_PROBE, &arg) < 0) {
+	if (cli_ioctl(fd, VMK_IOC_PROBE, &arg) < 0) {
 		fprintf(stderr, "%s probe: %s\n", prog, strerror(errno));
 		close(fd);
 		return 1;
@@ -155,8 +218,9 @@ static int cmd_version(int argc, char **argv)
 		return 2;
 	}
 	printf("vmk CLI ABI %u\n", VMKLOAD_ABI_VERSION);
-	fd = open(VMKLOAD_DEVICE, O_RDWR | O_CLOEXEC);
-	if (fd >= 0 && ioctl(fd, VMK_IOC_VERSION, &ver) == 0)
+	fd = open(dev_path(), O_RDWR | O_CLOEXEC);
+	VMK_UST(dev_open, dev_path(), fd, fd < 0 ? errno : 0);
+	if (fd >= 0 && cli_ioctl(fd, VMK_IOC_VERSION, &ver) == 0)
 		printf("vmkload.ko ABI %u\n", ver);
 	else
 		printf("vmkload.ko not loaded\n");
@@ -248,7 +312,7 @@ static int cmd_load(int argc, char **argv)
 	}
 	arg.image = (uintptr_t)buf;
 	arg.image_len = len;
-	r = ioctl(fd, VMK_IOC_LOAD, &arg);
+	r = cli_ioctl(fd, VMK_IOC_LOAD, &arg);
 	if (r < 0)
 		fprintf(stderr, "%s load: %s\n", prog, arg.err[0] ? arg.err : strerror(errno));
 	else
@@ -264,7 +328,7 @@ static int simple_ioctl(unsigned long req, const char *what)
 
 	if (fd < 0)
 		return 1;
-	r = ioctl(fd, req, 0);
+	r = cli_ioctl(fd, req, NULL);
 	if (r < 0)
 		fprintf(stderr, "%s %s: %s\n", prog, what,
 			errno == ENOENT ? "the vmkernel is not loaded" :
@@ -367,7 +431,7 @@ static int cmd_status(int argc, char **argv)
 	fd = open_dev();
 	if (fd < 0)
 		return 1;
-	r = ioctl(fd, VMK_IOC_STATUS, &arg);
+	r = cli_ioctl(fd, VMK_IOC_STATUS, &arg);
 	if (r < 0) {
 		fprintf(stderr, "%s status: %s\n", prog,
 			errno == ENOENT ? "the vmkernel is not loaded" : strerror(errno));
@@ -405,12 +469,12 @@ static int cmd_log(int argc, char **argv)
 		static struct vmk_status st;
 		struct vmk_ioc_status sa = { .buf = (uintptr_t)&st, .len = sizeof(st) };
 
-		if (ioctl(fd, VMK_IOC_STATUS, &sa) == 0 && st.log_size > VMK_HC_LOG_RING)
+		if (cli_ioctl(fd, VMK_IOC_STATUS, &sa) == 0 && st.log_size > VMK_HC_LOG_RING)
 			arg.offset = st.log_size - VMK_HC_LOG_RING;
 	}
 	for (;;) {
 		arg.len = sizeof(buf);
-		r = ioctl(fd, VMK_IOC_LOG, &arg);
+		r = cli_ioctl(fd, VMK_IOC_LOG, &arg);
 		if (r < 0 || arg.len == 0)
 			break;
 		fwrite(buf, 1, arg.len, stdout);
@@ -454,7 +518,7 @@ static int cmd_bench(int argc, char **argv)
 	fd = open_dev();
 	if (fd < 0)
 		return 1;
-	r = ioctl(fd, VMK_IOC_BENCH, &arg);
+	r = cli_ioctl(fd, VMK_IOC_BENCH, &arg);
 	close(fd);
 	if (r < 0) {
 		fprintf(stderr, "%s bench: %s\n", prog, errno == ENOENT ?
@@ -489,6 +553,34 @@ static const struct {
 	{ "version", cmd_version },
 };
 
+/* The command line after the command, for cmd_begin. */
+static const char *join_args(char *buf, size_t size, int argc, char **argv)
+{
+	size_t n = 0;
+
+	buf[0] = 0;
+	for (int i = 0; i < argc && n + 1 < size; i++) {
+		int w = snprintf(buf + n, size - n, "%s%s", i ? " " : "", argv[i]);
+		if (w < 0)
+			break;
+		n += (size_t)w;
+	}
+	return buf;
+}
+
+static int run_command(int (*fn)(int, char **), int argc, char **argv)
+{
+	char args[VMK_UST_ARGS_MAX] = "";
+	int rc;
+
+	if (VMK_UST_ENABLED(cmd_begin))
+		join_args(args, sizeof(args), argc - 1, argv + 1);
+	VMK_UST(cmd_begin, prog, argv[0], argc - 1, args);
+	rc = fn(argc, argv);
+	VMK_UST(cmd_end, prog, argv[0], rc, cli_errno);
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
@@ -502,7 +594,7 @@ int main(int argc, char **argv)
 	}
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		if (!strcmp(argv[1], commands[i].name))
-			return commands[i].fn(argc - 1, argv + 1);
+			return run_command(commands[i].fn, argc - 1, argv + 1);
 	fprintf(stderr, "%s: unknown command '%s' (try '%s help')\n", prog, argv[1], prog);
 	return 2;
 }
