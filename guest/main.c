@@ -8,6 +8,8 @@
  *   hypercall        unknown and known guest hypercalls: expects ENOSYS, ABI 1
  *   switches=N       N yields to the vmkernel, checking all its registers
  *                    after each (world-switch isolation)
+ *   spin             compute forever without an exit (a CPU-bound load for
+ *                    the scheduler tests)
  *
  * Pass is reported on the exit port as 0 (status 1), failure as 1. */
 #include <stdint.h>
@@ -145,6 +147,9 @@ void guest_main(void)
 		finish(0);
 	} else if (starts(cl, "hypercall")) {
 		finish(hypercall(0x777) == VMK_ENOSYS && hypercall(VMK_GHC_VERSION) == 1);
+	} else if (starts(cl, "spin")) {
+		for (volatile uint64_t i = 0;; i++)
+			;
 	} else if (starts(cl, "switches=")) {
 		uint64_t n = parse_u64(cl + 9), bad = guest_switch_test(n);
 		puts_("vmk-guest: ");

@@ -27,7 +27,8 @@
 #include "sched/sched.h"
 #include "trace_emit.h"
 
-#define BALANCE_TICKS 100   /* ms between load-balancing passes */
+#define BALANCE_TICKS 100   /* ticks (of at most 1 ms) between load balancing */
+#define TICK_NS 1000000ull  /* the longest a CPU goes without a tick */
 #define RFLAGS_IF (1ull << 9)
 
 struct pcpu *vmk_pcpu_by_apic[256];
@@ -37,15 +38,38 @@ static struct sched sched;           /* under cpu_lock */
 static struct vm *sched_vm[VMK_MAX_VMS + 1];   /* by VM id, under cpu_lock */
 static uint64_t owned_mask;          /* vmkernel CPU indices; under cpu_lock */
 static unsigned nscheduled;          /* VMs the scheduler has; under cpu_lock */
+static unsigned ntaking;             /* CPUs on their way back; under cpu_lock */
+/* The policy schedules CPUs 0..n-1 and counts all of them as capacity, so it
+ * gets exactly the owned CPUs, renumbered: sched_cpu[vmkernel index] is a
+ * CPU's number there, or -1.  Rebuilt when CPUs change hands with no VM
+ * scheduled; a CPU given while VMs are scheduled idles until then. */
+static int32_t sched_cpu[VMK_MAX_CPUS];
+static uint32_t sched_ncpus;
+static uint32_t vmk_cpu_of[VMK_MAX_CPUS];
 
-int cpuctl_init(void)
+/* Under cpu_lock, with nothing scheduled. */
+static void sched_rebuild(void)
 {
 	struct sched_config cfg;
 
+	sched_ncpus = 0;
+	for (uint32_t i = 0; i < VMK_MAX_CPUS; i++) {
+		sched_cpu[i] = -1;
+		if (owned_mask & (1ull << i)) {
+			sched_cpu[i] = (int32_t)sched_ncpus;
+			vmk_cpu_of[sched_ncpus++] = i;
+		}
+	}
+	sched_config_default(&cfg, sched_ncpus ? sched_ncpus : 1);
+	VMK_ASSERT(sched_init(&sched, &cfg) == VMK_OK, "scheduler set-up");
+}
+
+int cpuctl_init(void)
+{
 	if (!vmk_boot->tsc_khz)
 		return VMK_EINVAL;
-	sched_config_default(&cfg, vmk_boot->ncpus);
-	return sched_init(&sched, &cfg);
+	sched_rebuild();
+	return VMK_OK;
 }
 
 static uint64_t now_ns(void)
@@ -133,7 +157,7 @@ int64_t cpuctl_hypercall(struct pcpu *p, uint64_t op, uint64_t index)
 		else if (nscheduled)
 			r = VMK_EBUSY;   /* stop the VMs first */
 		else
-			t->take_req = 1;
+			t->take_req = 1, ntaking++;
 		break;
 	}
 	spin_unlock(&cpu_lock);
@@ -156,8 +180,21 @@ static void apic_take(struct pcpu *p)
 	lapic_write(LAPIC_SVR, SVR_ENABLE | VMK_VEC_SPURIOUS);
 	lapic_write(LAPIC_TPR, 0);
 	p->apic_per_ms = lapic_timer_calibrate(vmk_boot->tsc_khz);
-	lapic_write(LAPIC_LVTT, LVTT_PERIODIC | VMK_VEC_TIMER);
-	lapic_write(LAPIC_TICR, p->apic_per_ms ? p->apic_per_ms : 1000000);
+	if (!p->apic_per_ms)
+		p->apic_per_ms = 1;
+	lapic_write(LAPIC_LVTT, VMK_VEC_TIMER);   /* one-shot, armed per decision */
+	lapic_write(LAPIC_TICR, p->apic_per_ms);
+}
+
+/* The next tick: at the end of the running world's slice, at most 1 ms on. */
+static void timer_arm(struct pcpu *p, uint64_t now)
+{
+	uint64_t ns = TICK_NS, counts;
+
+	if (p->slice_end > now && p->slice_end - now < ns)
+		ns = p->slice_end - now;
+	counts = ns * p->apic_per_ms / 1000000;
+	lapic_write(LAPIC_TICR, counts ? (uint32_t)counts : 1);
 }
 
 static void apic_timer_stop(void)
@@ -185,8 +222,11 @@ int cpuctl_cos_halt(struct pcpu *p)
 	p->sys = (struct world){ .kind = WORLD_SYSTEM, .id = VMK_WORLD_SYSTEM };
 	p->sched_cur = SCHED_NONE;
 	p->resched = p->tick = 0;
+	p->slice_end = 0;
 	spin_lock(&cpu_lock);
 	owned_mask |= 1ull << p->index;
+	if (!nscheduled)
+		sched_rebuild();
 	p->stat.gives++;
 	__atomic_store_n(&p->owner, VMK_CPU_VMK, __ATOMIC_RELEASE);
 	spin_unlock(&cpu_lock);
@@ -232,6 +272,8 @@ static void cos_restart(struct pcpu *p)
 	svm_cos_vmcb_sipi(p, p->sipi_vec);
 	spin_lock(&cpu_lock);
 	owned_mask &= ~(1ull << p->index);
+	ntaking--;
+	sched_rebuild();   /* no VM is scheduled: takes wait for that, adds for takes */
 	p->take_req = p->init_seen = p->sipi_pending = 0;
 	__atomic_store_n(&p->owner, VMK_CPU_COS, __ATOMIC_RELEASE);
 	spin_unlock(&cpu_lock);
@@ -260,10 +302,13 @@ int sched_vm_add(struct vm *vm, const struct sched_params *sp)
 	int err;
 
 	spin_lock(&cpu_lock);
-	if (!owned_mask) {
+	if (!sched_ncpus) {
 		err = VMK_ENODEV;
+	} else if (ntaking) {
+		err = VMK_EBUSY;   /* a CPU is leaving: the scheduler is rebuilt then */
 	} else {
-		err = sched_add_world(&sched, (int32_t)vm->w.id, sp, owned_mask);
+		err = sched_add_world(&sched, (int32_t)vm->w.id, sp,
+				      sched_ncpus == 64 ? ~0ull : (1ull << sched_ncpus) - 1);
 		if (err == VMK_OK && (err = sched_wake(&sched, (int32_t)vm->w.id, now_ns(),
 						       &kick_cpu)) != VMK_OK)
 			sched_remove_world(&sched, (int32_t)vm->w.id);
@@ -278,7 +323,7 @@ int sched_vm_add(struct vm *vm, const struct sched_params *sp)
 	}
 	spin_unlock(&cpu_lock);
 	if (kick_cpu != SCHED_NONE)
-		kick((uint32_t)kick_cpu);
+		kick(vmk_cpu_of[kick_cpu]);
 	return err;
 }
 
@@ -345,27 +390,38 @@ static struct vm *sched_next(struct pcpu *p, uint32_t *kick_cpu)
 	struct sched_migration mv[8];
 	uint32_t nmv = 0;
 	uint64_t now = now_ns();
-	int32_t prev = p->sched_cur;
+	int32_t prev = p->sched_cur, me = sched_cpu[p->index];
+	int rearm = p->tick;   /* else the countdown runs on: exits do not delay ticks */
 
 	*kick_cpu = (uint32_t)SCHED_NONE;
-	if (p->tick && p->index == (uint32_t)__builtin_ctzll(owned_mask) &&
-	    p->stat.timer_ticks % BALANCE_TICKS == 0 &&
+	if (me < 0) {          /* given while VMs were scheduled: idle */
+		p->sched_cur = SCHED_NONE;
+		p->slice_end = 0;
+		goto out;
+	}
+	if (p->tick && me == 0 && p->stat.timer_ticks % BALANCE_TICKS == 0 &&
 	    sched_balance(&sched, now, mv, 8, &nmv) == VMK_OK)
 		for (uint32_t i = 0; i < nmv; i++)
-			if (mv[i].pending && mv[i].from_cpu != p->index)
-				kick(mv[i].from_cpu);   /* sending never waits on the target */
-	if (prev == SCHED_NONE || p->resched || (p->tick && sched_tick(&sched, p->index, now) != 0)) {
-		if (sched_pick_next(&sched, p->index, now, &pick) != VMK_OK)
+			if (mv[i].pending && mv[i].from_cpu != (uint32_t)me)
+				kick(vmk_cpu_of[mv[i].from_cpu]);   /* sending never waits */
+	if (prev == SCHED_NONE || p->resched || (p->tick && sched_tick(&sched, (uint32_t)me, now) != 0)) {
+		if (sched_pick_next(&sched, (uint32_t)me, now, &pick) != VMK_OK)
 			pick = (struct sched_pick){ .world = SCHED_NONE, .kick_cpu = SCHED_NONE };
-		*kick_cpu = (uint32_t)pick.kick_cpu;
+		*kick_cpu = pick.kick_cpu == SCHED_NONE ? (uint32_t)SCHED_NONE :
+			    vmk_cpu_of[pick.kick_cpu];
 		p->sched_cur = pick.world;
+		p->slice_end = pick.slice_ns ? now + pick.slice_ns : 0;
+		rearm = 1;
 		if (pick.world != prev)
 			trace_sched(&p->tw, prev == SCHED_NONE ? VMK_WORLD_SYSTEM : (uint32_t)prev,
 				    pick.world == SCHED_NONE ? VMK_WORLD_SYSTEM : (uint32_t)pick.world,
 				    0, 0, 0);
 	}
+out:
 	p->tick = 0;
 	p->resched = 0;
+	if (rearm)
+		timer_arm(p, now);
 	if (p->sched_cur < 1 || p->sched_cur > (int32_t)VMK_MAX_VMS)
 		return 0;
 	return sched_vm[p->sched_cur];

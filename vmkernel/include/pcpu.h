@@ -73,6 +73,7 @@ struct pcpu {
 	volatile int tick;             /* set by the timer interrupt */
 	volatile int resched;          /* a kick or a yield: pick again */
 	int32_t sched_cur;             /* world id the scheduler runs here, or -1 */
+	uint64_t slice_end;            /* ns: its slice (or idle hint) ends, 0 if none */
 	/* owner: the COS's FPU/SSE/AVX state while a VM world has the CPU */
 	uint8_t cos_xsave[4096] __attribute__((aligned(64)));
 };

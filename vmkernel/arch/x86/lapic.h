@@ -24,7 +24,6 @@
 
 #define SVR_ENABLE     (1u << 8)
 #define LVT_MASKED     (1u << 16)
-#define LVTT_PERIODIC  (1u << 17)
 #define TDCR_DIV1      0xbu
 #define ICR_BUSY       (1u << 12)
 #define ICR_LOGICAL    (1u << 11)
