@@ -42,6 +42,7 @@ struct image {
 	const uint8_t *data;
 	size_t len;
 	const struct mb_header *h;
+	uint64_t file_off, n;    /* what of the file goes to h->load_addr */
 };
 
 struct gvm {
@@ -113,22 +114,25 @@ static int read_image(const char *path, struct image *im)
 	return 0;
 }
 
-/* Copy the image and the multiboot information into guest memory. */
-static int load_image(const struct image *im, uint8_t *mem, uint64_t size, const char *cmdline)
+/* Where the image goes, checked before any VM exists. */
+static int place_image(struct image *im, uint64_t size, const char *cmdline)
 {
 	const struct mb_header *h = im->h;
 	size_t hoff = (size_t)((const uint8_t *)h - im->data);
-	uint64_t file_off = hoff - (uint64_t)(h->header_addr - h->load_addr);
-	uint64_t n = h->load_end_addr ? (uint64_t)h->load_end_addr - h->load_addr
-				      : im->len - file_off;
-	uint64_t end = h->bss_end_addr > h->load_addr + n ? h->bss_end_addr : h->load_addr + n;
-	struct mb_info mbi = { .flags = 1u | 4u, .mem_lower = 639,
-			       .mem_upper = (uint32_t)((size >> 10) - 1024),
-			       .cmdline = VMK_GUEST_CMDLINE_GPA };
+	uint64_t end;
 
+	im->file_off = hoff - (uint64_t)(h->header_addr - h->load_addr);
+	im->n = h->load_end_addr ? (uint64_t)h->load_end_addr - h->load_addr
+				 : im->len - im->file_off;
 	if (h->header_addr < h->load_addr || hoff < h->header_addr - h->load_addr ||
-	    file_off > im->len || n > im->len - file_off || h->load_addr < 0x10000 ||
-	    end > size || h->entry_addr < h->load_addr || h->entry_addr >= h->load_addr + n) {
+	    im->file_off > im->len || im->n > im->len - im->file_off) {
+		fprintf(stderr, "%s: the image is shorter than its multiboot header says "
+			"(or the header's addresses are inconsistent)\n", prog);
+		return -1;
+	}
+	end = h->bss_end_addr > h->load_addr + im->n ? h->bss_end_addr : h->load_addr + im->n;
+	if (h->load_addr < 0x10000 || end > size || h->entry_addr < h->load_addr ||
+	    h->entry_addr >= h->load_addr + im->n) {
 		fprintf(stderr, "%s: the image's multiboot addresses do not fit %llu MiB "
 			"above 64 KiB (or its entry lies outside it)\n", prog,
 			(unsigned long long)size >> 20);
@@ -139,10 +143,19 @@ static int load_image(const struct image *im, uint8_t *mem, uint64_t size, const
 			VMK_GUEST_CMDLINE_MAX - 1);
 		return -1;
 	}
-	memcpy(mem + h->load_addr, im->data + file_off, n);
+	return 0;
+}
+
+/* Copy the image and the multiboot information into guest memory. */
+static void load_image(const struct image *im, uint8_t *mem, uint64_t size, const char *cmdline)
+{
+	struct mb_info mbi = { .flags = 1u | 4u, .mem_lower = 639,
+			       .mem_upper = (uint32_t)((size >> 10) - 1024),
+			       .cmdline = VMK_GUEST_CMDLINE_GPA };
+
+	memcpy(mem + im->h->load_addr, im->data + im->file_off, im->n);
 	memcpy(mem + VMK_GUEST_MBI_GPA, &mbi, sizeof(mbi));
 	memcpy(mem + VMK_GUEST_CMDLINE_GPA, cmdline, strlen(cmdline) + 1);
-	return 0;
 }
 
 static struct kvm_cpuid2 *supported_cpuid(int kvm)
@@ -203,8 +216,7 @@ static int create_vm(int kvm, struct gvm *g, const struct image *im, uint64_t si
 	g->mem = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (g->mem == MAP_FAILED)
 		return sys_fail("mmap guest memory");
-	if (load_image(im, g->mem, size, cmdline))
-		return -1;
+	load_image(im, g->mem, size, cmdline);
 	struct kvm_userspace_memory_region region = {
 		.slot = 0, .guest_phys_addr = 0, .memory_size = size,
 		.userspace_addr = (uintptr_t)g->mem,
@@ -332,7 +344,7 @@ int main(int argc, char **argv)
 
 	if (parse_args(argc, argv, &path, &mem_mib, &cmdline, &nvms))
 		return 2;
-	if (read_image(path, &im))
+	if (read_image(path, &im) || place_image(&im, (uint64_t)mem_mib << 20, cmdline))
 		return 1;
 	kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
 	if (kvm < 0) {
