@@ -288,6 +288,12 @@ static int run_once(struct gvm *g)
 			g->why = "shutdown (triple fault)";
 			g->done = 1;
 			return 0;
+		case KVM_EXIT_MMIO:   /* no devices: outside its memory */
+			fprintf(stderr, "%s: guest accessed guest pa %llx, outside its memory\n",
+				prog, (unsigned long long)g->run->mmio.phys_addr);
+			g->why = "access outside its memory";
+			g->done = 1;
+			return 0;
 		default:
 			fprintf(stderr, "%s: guest stopped: KVM exit reason %u\n", prog,
 				g->run->exit_reason);
