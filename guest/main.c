@@ -10,11 +10,17 @@
  *                    after each (world-switch isolation)
  *   spin             compute forever without an exit (a CPU-bound load for
  *                    the scheduler tests)
+ *   bench=OP[,n=N]   N exit round trips timed with RDTSC, one line out
+ *                    (include/vmk/guest_bench.h); OP is vmmcall (VMMCALL,
+ *                    RAX=0), cpuid (leaf 0), pio (IN from the console's
+ *                    LSR), yield (VMMCALL VMK_GHC_YIELD) or yield-port
+ *                    (OUT to VMK_BENCH_YIELD_PORT)
  *
  * Pass is reported on the exit port as 0 (status 1), failure as 1. */
 #include <stdint.h>
 #include <vmk/err.h>
 #include <vmk/guest.h>
+#include <vmk/guest_bench.h>
 
 extern uint32_t mb_info_ptr;
 uint64_t guest_switch_test(uint64_t n);
@@ -121,6 +127,91 @@ static uint64_t parse_u64(const char *s)
 	return v;
 }
 
+static inline uint64_t rdtsc(void)
+{
+	uint32_t lo, hi;
+
+	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+	return ((uint64_t)hi << 32) | lo;
+}
+
+/* The loops: the exiting instruction with its one set-up instruction, then
+ * dec/jnz.  The same bytes run under every VMM. */
+enum bench_op { B_EMPTY, B_VMMCALL, B_CPUID, B_PIO, B_YIELD, B_YIELD_PORT, B_OPS };
+static const char *const bench_names[B_OPS] = {
+	"empty", "vmmcall", "cpuid", "pio", "yield", "yield-port"
+};
+
+static uint64_t bench_loop(enum bench_op op, uint64_t n)
+{
+	uint64_t i = n, t0 = rdtsc();
+
+	switch (op) {
+	case B_EMPTY:
+		__asm__ volatile("1: dec %0; jnz 1b" : "+r"(i));
+		break;
+	case B_VMMCALL:   /* the result is not used: KVM answers -KVM_ENOSYS */
+		__asm__ volatile("1: movl $0, %%eax; vmmcall; dec %0; jnz 1b"
+				 : "+r"(i) : : "rax", "memory");
+		break;
+	case B_CPUID:
+		__asm__ volatile("1: xorl %%eax, %%eax; cpuid; dec %0; jnz 1b"
+				 : "+r"(i) : : "rax", "rbx", "rcx", "rdx", "memory");
+		break;
+	case B_PIO:
+		__asm__ volatile("1: movw %1, %%dx; inb %%dx, %%al; dec %0; jnz 1b"
+				 : "+r"(i) : "i"(VMK_BENCH_PIO_PORT) : "rax", "rdx", "memory");
+		break;
+	case B_YIELD:
+		__asm__ volatile("1: movl %1, %%eax; vmmcall; dec %0; jnz 1b"
+				 : "+r"(i) : "i"(VMK_GHC_YIELD) : "rax", "memory");
+		break;
+	case B_YIELD_PORT:
+		__asm__ volatile("1: movw %1, %%dx; outb %%al, %%dx; dec %0; jnz 1b"
+				 : "+r"(i) : "i"(VMK_BENCH_YIELD_PORT) : "rax", "rdx", "memory");
+		break;
+	default:
+		break;
+	}
+	return rdtsc() - t0;
+}
+
+/* "OP[,n=N]": the empty loop, one untimed round trip (with two VMs taking
+ * turns, the other one is in its loop by then), the timed loop, one line. */
+static int bench(const char *a)
+{
+	uint64_t n = VMK_BENCH_DEFAULT_N, empty, tsc;
+	int op = B_OPS;
+
+	for (int k = 1; k < B_OPS; k++) {
+		const char *s = a, *p = bench_names[k];
+		while (*p && *s == *p)
+			s++, p++;
+		if (!*p && (!*s || *s == ','))
+			op = k;
+	}
+	for (const char *s = a; *s; s++)
+		if (starts(s, ",n="))
+			n = parse_u64(s + 3);
+	if (op == B_OPS || n == 0) {
+		puts_("vmk-guest: bad bench= (want vmmcall|cpuid|pio|yield|yield-port[,n=N>0])\n");
+		return 0;
+	}
+	empty = bench_loop(B_EMPTY, n);
+	bench_loop((enum bench_op)op, 1);
+	tsc = bench_loop((enum bench_op)op, n);
+	puts_("vmk-bench: op=");
+	puts_(bench_names[op]);
+	puts_(" n=");
+	put_u64(n);
+	puts_(" tsc=");
+	put_u64(tsc);
+	puts_(" empty=");
+	put_u64(empty);
+	puts_("\n");
+	return 1;
+}
+
 void guest_main(void);
 void guest_main(void)
 {
@@ -156,6 +247,8 @@ void guest_main(void)
 		put_u64(n);
 		puts_(bad ? " world switches, state broken\n" : " world switches, state intact\n");
 		finish(!bad);
+	} else if (starts(cl, "bench=")) {
+		finish(bench(cl + 6));
 	}
 	finish(1);
 }

@@ -1,0 +1,384 @@
+/* kvm-guest: the KVM side of vmk's VM exit benchmark.  A small user-space
+ * VMM on /dev/kvm that boots a multiboot (v1) a.out-kludge image, such as the
+ * bench guest, the way vmk's VMM does: 32-bit protected mode, flat segments,
+ * paging off, EAX = 0x2BADB002, EBX = the multiboot information (with the
+ * command line) at the addresses of include/vmk/guest.h.
+ *
+ * CPUID and VMMCALL stay in the kernel (KVM answers VMMCALL RAX=0 with
+ * -KVM_ENOSYS); port I/O comes out here, as it does in QEMU or kvmtool: the
+ * console (0x3f8, its LSR reads 0x60), the exit port (0xf4) and the bench
+ * yield port.  With --vms N this one thread runs N VMs of the same image in
+ * turn: a VM runs until it writes the yield port, halts or exits, then the
+ * next one runs.  No interrupt controller: HLT ends a VM. */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/kvm.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <vmk/guest.h>
+#include <vmk/guest_bench.h>
+
+#define MB_MAGIC 0x1badb002u
+#define MB_BOOT_MAGIC 0x2badb002u
+#define MB_AOUT_KLUDGE (1u << 16)
+#define MAX_VMS 8
+
+struct mb_header {
+	uint32_t magic, flags, checksum;
+	uint32_t header_addr, load_addr, load_end_addr, bss_end_addr, entry_addr;
+};
+
+struct mb_info {             /* the fields filled here, as vmk fills them */
+	uint32_t flags, mem_lower, mem_upper, boot_device, cmdline;
+};
+
+struct image {
+	const uint8_t *data;
+	size_t len;
+	const struct mb_header *h;
+	uint64_t file_off, n;    /* what of the file goes to h->load_addr */
+};
+
+struct gvm {
+	int vm, vcpu;
+	uint8_t *mem;
+	struct kvm_run *run;
+	int done;
+	long status;            /* exit-port status (V << 1) | 1, or -1 */
+	const char *why;
+};
+
+static const char *prog = "kvm-guest";
+
+static int sys_fail(const char *what)
+{
+	fprintf(stderr, "%s: %s: %s\n", prog, what, strerror(errno));
+	return -1;
+}
+
+static int usage(FILE *f)
+{
+	fprintf(f,
+		"usage: %s --image FILE [--mem MiB] [--cmdline S] [--vms N]\n"
+		"Boots FILE, a multiboot (v1) a.out-kludge image such as vmk's bench guest,\n"
+		"in a KVM VM (32-bit protected mode, EAX = 0x2BADB002, EBX = multiboot info)\n"
+		"and prints its console.  --mem: guest memory in MiB (default 8, 4..1024).\n"
+		"--vms N (1..%d): N VMs of the same image and command line, run by this one\n"
+		"thread in turn; a VM gives the CPU to the next by writing port 0x%x.\n"
+		"Needs /dev/kvm (kvm-amd or kvm-intel).  Exit status: 0 if every VM reported\n"
+		"pass on the exit port (0xf4), 1 otherwise or on error, 2 on bad usage.\n",
+		prog, MAX_VMS, VMK_BENCH_YIELD_PORT);
+	return 2;
+}
+
+static int read_image(const char *path, struct image *im)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		fprintf(stderr, "%s: %s: %s\n", prog, path, strerror(errno));
+		return -1;
+	}
+	im->len = (size_t)st.st_size;
+	im->data = im->len ? mmap(NULL, im->len, PROT_READ, MAP_PRIVATE, fd, 0) : MAP_FAILED;
+	close(fd);
+	if (im->data == MAP_FAILED) {
+		fprintf(stderr, "%s: %s: %s\n", prog, path, im->len ? strerror(errno) : "empty file");
+		return -1;
+	}
+	im->h = NULL;
+	for (size_t off = 0; off + sizeof(struct mb_header) <= im->len && off < 8192; off += 4) {
+		const struct mb_header *h = (const void *)(im->data + off);
+		if (h->magic == MB_MAGIC && h->magic + h->flags + h->checksum == 0) {
+			im->h = h;
+			break;
+		}
+	}
+	if (!im->h) {
+		fprintf(stderr, "%s: %s is not a multiboot (v1) image (no header in its first 8 KiB)\n",
+			prog, path);
+		return -1;
+	}
+	if (!(im->h->flags & MB_AOUT_KLUDGE)) {
+		fprintf(stderr, "%s: %s: only a.out-kludge multiboot images are supported "
+			"(header flag 16)\n", prog, path);
+		return -1;
+	}
+	return 0;
+}
+
+/* Where the image goes, checked before any VM exists. */
+static int place_image(struct image *im, uint64_t size, const char *cmdline)
+{
+	const struct mb_header *h = im->h;
+	size_t hoff = (size_t)((const uint8_t *)h - im->data);
+	uint64_t end;
+
+	im->file_off = hoff - (uint64_t)(h->header_addr - h->load_addr);
+	im->n = h->load_end_addr ? (uint64_t)h->load_end_addr - h->load_addr
+				 : im->len - im->file_off;
+	if (h->header_addr < h->load_addr || hoff < h->header_addr - h->load_addr ||
+	    im->file_off > im->len || im->n > im->len - im->file_off) {
+		fprintf(stderr, "%s: the image is shorter than its multiboot header says "
+			"(or the header's addresses are inconsistent)\n", prog);
+		return -1;
+	}
+	end = h->bss_end_addr > h->load_addr + im->n ? h->bss_end_addr : h->load_addr + im->n;
+	if (h->load_addr < 0x10000 || end > size || h->entry_addr < h->load_addr ||
+	    h->entry_addr >= h->load_addr + im->n) {
+		fprintf(stderr, "%s: the image's multiboot addresses do not fit %llu MiB "
+			"above 64 KiB (or its entry lies outside it)\n", prog,
+			(unsigned long long)size >> 20);
+		return -1;
+	}
+	if (strlen(cmdline) >= VMK_GUEST_CMDLINE_MAX) {
+		fprintf(stderr, "%s: --cmdline longer than %u bytes\n", prog,
+			VMK_GUEST_CMDLINE_MAX - 1);
+		return -1;
+	}
+	return 0;
+}
+
+/* Copy the image and the multiboot information into guest memory. */
+static void load_image(const struct image *im, uint8_t *mem, uint64_t size, const char *cmdline)
+{
+	struct mb_info mbi = { .flags = 1u | 4u, .mem_lower = 639,
+			       .mem_upper = (uint32_t)((size >> 10) - 1024),
+			       .cmdline = VMK_GUEST_CMDLINE_GPA };
+
+	memcpy(mem + im->h->load_addr, im->data + im->file_off, im->n);
+	memcpy(mem + VMK_GUEST_MBI_GPA, &mbi, sizeof(mbi));
+	memcpy(mem + VMK_GUEST_CMDLINE_GPA, cmdline, strlen(cmdline) + 1);
+}
+
+static struct kvm_cpuid2 *supported_cpuid(int kvm)
+{
+	for (unsigned nent = 64; nent <= 4096; nent *= 2) {
+		struct kvm_cpuid2 *c = calloc(1, sizeof(*c) + nent * sizeof(c->entries[0]));
+		if (!c)
+			return NULL;
+		c->nent = nent;
+		if (ioctl(kvm, KVM_GET_SUPPORTED_CPUID, c) == 0)
+			return c;
+		free(c);
+		if (errno != E2BIG)
+			break;
+	}
+	sys_fail("KVM_GET_SUPPORTED_CPUID");
+	return NULL;
+}
+
+/* Multiboot's machine state (as vmk's vm_vmcb_init sets it).  The guest's
+ * CPUID is everything KVM supports, so that it may turn on long mode. */
+static int setup_vcpu(struct gvm *g, const struct kvm_cpuid2 *cpuid, uint32_t entry)
+{
+	struct kvm_segment code = { .base = 0, .limit = 0xffffffffu, .selector = 0x08,
+				    .type = 0xb, .present = 1, .dpl = 0, .db = 1, .s = 1,
+				    .l = 0, .g = 1 };
+	struct kvm_segment data = code;
+	struct kvm_sregs sregs;
+	struct kvm_regs regs = { .rip = entry, .rax = MB_BOOT_MAGIC,
+				 .rbx = VMK_GUEST_MBI_GPA, .rflags = 2 };
+
+	data.selector = 0x10;
+	data.type = 0x3;
+	if (ioctl(g->vcpu, KVM_SET_CPUID2, cpuid) < 0)
+		return sys_fail("KVM_SET_CPUID2");
+	if (ioctl(g->vcpu, KVM_GET_SREGS, &sregs) < 0)
+		return sys_fail("KVM_GET_SREGS");
+	sregs.cs = code;
+	sregs.ds = sregs.es = sregs.fs = sregs.gs = sregs.ss = data;
+	sregs.cr0 = 0x11;   /* PE, ET */
+	sregs.cr3 = sregs.cr4 = sregs.efer = 0;
+	if (ioctl(g->vcpu, KVM_SET_SREGS, &sregs) < 0)
+		return sys_fail("KVM_SET_SREGS");
+	if (ioctl(g->vcpu, KVM_SET_REGS, &regs) < 0)
+		return sys_fail("KVM_SET_REGS");
+	return 0;
+}
+
+static int create_vm(int kvm, struct gvm *g, const struct image *im, uint64_t size,
+		     const char *cmdline, const struct kvm_cpuid2 *cpuid)
+{
+	int run_size = ioctl(kvm, KVM_GET_VCPU_MMAP_SIZE, 0);
+
+	g->status = -1;
+	g->vm = ioctl(kvm, KVM_CREATE_VM, 0);
+	if (g->vm < 0)
+		return sys_fail("KVM_CREATE_VM");
+	g->mem = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (g->mem == MAP_FAILED)
+		return sys_fail("mmap guest memory");
+	load_image(im, g->mem, size, cmdline);
+	struct kvm_userspace_memory_region region = {
+		.slot = 0, .guest_phys_addr = 0, .memory_size = size,
+		.userspace_addr = (uintptr_t)g->mem,
+	};
+	if (ioctl(g->vm, KVM_SET_USER_MEMORY_REGION, &region) < 0)
+		return sys_fail("KVM_SET_USER_MEMORY_REGION");
+	g->vcpu = ioctl(g->vm, KVM_CREATE_VCPU, 0);
+	if (g->vcpu < 0)
+		return sys_fail("KVM_CREATE_VCPU");
+	if (run_size < (int)sizeof(struct kvm_run))
+		return sys_fail("KVM_GET_VCPU_MMAP_SIZE");
+	g->run = mmap(NULL, (size_t)run_size, PROT_READ | PROT_WRITE, MAP_SHARED, g->vcpu, 0);
+	if (g->run == MAP_FAILED)
+		return sys_fail("mmap kvm_run");
+	return setup_vcpu(g, cpuid, im->h->entry_addr);
+}
+
+/* One port exit.  Returns 1 if the VM gave up the CPU (yield port), else 0;
+ * sets g->done when it wrote the exit port. */
+static int port_io(struct gvm *g)
+{
+	struct kvm_run *r = g->run;
+	uint8_t *d = (uint8_t *)r + r->io.data_offset;
+	int yield = 0;
+
+	for (uint32_t i = 0; i < r->io.count; i++, d += r->io.size) {
+		uint16_t port = r->io.port;
+		if (r->io.direction == KVM_EXIT_IO_IN) {
+			uint8_t v = port == VMK_BENCH_PIO_PORT ? 0x60 :   /* LSR: idle */
+				    (port & ~7u) == VMK_GUEST_CONSOLE_PORT ? 0 : 0xff;
+			memset(d, v, r->io.size);
+			if (port == VMK_BENCH_PIO_PORT && r->io.size > 1)
+				memset(d + 1, 0xff, r->io.size - 1u);
+		} else if (port == VMK_GUEST_CONSOLE_PORT) {
+			putchar(d[0]);
+		} else if (port == VMK_GUEST_EXIT_PORT) {
+			g->status = ((long)d[0] << 1) | 1;
+			g->why = "wrote the exit port";
+			g->done = 1;
+			return 0;
+		} else if (port == VMK_BENCH_YIELD_PORT) {
+			yield = 1;
+		}   /* other writes: ignored, as empty ISA space does */
+	}
+	return yield;
+}
+
+/* Runs g until it yields (1) or ends (0, g->done); -1 on a KVM error. */
+static int run_once(struct gvm *g)
+{
+	for (;;) {
+		if (ioctl(g->vcpu, KVM_RUN, 0) < 0) {
+			if (errno == EINTR || errno == EAGAIN)
+				continue;
+			return sys_fail("KVM_RUN");
+		}
+		switch (g->run->exit_reason) {
+		case KVM_EXIT_IO:
+			if (port_io(g))
+				return 1;
+			if (g->done)
+				return 0;
+			break;
+		case KVM_EXIT_HLT:
+			g->why = "halted";
+			g->done = 1;
+			return 0;
+		case KVM_EXIT_SHUTDOWN:
+			g->why = "shutdown (triple fault)";
+			g->done = 1;
+			return 0;
+		case KVM_EXIT_MMIO:   /* no devices: outside its memory */
+			fprintf(stderr, "%s: guest accessed guest pa %llx, outside its memory\n",
+				prog, (unsigned long long)g->run->mmio.phys_addr);
+			g->why = "access outside its memory";
+			g->done = 1;
+			return 0;
+		default:
+			fprintf(stderr, "%s: guest stopped: KVM exit reason %u\n", prog,
+				g->run->exit_reason);
+			g->why = "unexpected KVM exit";
+			g->done = 1;
+			return 0;
+		}
+	}
+}
+
+static int parse_args(int argc, char **argv, const char **image, unsigned long *mem_mib,
+		      const char **cmdline, unsigned long *nvms)
+{
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		char *end = NULL;
+
+		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+			usage(stdout);
+			exit(0);
+		}
+		if (i + 1 >= argc)
+			return fprintf(stderr, "%s: '%s' needs a value or is unknown (see --help)\n",
+				       prog, a), -1;
+		if (!strcmp(a, "--image"))
+			*image = argv[++i];
+		else if (!strcmp(a, "--cmdline"))
+			*cmdline = argv[++i];
+		else if (!strcmp(a, "--mem"))
+			*mem_mib = strtoul(argv[++i], &end, 10);
+		else if (!strcmp(a, "--vms"))
+			*nvms = strtoul(argv[++i], &end, 10);
+		else
+			return fprintf(stderr, "%s: unknown option '%s' (see --help)\n", prog, a), -1;
+		if (end && *end)
+			return fprintf(stderr, "%s: %s wants a number, not '%s'\n", prog, a,
+				       argv[i]), -1;
+	}
+	if (!*image)
+		return fprintf(stderr, "%s: need --image FILE (see --help)\n", prog), -1;
+	if (*mem_mib < 4 || *mem_mib > 1024 || *nvms < 1 || *nvms > MAX_VMS)
+		return fprintf(stderr, "%s: --mem must be 4..1024 (MiB), --vms 1..%d\n", prog,
+			       MAX_VMS), -1;
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	const char *path = NULL, *cmdline = "";
+	unsigned long mem_mib = 8, nvms = 1;
+	static struct gvm vms[MAX_VMS];
+	struct image im;
+	int kvm, alive, rc = 0;
+
+	if (parse_args(argc, argv, &path, &mem_mib, &cmdline, &nvms))
+		return 2;
+	if (read_image(path, &im) || place_image(&im, (uint64_t)mem_mib << 20, cmdline))
+		return 1;
+	kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	if (kvm < 0) {
+		fprintf(stderr, "%s: /dev/kvm: %s (is kvm-amd or kvm-intel loaded?)\n", prog,
+			strerror(errno));
+		return 1;
+	}
+	struct kvm_cpuid2 *cpuid = supported_cpuid(kvm);
+	if (!cpuid)
+		return 1;
+	for (unsigned long i = 0; i < nvms; i++)
+		if (create_vm(kvm, &vms[i], &im, (uint64_t)mem_mib << 20, cmdline, cpuid))
+			return 1;
+	/* Round robin over the VMs still running. */
+	alive = (int)nvms;
+	for (unsigned long cur = 0; alive; cur = (cur + 1) % nvms) {
+		if (vms[cur].done)
+			continue;
+		if (run_once(&vms[cur]) < 0)
+			return 1;
+		alive -= vms[cur].done;
+	}
+	fflush(stdout);
+	for (unsigned long i = 0; i < nvms; i++) {
+		fprintf(stderr, "%s: vm%lu: %s, exit status %ld\n", prog, i + 1, vms[i].why,
+			vms[i].status);
+		if (vms[i].status != 1)
+			rc = 1;
+	}
+	return rc;
+}
