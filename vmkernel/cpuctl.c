@@ -1,10 +1,10 @@
 /* CPUs the COS gives to the vmkernel, their system worlds, and the
  * scheduler that runs VM worlds on them.
  *
- * Give: the COS asks CPU N to arm itself (its COS world now exits on HLT),
- * then takes N offline the Linux way.  Linux's last act on an offline CPU is
- * a halt with interrupts off: that halt parks the COS world and the CPU is
- * the vmkernel's.  It turns its local APIC back on (Linux soft-disabled it),
+ * Give: the COS asks CPU N to arm itself (its COS world now exits on HLT;
+ * halts are skipped), takes N offline the Linux way and then says so
+ * (VMK_CPU_DEAD).  The next halt -- Linux's offline CPU does nothing else --
+ * parks the COS world and the CPU is the vmkernel's.  It turns its local APIC back on (Linux soft-disabled it),
  * runs its own periodic timer and from then on runs its system world: idle
  * in HLT between interrupts, and the scheduler, which picks VM worlds.
  *
@@ -29,7 +29,6 @@
 
 #define BALANCE_TICKS 100   /* ticks (of at most 1 ms) between load balancing */
 #define TICK_NS 1000000ull  /* the longest a CPU goes without a tick */
-#define RFLAGS_IF (1ull << 9)
 
 struct pcpu *vmk_pcpu_by_apic[256];
 
@@ -77,6 +76,19 @@ static uint64_t now_ns(void)
 	uint64_t t = rdtsc(), khz = vmk_boot->tsc_khz;
 
 	return t / khz * 1000000 + t % khz * 1000000 / khz;
+}
+
+/* Under cpu_lock: the policy's clock.  It must never go backwards, on any
+ * of its CPUs, though calls come from different CPUs whose TSCs may differ
+ * a little: each reading is at least the last one handed out. */
+static uint64_t sched_now(void)
+{
+	static uint64_t last;
+	uint64_t t = now_ns();
+
+	if (t < last)
+		t = last;
+	return last = t;
 }
 
 static void kick(uint32_t index)
@@ -143,7 +155,7 @@ int64_t cpuctl_hypercall(struct pcpu *p, uint64_t op, uint64_t index)
 		else if (p->owner != VMK_CPU_COS)
 			r = VMK_EBUSY;
 		else
-			p->owner = VMK_CPU_GIVING;
+			p->owner = VMK_CPU_GIVING, p->cos_dead = 0;
 		break;
 	case VMK_CPU_DISARM:
 		if (p->owner == VMK_CPU_GIVING)
@@ -151,8 +163,16 @@ int64_t cpuctl_hypercall(struct pcpu *p, uint64_t op, uint64_t index)
 		else
 			r = VMK_EINVAL;
 		break;
+	case VMK_CPU_DEAD:
+		if (t->owner == VMK_CPU_GIVING)
+			t->cos_dead = 1;
+		else
+			r = VMK_EINVAL;
+		break;
 	case VMK_CPU_TAKE:
-		if (t->owner != VMK_CPU_VMK || t->take_req)
+		if (t->take_req)
+			r = VMK_OK;      /* again, after a failed start: nothing new */
+		else if (t->owner != VMK_CPU_VMK)
 			r = VMK_EINVAL;
 		else if (nscheduled)
 			r = VMK_EBUSY;   /* stop the VMs first */
@@ -179,6 +199,9 @@ static void apic_take(struct pcpu *p)
 	p->apic_saved[3] = lapic_read(LAPIC_TPR);
 	lapic_write(LAPIC_SVR, SVR_ENABLE | VMK_VEC_SPURIOUS);
 	lapic_write(LAPIC_TPR, 0);
+	/* Whatever Linux left in service would mask our vectors below it. */
+	for (int n = 0; n < 256 && lapic_isr_pending(); n++)
+		lapic_write(LAPIC_EOI, 0);
 	p->apic_per_ms = lapic_timer_calibrate(vmk_boot->tsc_khz);
 	if (!p->apic_per_ms)
 		p->apic_per_ms = 1;
@@ -215,7 +238,7 @@ static void apic_give_back(struct pcpu *p)
 
 int cpuctl_cos_halt(struct pcpu *p)
 {
-	if (p->owner != VMK_CPU_GIVING || (p->cos.vmcb->s.rflags & RFLAGS_IF))
+	if (p->owner != VMK_CPU_GIVING || !__atomic_load_n(&p->cos_dead, __ATOMIC_ACQUIRE))
 		return 0;   /* an idle halt while the COS winds the CPU down */
 	p->cos.vmcb->c.intercept_misc1 &= ~SVM_I1_HLT;
 	apic_take(p);
@@ -242,45 +265,37 @@ int cpuctl_cos_halt(struct pcpu *p)
  * ones that do anything are to a CPU handed back, in INIT-SIPI order. */
 void cpuctl_cos_startup_ipi(struct pcpu *p, uint32_t icr, uint32_t dest)
 {
-	struct pcpu *t = vmk_pcpu_by_apic[dest & 255];
-	unsigned mode = ICR_MODE(icr);
+	struct pcpu *t = ICR_SHORTHAND(icr) || (icr & ICR_LOGICAL) ? 0 : vmk_pcpu_by_apic[dest & 255];
+	int init = ICR_MODE(icr) == ICR_INIT, refused = 0;
 
-	if (ICR_SHORTHAND(icr) || (icr & ICR_LOGICAL) || !t ||
-	    __atomic_load_n(&t->owner, __ATOMIC_ACQUIRE) != VMK_CPU_RETURNING) {
-		p->stat.ipis_blocked++;
-		vmk_log("cpu%u: COS %s IPI (icr %x, dest %u) refused\n", p->linux_cpu,
-			mode == ICR_INIT ? "INIT" : "start-up", icr, dest);
-		return;
-	}
-	if (mode == ICR_INIT) {
-		if (icr & (1u << 14))   /* assert; the de-assert is a no-op */
-			__atomic_store_n(&t->init_seen, 1, __ATOMIC_RELEASE);
-		return;
-	}
-	if (!__atomic_load_n(&t->init_seen, __ATOMIC_ACQUIRE) ||
-	    __atomic_load_n(&t->sipi_pending, __ATOMIC_ACQUIRE))
-		return;   /* a second SIPI, or one without INIT: ignored, as hardware does */
-	t->sipi_vec = icr & 0xff;
-	__atomic_store_n(&t->sipi_pending, 1, __ATOMIC_RELEASE);
-	kick(t->index);
+	spin_lock(&cpu_lock);
+	if (!t || t->owner != VMK_CPU_RETURNING)
+		refused = init;   /* a stray SIPI does nothing, as on hardware */
+	else if (init && (icr & (1u << 14)))   /* assert; the de-assert is a no-op */
+		t->init_seen = 1;
+	else if (!init && t->init_seen && !t->sipi_pending)
+		t->sipi_vec = icr & 0xff, t->sipi_pending = 1;   /* it polls for this */
+	spin_unlock(&cpu_lock);
+	if (refused && p->stat.ipis_blocked++ < 8)
+		vmk_log("cpu%u: COS INIT IPI (icr %x, dest %u) refused%s\n", p->linux_cpu, icr,
+			dest, p->stat.ipis_blocked == 8 ? "; not logging more" : "");
 }
 
-/* Hand the CPU back: the COS world starts at the start-up vector. */
+/* Hand the CPU back: the COS world starts at the start-up vector.  Under
+ * cpu_lock, having seen sipi_pending. */
 static void cos_restart(struct pcpu *p)
 {
+	irq_window();   /* nothing of the vmkernel's left pending in the APIC */
 	apic_give_back(p);
 	svm_cos_vmcb_sipi(p, p->sipi_vec);
-	spin_lock(&cpu_lock);
 	owned_mask &= ~(1ull << p->index);
 	ntaking--;
 	sched_rebuild();   /* no VM is scheduled: takes wait for that, adds for takes */
 	p->take_req = p->init_seen = p->sipi_pending = 0;
 	__atomic_store_n(&p->owner, VMK_CPU_COS, __ATOMIC_RELEASE);
-	spin_unlock(&cpu_lock);
 	trace_world_switch(&p->tw, VMK_WORLD_SYSTEM, 0, 0);
 	trace_set_world(&p->tw, 0);
 	p->cur = &p->cos;
-	vmk_log("cpu%u: back to the COS (start-up vector %02x)\n", p->linux_cpu, p->sipi_vec);
 }
 
 /* ---- the scheduler ------------------------------------------------------ */
@@ -309,7 +324,7 @@ int sched_vm_add(struct vm *vm, const struct sched_params *sp)
 	} else {
 		err = sched_add_world(&sched, (int32_t)vm->w.id, sp,
 				      sched_ncpus == 64 ? ~0ull : (1ull << sched_ncpus) - 1);
-		if (err == VMK_OK && (err = sched_wake(&sched, (int32_t)vm->w.id, now_ns(),
+		if (err == VMK_OK && (err = sched_wake(&sched, (int32_t)vm->w.id, sched_now(),
 						       &kick_cpu)) != VMK_OK)
 			sched_remove_world(&sched, (int32_t)vm->w.id);
 	}
@@ -327,14 +342,18 @@ int sched_vm_add(struct vm *vm, const struct sched_params *sp)
 	return err;
 }
 
-/* Under cpu_lock: the VM leaves the scheduler for good. */
+/* Under cpu_lock: the VM, not running, leaves the scheduler for good.  With
+ * none left, the policy is rebuilt for the CPUs owned now. */
 static void unschedule(struct vm *vm)
 {
 	info_update(vm);
-	sched_remove_world(&sched, (int32_t)vm->w.id);
+	VMK_ASSERT(sched_remove_world(&sched, (int32_t)vm->w.id) == VMK_OK,
+		   "scheduler lost a world");
 	sched_vm[vm->w.id] = 0;
 	nscheduled--;
 	vm->info.scheduled = 0;
+	if (!nscheduled && !ntaking)
+		sched_rebuild();
 }
 
 int sched_vm_stop(struct vm *vm)
@@ -363,12 +382,11 @@ void sched_vm_info(struct vm *vm)
 /* The VM that ran here left the CPU (its state is saved). */
 void sched_vm_left(struct pcpu *p, struct vm *vm, int64_t result)
 {
-	uint64_t now = now_ns();
-
 	spin_lock(&cpu_lock);
 	vm->cpu = -1;
 	if (result == VMK_VM_HALTED || result == VMK_VM_STOPPED) {
-		sched_block(&sched, (int32_t)vm->w.id, now);
+		VMK_ASSERT(sched_block(&sched, (int32_t)vm->w.id, sched_now()) == VMK_OK,
+			   "scheduler refused to block a running world");
 		p->sched_cur = SCHED_NONE;
 	}
 	if (result == VMK_VM_STOPPED)
@@ -389,7 +407,7 @@ static struct vm *sched_next(struct pcpu *p, uint32_t *kick_cpu)
 	struct sched_pick pick;
 	struct sched_migration mv[8];
 	uint32_t nmv = 0;
-	uint64_t now = now_ns();
+	uint64_t now = sched_now();
 	int32_t prev = p->sched_cur, me = sched_cpu[p->index];
 	int rearm = p->tick;   /* else the countdown runs on: exits do not delay ticks */
 
@@ -436,16 +454,29 @@ void sysworld_run(struct pcpu *p)
 		irq_window();
 		if (p->take_req && p->owner == VMK_CPU_VMK) {
 			apic_timer_stop();
+			spin_lock(&cpu_lock);
+			p->init_seen = p->sipi_pending = 0;
 			__atomic_store_n(&p->owner, VMK_CPU_RETURNING, __ATOMIC_RELEASE);
+			spin_unlock(&cpu_lock);
 			vmk_log("cpu%u: handed back; waiting for the COS to start it\n",
 				p->linux_cpu);
 		}
 		if (p->owner == VMK_CPU_RETURNING) {
-			if (__atomic_load_n(&p->sipi_pending, __ATOMIC_ACQUIRE)) {
+			/* Poll: a kick could still be pending when the COS gets the
+			 * APIC back.  Linux sends INIT and SIPI within milliseconds. */
+			int go;
+
+			spin_lock(&cpu_lock);
+			go = p->sipi_pending;
+			if (go)
 				cos_restart(p);
+			spin_unlock(&cpu_lock);
+			if (go) {
+				vmk_log("cpu%u: back to the COS (start-up vector %02x)\n",
+					p->linux_cpu, p->sipi_vec);
 				return;
 			}
-			idle_window(p);
+			cpu_relax();
 			continue;
 		}
 		spin_lock(&cpu_lock);

@@ -51,6 +51,8 @@ enum vmk_cpu_op {
 	VMK_CPU_DISARM,         /* undo ARM (the COS could not offline it) */
 	VMK_CPU_OWNER,          /* -> enum vmk_cpu_owner */
 	VMK_CPU_TAKE,           /* the COS wants it back: EBUSY while VMs are scheduled */
+	VMK_CPU_DEAD,           /* the COS has taken the armed CPU offline: its next
+				 * halt parks it */
 	VMK_CPU_OPS
 };
 

@@ -1,6 +1,7 @@
 /* Per-CPU data of the vmkernel: one struct per physical CPU, allocated from
- * vmkernel memory by that CPU at launch.  Only the owning CPU touches it,
- * except `stat`, which any CPU reads (racy reads of counters are fine). */
+ * vmkernel memory by that CPU at launch.  Mostly the owning CPU's alone: any
+ * CPU reads `stat` (racy reads of counters are fine), and the ownership and
+ * start-up fields of cpuctl.c are shared under cpuctl's lock. */
 #ifndef VMK_PCPU_H
 #define VMK_PCPU_H
 #include <stdint.h>
@@ -65,6 +66,7 @@ struct pcpu {
 	 * trapped the COS's INIT/SIPI. */
 	uint32_t owner;                /* enum vmk_cpu_owner */
 	int take_req;                  /* the COS asked for it back */
+	int cos_dead;                  /* Linux has it offline: park at its halt */
 	int init_seen, sipi_pending;   /* emulated INIT, start-up IPI */
 	uint32_t sipi_vec;
 	struct world sys;              /* its system world, while the vmkernel owns it */

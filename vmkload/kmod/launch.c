@@ -774,7 +774,7 @@ static long wait_owner(int idx, long owner)
 static int cpu_give(struct vmk_loaded *ld, unsigned int cpu, int idx)
 {
 	struct arm_call a = { .op = VMK_CPU_ARM, .index = idx };
-	long owner;
+	long owner, r;
 	int err;
 
 	if (!cpu_online(cpu) || ld->given[cpu])
@@ -782,6 +782,8 @@ static int cpu_give(struct vmk_loaded *ld, unsigned int cpu, int idx)
 	err = smp_call_function_single(cpu, arm_this_cpu, &a, 1);
 	if (err || a.r)
 		return err ?: vmk_errno_of(a.r);
+	/* Hotplug is open for the length of one offline (a CPU someone else
+	 * offlines meanwhile cannot come back: its INIT is refused). */
 	cpu_hotplug_enable();
 	err = remove_cpu(cpu);
 	cpu_hotplug_disable();
@@ -790,13 +792,14 @@ static int cpu_give(struct vmk_loaded *ld, unsigned int cpu, int idx)
 		smp_call_function_single(cpu, arm_this_cpu, &a, 1);
 		return err;
 	}
-	owner = wait_owner(idx, VMK_CPU_VMK);
+	ld->given[cpu] = true;   /* offline from here on, whatever follows */
+	r = vmk_hypercall(VMK_HC_CPU_CTL, VMK_CPU_DEAD, idx, 0);
+	owner = r ? r : wait_owner(idx, VMK_CPU_VMK);
 	if (owner != VMK_CPU_VMK) {
-		pr_err(VMKLOAD_NAME ": cpu%u went offline but did not reach the vmkernel (%ld)\n",
+		pr_err(VMKLOAD_NAME ": cpu%u went offline but did not reach the vmkernel (%ld); unload is refused until it does\n",
 		       cpu, owner);
 		return -EIO;
 	}
-	ld->given[cpu] = true;
 	pr_info(VMKLOAD_NAME ": cpu%u given to the vmkernel\n", cpu);
 	return 0;
 }
@@ -808,6 +811,8 @@ static int cpu_take(struct vmk_loaded *ld, unsigned int cpu, int idx)
 
 	if (!ld->given[cpu])
 		return -EALREADY;
+	/* Again after a failed start: TAKE is accepted once more and the CPU
+	 * still waits in RETURNING. */
 	r = vmk_hypercall(VMK_HC_CPU_CTL, VMK_CPU_TAKE, idx, 0);
 	if (r)
 		return vmk_errno_of(r);

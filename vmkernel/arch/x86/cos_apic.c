@@ -49,10 +49,11 @@ static uint64_t cos_translate(struct pcpu *p, uint64_t va)
 	return (uint64_t)-1;
 }
 
-/* Up to 15 instruction bytes at CS:RIP; the number read. */
+/* Up to 15 instruction bytes at RIP (64-bit code: no CS base); the number
+ * read. */
 static unsigned fetch(struct pcpu *p, uint8_t *buf)
 {
-	uint64_t rip = p->cos.vmcb->s.cs.base + p->cos.vmcb->s.rip;
+	uint64_t rip = p->cos.vmcb->s.rip;
 	unsigned n = 0;
 
 	while (n < 15) {
@@ -97,6 +98,11 @@ static void apic_store(struct pcpu *p, unsigned off, uint32_t v)
 {
 	if (off == LAPIC_ID)
 		return;   /* the vmkernel addresses CPUs by APIC ID */
+	if (off >= LAPIC_LVTT && off <= 0x370 &&
+	    (ICR_MODE(v) == ICR_INIT || ICR_MODE(v) == ICR_SMI)) {
+		p->stat.ipis_blocked++;   /* an LVT that would INIT or SMI this CPU */
+		return;
+	}
 	if (off == LAPIC_ICR_LO) {
 		unsigned mode = ICR_MODE(v);
 
@@ -119,15 +125,23 @@ void cos_apic_write(struct pcpu *p)
 	uint64_t regs[16];
 	struct x86_store w;
 	uint8_t insn[15];
-	unsigned n = fetch(p, insn);
+	unsigned n = 0;
 
 	p->stat.apic_writes++;
 	gprs_get(p, regs);
-	if (v->s.cpl != 0 || !(v->s.cs.attrib & 0x200) ||   /* CPL 0, 64-bit code */
-	    x86_decode_store32(insn, n, regs, &w) != VMK_OK || (off & 3)) {
-		vmk_log("cpu%u: COS APIC write at %03x from rip %lx not understood: #GP\n",
-			p->linux_cpu, off, v->s.rip);
-		svm_inject_exception(p, VEC_GP, 1, 0);
+	/* CPL 0, 64-bit code, the store itself (not a page-table walk that
+	 * landed on the APIC page). */
+	if (v->s.cpl == 0 && (v->s.cs.attrib & 0x200) && !(v->c.exit_info_1 & (1ull << 33)))
+		n = fetch(p, insn);
+	if (!n || x86_decode_store32(insn, n, regs, &w) != VMK_OK || (off & 3)) {
+		static unsigned logged;
+
+		if (__atomic_fetch_add(&logged, 1, __ATOMIC_RELAXED) < 8)
+			vmk_log("cpu%u: COS APIC write at %03x from rip %lx not understood: #GP\n",
+				p->linux_cpu, off, v->s.rip);
+		/* An event being delivered again goes first; the write is retried. */
+		if (!(v->c.event_inj & SVM_EVT_VALID))
+			svm_inject_exception(p, VEC_GP, 1, 0);
 		return;
 	}
 	if (w.xchg_reg >= 0)

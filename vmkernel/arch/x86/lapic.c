@@ -43,6 +43,14 @@ uint32_t lapic_read(unsigned reg)
 	return *reg_at(reg);
 }
 
+int lapic_isr_pending(void)
+{
+	for (unsigned i = 0; i < 8; i++)
+		if (lapic_read(0x100 + 16 * i))
+			return 1;
+	return 0;
+}
+
 void lapic_write(unsigned reg, uint32_t v)
 {
 	*reg_at(reg) = v;

@@ -44,6 +44,8 @@ uint64_t lapic_base_pa(void);
 int lapic_cpu_check(void);
 
 uint32_t lapic_read(unsigned reg);
+/* Any vector in service (ISR non-zero). */
+int lapic_isr_pending(void);
 void lapic_write(unsigned reg, uint32_t v);
 static inline uint32_t lapic_id(void)
 {
