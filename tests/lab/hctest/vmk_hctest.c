@@ -1,11 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Lab test module: hostile hypercalls and COS accesses to vmkernel memory.
+/* Lab test module: hostile hypercalls, COS accesses to vmkernel memory and
+ * INIT/SMI through the COS's local APIC.
  * Loading it runs every check against the loaded vmkernel and fails (-EIO)
  * if any result differs from what the ABI promises; on success it stays
  * loaded (doing nothing) until rmmod. */
 #include <linux/module.h>
 #include <linux/io.h>
 #include <linux/slab.h>
+#include <linux/smp.h>
+#include <asm/apic.h>
+#include <asm/msr.h>
 #include <vmk/err.h>
 #include <vmk/hypercall.h>
 
@@ -85,6 +89,54 @@ static void isolation(void *buf, u64 pa)
 	      VMK_HC_ABI_VERSION);
 }
 
+static u64 ipis_blocked(void *buf, u64 pa)
+{
+	struct vmk_status *st = buf;
+	u64 n = 0;
+
+	if (vmkload_hypercall(VMK_HC_STATUS, pa, sizeof(*st), 0) != sizeof(*st))
+		return ~0ull;
+	for (unsigned int i = 0; i < st->ncpus; i++)
+		n += st->cpu[i].ipis_blocked;
+	return n;
+}
+
+static void version_here(void *arg)
+{
+	*(long *)arg = vmkload_hypercall(VMK_HC_VERSION, 0, 0, 0);
+}
+
+/* The COS's local APIC is the vmkernel's to guard: INIT and SMI IPIs (a
+ * physical INIT resets a CPU out from under the vmkernel), an LVT entry that
+ * would INIT this CPU, and moving the APIC away from the trapped page are
+ * refused, and every CPU is still the vmkernel's guest afterwards. */
+static void apic_attacks(void *buf, u64 pa)
+{
+	unsigned int me = get_cpu(), target = cpumask_any_but(cpu_online_mask, me);
+	u64 before = ipis_blocked(buf, pa), base;
+	u32 lvt0;
+	long ver = 0;
+
+	if (target >= nr_cpu_ids)
+		target = me;
+	apic->icr_write(APIC_INT_LEVELTRIG | APIC_INT_ASSERT | APIC_DM_INIT,
+			per_cpu(x86_cpu_to_apicid, target));
+	apic->icr_write(APIC_DEST_ALLBUT | APIC_INT_ASSERT | APIC_DM_INIT, 0);
+	apic->icr_write(APIC_DM_SMI, per_cpu(x86_cpu_to_apicid, target));
+	lvt0 = apic_read(APIC_LVT0);
+	apic_write(APIC_LVT0, APIC_LVT_MASKED | APIC_DM_INIT);
+	CHECK("LVT0 INIT not written", apic_read(APIC_LVT0), lvt0);
+	rdmsrl(MSR_IA32_APICBASE, base);
+	CHECK("APIC base move refused", wrmsrl_safe(MSR_IA32_APICBASE, base + 0x1000) != 0, 1);
+	CHECK("x2APIC switch refused",
+	      wrmsrl_safe(MSR_IA32_APICBASE, base | X2APIC_ENABLE) != 0, 1);
+	put_cpu();
+	CHECK("INIT, INIT-all, SMI and LVT INIT counted", ipis_blocked(buf, pa) - before, 4);
+	CHECK("target CPU still under the vmkernel",
+	      smp_call_function_single(target, version_here, &ver, 1) == 0 &&
+	      ver == VMK_HC_ABI_VERSION, 1);
+}
+
 static int __init hctest_init(void)
 {
 	void *buf = kzalloc(sizeof(struct vmk_status), GFP_KERNEL);
@@ -99,6 +151,7 @@ static int __init hctest_init(void)
 	bad_numbers();
 	bad_buffers(buf, virt_to_phys(buf));
 	isolation(buf, virt_to_phys(buf));
+	apic_attacks(buf, virt_to_phys(buf));
 	kfree(buf);
 	pr_info("vmk_hctest: %s: %d checks, %d failed\n", failures ? "FAIL" : "PASS",
 		checks, failures);
