@@ -2,6 +2,7 @@
  * protected mode with paging off; we build identity page tables for the first
  * 1 GiB (2 MiB pages), enter long mode and call guest_main().  The a.out
  * kludge fields let loaders that refuse ELF64 (QEMU's -kernel) load us. */
+#include <vmk/guest.h>
 #define MB_MAGIC 0x1badb002
 #define MB_FLAGS 0x00010000   /* addresses below are valid (a.out kludge) */
 
@@ -10,6 +11,13 @@
 mb_header:
 	.long MB_MAGIC, MB_FLAGS, -(MB_MAGIC + MB_FLAGS)
 	.long mb_header, __load_start, __load_end, __bss_end, _start32
+
+	/* vmk's long-mode header (<vmk/guest.h>): the VMM may start us in
+	 * 64-bit mode at start64_vmm instead. */
+	.section .vmklm, "a"
+	.align 8
+	.long VMK_GUEST_LM_MAGIC, 0, -VMK_GUEST_LM_MAGIC, 0
+	.quad start64_vmm
 
 	.section .text32, "ax"
 	.code32
@@ -49,6 +57,37 @@ _start32:
 	ljmp $0x08, $start64
 
 	.code64
+/* Entered by the VMM in 64-bit mode on its own tables: RBX = multiboot
+ * information.  Our tables and GDT take over from here as on the 32-bit
+ * path, so both paths run the same code from start64 on. */
+start64_vmm:
+	leaq boot_stack_top(%rip), %rsp
+	movl %ebx, mb_info_ptr(%rip)
+	movl $1, boot_by_vmm(%rip)
+	/* PML4[0] -> PDPT, PDPT[0] -> PD, PD[i] = i * 2 MiB, as _start32 does */
+	leaq pdpt(%rip), %rax
+	orq $3, %rax
+	movq %rax, pml4(%rip)
+	leaq pd(%rip), %rax
+	orq $3, %rax
+	movq %rax, pdpt(%rip)
+	xorl %ecx, %ecx
+	leaq pd(%rip), %rdi
+1:	movq %rcx, %rax
+	shlq $21, %rax
+	orq $0x83, %rax
+	movq %rax, (%rdi, %rcx, 8)
+	incl %ecx
+	cmpl $512, %ecx
+	jne 1b
+	leaq pml4(%rip), %rax
+	movq %rax, %cr3
+	lgdt gdt_ptr64(%rip)
+	pushq $0x08
+	leaq start64(%rip), %rax
+	pushq %rax
+	lretq
+
 start64:
 	movw $0x10, %ax
 	movw %ax, %ds
@@ -72,11 +111,17 @@ gdt_end:
 gdt_ptr:
 	.word gdt_end - gdt - 1
 	.long gdt
+gdt_ptr64:
+	.word gdt_end - gdt - 1
+	.quad gdt
 
 	.section .data
 	.globl mb_info_ptr
 	.align 4
 mb_info_ptr:
+	.long 0
+	.globl boot_by_vmm
+boot_by_vmm:                 /* 1 if the VMM started us in long mode */
 	.long 0
 
 	.section .bss

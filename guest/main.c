@@ -23,6 +23,7 @@
 #include <vmk/guest_bench.h>
 
 extern uint32_t mb_info_ptr;
+extern uint32_t boot_by_vmm;   /* boot.S: 1 if the VMM entered us in long mode */
 uint64_t guest_switch_test(uint64_t n);
 void guest_exc_entry(void);   /* idt.S */
 
@@ -217,7 +218,8 @@ void guest_main(void)
 {
 	const char *cl = cmdline();
 
-	puts_("vmk-guest: long mode reached, ABI 1, cmdline '");
+	puts_(boot_by_vmm ? "vmk-guest: started in long mode by the VMM, ABI 1, cmdline '"
+			  : "vmk-guest: long mode reached, ABI 1, cmdline '");
 	puts_(cl);
 	puts_("'\n");
 	idt_load();

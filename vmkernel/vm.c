@@ -165,6 +165,29 @@ static void vm_free(struct vm *vm)
 	vmk_log("vm%u: destroyed, memory returned\n", id);
 }
 
+static void *gpa_va(struct vm *vm, uint64_t gpa)
+{
+	return (void *)(VMK_VBASE + ((uint64_t)vm->chunk[gpa >> VMK_CHUNK_SHIFT] << VMK_CHUNK_SHIFT) +
+			(gpa & (VMK_CHUNK_SIZE - 1)));
+}
+
+/* A direct 64-bit start: identity tables for the first 1 GiB in 2 MiB pages
+ * and a flat GDT, where <vmk/guest.h> says (every VM has at least 2 MiB). */
+void vm_long_mode_tables(struct vm *vm)
+{
+	uint64_t *pml4 = gpa_va(vm, VMK_GUEST_LM_PT_GPA), *pdpt = pml4 + 512, *pd = pdpt + 512;
+	uint64_t *gdt = gpa_va(vm, VMK_GUEST_LM_GDT_GPA);
+
+	memset(pml4, 0, 3 * PAGE_SIZE);
+	pml4[0] = (VMK_GUEST_LM_PT_GPA + PAGE_SIZE) | PTE_P | PTE_RW;
+	pdpt[0] = (VMK_GUEST_LM_PT_GPA + 2 * PAGE_SIZE) | PTE_P | PTE_RW;
+	for (uint64_t i = 0; i < 512; i++)
+		pd[i] = (i << 21) | PTE_P | PTE_RW | PTE_PS;
+	gdt[0] = 0;
+	gdt[1] = 0x00af9a000000ffffull;   /* 0x08: 64-bit code */
+	gdt[2] = 0x00cf92000000ffffull;   /* 0x10: data */
+}
+
 /* Copy from the COS into guest memory, one guest chunk at a time. */
 static int64_t vm_write(struct pcpu *p, struct vm *vm, uint64_t gpa, uint64_t src,
 			uint64_t len)
@@ -174,8 +197,7 @@ static int64_t vm_write(struct pcpu *p, struct vm *vm, uint64_t gpa, uint64_t sr
 	while (len) {
 		uint64_t in_chunk = VMK_CHUNK_SIZE - (gpa & (VMK_CHUNK_SIZE - 1));
 		uint64_t n = len < in_chunk ? len : in_chunk;
-		void *dst = (void *)(VMK_VBASE + ((uint64_t)vm->chunk[gpa >> VMK_CHUNK_SHIFT]
-						  << VMK_CHUNK_SHIFT) + (gpa & (VMK_CHUNK_SIZE - 1)));
+		void *dst = gpa_va(vm, gpa);
 		int err = cos_read(p->index, src, dst, n);
 
 		if (err)
@@ -265,9 +287,13 @@ static int64_t vm_op_locked(struct pcpu *p, struct vm *vm, const struct vmk_vm_r
 		       vm_write(p, vm, rq->arg[0], rq->arg[1], rq->arg[2]) : VMK_EBUSY;
 	case VMK_VM_START:
 		if (vm->state != VMK_VMS_CREATED || rq->arg[0] >= vm->mem_size ||
-		    rq->arg[1] >= vm->mem_size)
+		    rq->arg[1] >= vm->mem_size || rq->arg[2] > VMK_VM_START_LONG)
 			return VMK_EINVAL;
 		vm_vmcb_init(vm, rq->arg[0], rq->arg[1]);
+		if (rq->arg[2] == VMK_VM_START_LONG) {
+			vm_long_mode_tables(vm);
+			vm_vmcb_long_mode(vm);
+		}
 		vm->state = VMK_VMS_READY;
 		return 0;
 	case VMK_VM_DESTROY:

@@ -2,6 +2,9 @@
  * guest may use.  Versioned; the bench guest and the VMM include this file. */
 #ifndef VMK_GUEST_H
 #define VMK_GUEST_H
+#ifndef __ASSEMBLER__
+#include <vmk/types.h>
+#endif
 
 #define VMK_GUEST_ABI_VERSION 1u
 
@@ -16,6 +19,26 @@
  * register is preserved. */
 #define VMK_GHC_VERSION 0     /* -> VMK_GUEST_ABI_VERSION */
 #define VMK_GHC_YIELD 1       /* -> 0, after the vmkernel ran another world */
+
+/* Long-mode start.  A kernel that carries this header in its first 8 KiB
+ * (8-byte aligned, checksum = -(magic + flags)) can be started directly in
+ * 64-bit mode (vmk vm create --long-mode): the VMM builds identity page
+ * tables for the first 1 GiB (2 MiB pages: PML4, PDPT, PD at
+ * VMK_GUEST_LM_PT_GPA) and a GDT (0x08 64-bit code, 0x10 data) at
+ * VMK_GUEST_LM_GDT_GPA, and enters at entry64 with CS = 0x08, DS/ES/SS =
+ * 0x10, CR4 = PAE | OSFXSR | OSXMMEXCPT, EFER = LME | LMA, interrupts off,
+ * RAX = VMK_GUEST_LM_MAGIC, RBX = the multiboot information's address.
+ * The kernel sets up its own stack. */
+#define VMK_GUEST_LM_MAGIC 0x364b4d56    /* "VMK6" */
+#define VMK_GUEST_LM_PT_GPA 0x9000u      /* 3 pages */
+#define VMK_GUEST_LM_GDT_GPA 0xc000u
+
+#ifndef __ASSEMBLER__
+struct vmk_guest_lm_header {
+	uint32_t magic, flags, checksum, rsvd;
+	uint64_t entry64;
+};
+#endif
 
 /* Where the VMM puts the multiboot information and command line. */
 #define VMK_GUEST_MBI_GPA 0x8000u

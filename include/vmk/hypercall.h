@@ -90,7 +90,9 @@ struct vmk_status {
 enum vmk_vm_op {
 	VMK_VM_CREATE,    /* arg0 = memory bytes -> id (1..VMK_MAX_VMS) */
 	VMK_VM_WRITE,     /* id; arg0 = guest pa, arg1 = COS pa, arg2 = len -> 0 */
-	VMK_VM_START,     /* id; arg0 = entry (32-bit), arg1 = EBX (multiboot info) -> 0 */
+	VMK_VM_START,     /* id; arg0 = entry, arg1 = EBX (multiboot info), arg2 = 0 for
+			   * 32-bit multiboot entry, VMK_VM_START_LONG for a direct
+			   * 64-bit start (<vmk/guest.h>) -> 0 */
 	VMK_VM_INFO,      /* id; arg0 = COS pa, arg1 = len -> bytes of struct vmk_vm_info */
 	VMK_VM_CONSOLE,   /* id; arg0 = COS pa, arg1 = len -> bytes taken from its console */
 	VMK_VM_STOP,      /* id -> 0: the VM stops (reason "stopped by the COS") */
@@ -101,6 +103,7 @@ enum vmk_vm_op {
 	VMK_VM_OPS
 };
 
+#define VMK_VM_START_LONG 1u
 #define VMK_MAX_VMS 16u
 #define VMK_VM_MAX_MEM (256ull << 20)
 

@@ -35,6 +35,9 @@ int64_t vm_run(struct pcpu *p, uint64_t id);
 /* vm_exit.c */
 void vm_handle_exit(struct pcpu *p, struct vm *vm);
 void vm_vmcb_init(struct vm *vm, uint64_t entry, uint64_t ebx);
+void vm_vmcb_long_mode(struct vm *vm);    /* after vm_vmcb_init */
+/* vm.c */
+void vm_long_mode_tables(struct vm *vm);
 /* vm.c, for vm_exit.c */
 void vm_leave(struct pcpu *p, struct vm *vm, int64_t result);
 /* cpuctl.c: */

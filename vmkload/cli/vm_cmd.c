@@ -64,6 +64,17 @@ static const struct mb_header *find_mb(const uint8_t *img, size_t len)
 	return NULL;
 }
 
+/* vmk's long-mode header (<vmk/guest.h>), 8-byte aligned in the first 8 KiB. */
+static const struct vmk_guest_lm_header *find_lm(const uint8_t *img, size_t len)
+{
+	for (size_t off = 0; off + sizeof(struct vmk_guest_lm_header) <= len && off < 8192; off += 8) {
+		const struct vmk_guest_lm_header *h = (const void *)(img + off);
+		if (h->magic == VMK_GUEST_LM_MAGIC && h->magic + h->flags + h->checksum == 0)
+			return h;
+	}
+	return NULL;
+}
+
 /* a.out kludge: the header says where the file goes.  Returns the entry. */
 static int64_t load_aout(int fd, uint32_t id, const uint8_t *img, size_t len,
 			 const struct mb_header *h)
@@ -181,7 +192,8 @@ static int do_schedule(int fd, uint32_t id, const struct sched_opts *o)
 static int cmd_create(int fd, int argc, char **argv)
 {
 	struct sched_opts so = { 0, 1000, 0, 1000000 };
-	int r;
+	int r, long_mode = 0;
+	const struct vmk_guest_lm_header *lm = NULL;
 	const char *image = NULL, *cmdline = "";
 	long long mem = 32 << 20;
 	struct vmk_ioc_vm a = { .op = VMK_VM_CREATE };
@@ -197,6 +209,8 @@ static int cmd_create(int fd, int argc, char **argv)
 			mem = cli_parse_size(argv[++i]);
 		else if (!strcmp(argv[i], "--cmdline") && i + 1 < argc)
 			cmdline = argv[++i];
+		else if (!strcmp(argv[i], "--long-mode"))
+			long_mode = 1;
 		else if ((r = sched_opt(&so, argc, argv, &i)) <= 0)
 			return fprintf(stderr, "%s vm create: %s '%s'\n", prog,
 				       r ? "bad value for" : "unknown option", argv[i]), 2;
@@ -212,6 +226,12 @@ static int cmd_create(int fd, int argc, char **argv)
 		free(img);
 		return 1;
 	}
+	if (long_mode && !(lm = find_lm(img, len))) {
+		fprintf(stderr, "%s vm create: %s has no vmk long-mode header (<vmk/guest.h>); "
+			"start it without --long-mode\n", prog, image);
+		free(img);
+		return 1;
+	}
 	a.arg[0] = (uint64_t)mem;
 	if (vm_ioctl(fd, &a, "create")) {
 		free(img);
@@ -219,9 +239,11 @@ static int cmd_create(int fd, int argc, char **argv)
 	}
 	entry = (h->flags & MB_AOUT_KLUDGE) ? load_aout(fd, (uint32_t)a.result, img, len, h)
 					    : load_elf(fd, (uint32_t)a.result, img, len);
+	uint64_t entry64 = lm ? lm->entry64 : 0;   /* lm points into img */
 	free(img);
 	struct vmk_ioc_vm st = { .op = VMK_VM_START, .id = (uint32_t)a.result,
-				 .arg = { (uint64_t)entry, VMK_GUEST_MBI_GPA } };
+				 .arg = { lm ? entry64 : (uint64_t)entry, VMK_GUEST_MBI_GPA,
+					  lm ? VMK_VM_START_LONG : 0 } };
 	if (entry < 0 || write_mbi(fd, (uint32_t)a.result, (uint64_t)mem, cmdline) ||
 	    vm_ioctl(fd, &st, "create (setting the entry point)")) {
 		struct vmk_ioc_vm d = { .op = VMK_VM_DESTROY, .id = (uint32_t)a.result };
@@ -378,8 +400,10 @@ static int parse_id(const char *s, uint32_t *id)
 static void vm_usage(FILE *f)
 {
 	fprintf(f,
-		"usage: %s vm create --image G [--mem M] [--cmdline S] [SCHED]   prints the new id;\n"
-		"                          with SCHED options it is scheduled at once\n"
+		"usage: %s vm create --image G [--mem M] [--cmdline S] [--long-mode] [SCHED]\n"
+		"                          prints the new id; with SCHED options it is scheduled\n"
+		"                          at once; --long-mode starts it directly in 64-bit mode\n"
+		"                          (the image needs vmk's long-mode header, <vmk/guest.h>)\n"
 		"       %s vm start ID     run it here (foreground) until it halts or stops;\n"
 		"                          exit status 0 if it reported pass on the exit port\n"
 		"       %s vm schedule ID [SCHED]\n"

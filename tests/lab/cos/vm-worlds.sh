@@ -29,6 +29,15 @@ run badmsr 0 'exception 13'
 run svm 0 'exception 6'
 run hypercall 0 'vmk-guest: PASS'
 
+# The VMM starts the same image directly in 64-bit mode (its long-mode
+# header, <vmk/guest.h>), on its own page tables and GDT.
+id=$(vmk vm create --image $G --mem 8M --long-mode --cmdline switches=1000) || fail "create --long-mode"
+vmk vm start "$id" > /tmp/lm.out 2>&1 || { cat /tmp/lm.out; fail "long-mode start"; }
+cat /tmp/lm.out
+grep -q "started in long mode by the VMM" /tmp/lm.out || fail "not entered in long mode"
+grep -q "1000 world switches, state intact" /tmp/lm.out || fail "long-mode guest broken"
+vmk vm destroy "$id"
+
 # World switches while the COS copies and hashes data (its FPU/SSE state
 # is in use too: glibc's memcpy in busybox).
 ( while [ ! -e /tmp/stop ]; do head -c 1048576 /dev/urandom | sha256sum > /dev/null; done ) &

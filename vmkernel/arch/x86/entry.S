@@ -63,12 +63,15 @@ svm_world_run:
 	movq WORLD_R14(%rax), %r14
 	movq WORLD_R15(%rax), %r15
 	movq WORLD_VMCB_PA(%rax), %rax
-	vmload %rax
 	/* Host IF on across VMRUN (GIF, clear here, still blocks everything in
 	 * the vmkernel): with V_INTR_MASKING a VM's physical interrupts then
-	 * exit to us, so a VM that never exits cannot starve the COS. */
+	 * exit to us, so a VM that never exits cannot starve the COS.  Not
+	 * right before VMRUN: its interrupt shadow has no business there. */
 	sti
+	vmload %rax
 	vmrun %rax
+	.globl svm_vmrun_resume
+svm_vmrun_resume:           /* the host's RIP after #VMEXIT */
 	cli
 	vmsave %rax
 	movq (%rsp), %rax

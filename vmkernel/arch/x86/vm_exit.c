@@ -20,6 +20,7 @@
 #define MSR_TSC 0x10u
 
 typedef void (*vm_exit_fn)(struct pcpu *p, struct vm *vm);
+void svm_vmrun_resume(void);   /* entry.S */
 
 static uint8_t *all_ones;   /* IOPM and MSRPM: every port and MSR exits */
 static uint64_t all_ones_pa;
@@ -65,6 +66,22 @@ void vm_vmcb_init(struct vm *vm, uint64_t entry, uint64_t ebx)
 	v->s.rip = entry;
 	v->s.rax = 0x2badb002;
 	vm->w.g = (struct gprs){ .rbx = ebx };
+}
+
+/* The same machine already in 64-bit mode, on the tables and GDT that
+ * vm_long_mode_tables() wrote (<vmk/guest.h>). */
+void vm_vmcb_long_mode(struct vm *vm)
+{
+	struct vmcb *v = vm->w.vmcb;
+
+	v->s.cs = flat(0xa9b);   /* L and G: 64-bit code */
+	v->s.cs.sel = 0x08;
+	v->s.gdtr = (struct vmk_seg){ .limit = 23, .base = VMK_GUEST_LM_GDT_GPA };
+	v->s.cr0 = 0x80000011;   /* PG, ET, PE */
+	v->s.cr3 = VMK_GUEST_LM_PT_GPA;
+	v->s.cr4 = (1u << 5) | (1u << 9) | (1u << 10);   /* PAE, OSFXSR, OSXMMEXCPT */
+	v->s.efer = EFER_LME | EFER_LMA | EFER_SVME;
+	v->s.rax = VMK_GUEST_LM_MAGIC;
 }
 
 int vm_exit_init(void)
@@ -274,6 +291,19 @@ void vm_handle_exit(struct pcpu *p, struct vm *vm)
 	vm->w.vmcb->c.event_inj = 0;
 	if (vm->w.vmcb->c.exit_int_info & SVM_EVT_VALID)
 		vm->w.vmcb->c.event_inj = vm->w.vmcb->c.exit_int_info;
+	/* Seen in the lab under load (QEMU 7.2 TCG), cause not found yet: the
+	 * VMCB's save area holds the host's state (RIP just after our VMRUN,
+	 * the vmkernel's CR3).  Running that as the guest goes wild; stop the
+	 * VM and say so. */
+	if (vm->w.vmcb->s.rip == (uint64_t)svm_vmrun_resume ||
+	    vm->w.vmcb->s.cr3 == vmk_boot->pt_root) {
+		char why[96];
+
+		vm->info.exits[VMK_VX_OTHER]++;
+		vmk_snprintf(why, sizeof(why), "VMCB save area holds host state (exit %lx)", code);
+		vm_stop(p, vm, why);
+		return;
+	}
 	if (__atomic_load_n(&vm->stop_req, __ATOMIC_RELAXED)) {
 		vm->info.exits[VMK_VX_OTHER]++;
 		vm_stop(p, vm, "stopped by the COS");
