@@ -5,8 +5,11 @@ Per side and operation: TSC ticks per round trip, (tsc - empty) / n, where
 empty is the guest's same loop without the exiting instruction.  Under
 --icount a tick is one executed instruction (guest, host kernel and host
 user space alike); otherwise ticks become nanoseconds through the COS's TSC
-rate.  Medians over the repeats.
-  summarize.py ICOUNT.log WALL.log OUT.json"""
+rate.  Medians over the repeats.  SWITCH.log is the 2-CPU boot
+(cos-vm-switch.sh): vmk's two VMs on the CPU given to its scheduler, wall
+time only, with the scheduler's decisions per yield, and KVM's two VMs on the
+same boot.
+  summarize.py ICOUNT.log WALL.log SWITCH.log OUT.json"""
 import json
 import re
 import statistics
@@ -14,6 +17,7 @@ import sys
 
 LINE = re.compile(r"vm-bench: side=(\w+) rep=(\d+) op=([\w-]+) n=(\d+) tsc=(\d+) empty=(\d+)")
 KHZ = re.compile(r"vm-bench: tsc_khz=(\d+)")
+SWITCH = re.compile(r"vm-switch: rep=(\d+) (.*)")
 
 # (name, vmk op, KVM op, divisor, target?, equivalent?, what each side measures)
 OPS = (
@@ -34,17 +38,27 @@ OPS = (
      "never leaves its kernel.  KVM: OUT to the yield port -> KVM_EXIT_IO to "
      "kvm-guest in user space -> KVM_RUN on the same vCPU.  Not equivalent: "
      "KVM's path includes a return to user space and an ioctl"),
-    ("vm_to_vm_switch", None, "yield-port-2vms", 2, False, False,
-     "one switch between two VMs on one CPU, per switch (half the guest's "
-     "yield round trip).  KVM: two VMs run in turn by one kvm-guest thread, "
-     "each yielding with OUT to the yield port (exit to user space, KVM_RUN of "
-     "the other VM's vCPU).  vmk: not measured; vmkload's VM_RUN re-enters a "
-     "yielding VM in the COS kernel for up to ~100 ms, so a second VM on the "
-     "CPU gets its turn at that slice's end, not per yield"),
+    ("vm_to_vm_switch", "yield-2vms", "yield-port-2vms", 2, False, False,
+     "one switch between two VMs on one CPU, per switch (half the measured "
+     "guest's yield round trip; the other VM's three-instruction loop body is "
+     "included on both sides).  KVM: two VMs run in turn by one kvm-guest "
+     "thread, each yielding with OUT to the yield port (exit to user space, "
+     "KVM_RUN of the other VM's vCPU); strictly alternating by construction.  "
+     "vmk: two VMs with equal shares on a CPU given to the vmkernel (vmk cpu "
+     "give 1), each yielding with VMMCALL VMK_GHC_YIELD: VM -> system world "
+     "(scheduler pick) -> next VM, all in the vmkernel.  vmk's scheduler "
+     "(start-time fair queueing) does not alternate strictly: "
+     "vmk.sched_switches_per_yield says on what fraction of yields it picked "
+     "the other VM (1.0 = strict alternation); on the rest the same VM ran "
+     "again through the same path.  vmk figures are wall time from a 2-CPU "
+     "boot (no --icount: QEMU 7.2 stalls SMP bring-up under icount); "
+     "kvm_same_boot is KVM's run on that boot and CPU.  Not equivalent: "
+     "vmk's figure is per yield through its scheduler, of which only a "
+     "fraction switch VMs, and has no instruction count"),
 )
 
 
-def load(path):
+def load(path, switch=None):
     per, khz, n = {}, None, None
     with open(path) as f:
         for line in f:
@@ -58,6 +72,10 @@ def load(path):
             m = KHZ.search(line)
             if m:
                 khz = int(m.group(1))
+            m = SWITCH.search(line)
+            if m and switch is not None:
+                switch[int(m.group(1))] = {k: int(v) for k, v in
+                                           (kv.split("=") for kv in m.group(2).split())}
     if not per:
         sys.exit("summarize: no vm-bench lines in %s" % path)
     return per, khz, n
@@ -80,21 +98,71 @@ def side_result(ic, wall, khz, side, op, div):
             "wall_ns_samples": [round(x, 1) for x in ns]}
 
 
-def main(icount_path, wall_path, out_path):
+def wall_only(per, khz, side, op, div):
+    ns = [t * 1e6 / khz for t in samples(per, side, op, div)]
+    return round(statistics.median(ns), 1), [round(x, 1) for x in ns]
+
+
+def switch_result(sw, swinfo, khz):
+    """vmk's side of vm_to_vm_switch, from the 2-CPU boot: wall time only."""
+    if not swinfo:
+        sys.exit("summarize: no vm-switch lines in the switch boot's log")
+    med, ns = wall_only(sw, khz, "vmk", "yield-2vms", 2)
+    alone, alone_ns = wall_only(sw, khz, "vmk", "yield-alone", 1)
+    reps = []
+    for rep, d in sorted(swinfo.items()):
+        if not d.get("m_yields"):
+            sys.exit("summarize: rep %d: no yields counted for the measured VM" % rep)
+        d = dict(d, rep=rep,
+                 sched_switches_per_yield=round(d["sched_decisions"] / (2 * d["m_yields"]), 4))
+        reps.append(d)
+    return {"guest_op": "yield-2vms", "instructions": None, "icount": None,
+            "icount_reason": "SMP bring-up stalls under -icount in QEMU 7.2, and vmk "
+                             "schedules VMs only on a CPU the COS gave it (2 CPUs)",
+            "wall_ns": med, "wall_ns_samples": ns,
+            "round_trip_wall_ns": round(2 * med, 1),
+            "sched_switches_per_yield": round(statistics.median(
+                r["sched_switches_per_yield"] for r in reps), 4),
+            "alone_round_trip_wall_ns": alone, "alone_round_trip_wall_ns_samples": alone_ns,
+            "alone_measures": "one VM alone on the given CPU: yield -> system world -> "
+                              "the same VM, per round trip",
+            "both_passed": all(r.get("both_passed") == 1 for r in reps),
+            "partner_outlived_measured": all(r.get("p_running_at_m_end") == 1 for r in reps),
+            "repeats": reps}
+
+
+def main(icount_path, wall_path, switch_path, out_path):
     ic, _, n = load(icount_path)
     wall, khz, _ = load(wall_path)
+    swinfo = {}
+    sw, swkhz, _ = load(switch_path, swinfo)
     if not khz:
         sys.exit("summarize: no TSC rate in %s" % wall_path)
+    if not swkhz:
+        sys.exit("summarize: no TSC rate in %s" % switch_path)
     rows = []
     for name, vop, kop, div, target, equiv, what in OPS:
-        v = side_result(ic, wall, khz, "vmk", vop, div)
+        if vop == "yield-2vms":
+            v = switch_result(sw, swinfo, swkhz)
+        else:
+            v = side_result(ic, wall, khz, "vmk", vop, div)
         k = side_result(ic, wall, khz, "kvm", kop, div)
         row = {"name": name, "measures": what, "equivalent": equiv,
                "kvm_handled_in": "kernel" if kop in ("vmmcall", "cpuid") else "user space",
                "vmk_handled_in": None if vop is None else
                "vmkernel and COS kernel" if vop == "yield" else "vmkernel",
+               "boot": "2 CPUs, wall time only" if vop == "yield-2vms" else
+               "1 CPU (--icount and wall-time boots)",
                "vmk": v, "kvm": k}
-        if v:
+        if vop == "yield-2vms":
+            med, ns = wall_only(sw, swkhz, "kvm", kop, div)
+            row["kvm_same_boot"] = {"guest_op": kop, "wall_ns": med, "wall_ns_samples": ns,
+                                    "measures": "KVM's two VMs on the 2-CPU boot, "
+                                                "kvm-guest pinned to CPU 1"}
+            row["ratio_instructions"] = None
+            row["ratio_wall"] = round(v["wall_ns"] / med, 4)
+            row["ratio_wall_against"] = "kvm_same_boot"
+        elif v:
             row["ratio_instructions"] = round(v["instructions"] / k["instructions"], 4)
             row["ratio_wall"] = round(v["wall_ns"] / k["wall_ns"], 4)
         if target:
@@ -107,7 +175,8 @@ def main(icount_path, wall_path, out_path):
                      "in the same COS boot",
         "lab": "QEMU TCG -cpu max, 1 CPU; instructions under -icount shift=0 "
                "(a guest TSC tick is one executed instruction, host and guest alike); "
-               "wall time from a second boot without -icount",
+               "wall time from a second boot without -icount; vm_to_vm_switch's vmk "
+               "side (and kvm_same_boot) from a third boot with 2 CPUs, wall time only",
         "unit": "per round trip (per switch for vm_to_vm_switch), guest loop overhead "
                 "subtracted",
         "iterations": n,
@@ -123,16 +192,25 @@ def main(icount_path, wall_path, out_path):
     for r in rows:
         v, k = r["vmk"], r["kvm"]
         note = ("" if r.get("target_met", True) else "  target 1/3 missed") + \
-               ("" if r["equivalent"] else "  (not equivalent; see JSON)")
+               ("" if r["equivalent"] else "  (not equivalent; see JSON)") + \
+               ("  (vmk: 2-CPU boot; ratio against KVM on it, below)"
+                if r.get("kvm_same_boot") else "")
         print("%-16s %11s %11.1f %7s %11s %11.1f %7s%s" % (
-            r["name"], "%.1f" % v["instructions"] if v else "-", k["instructions"],
-            "%.3f" % r["ratio_instructions"] if v else "-",
+            r["name"], "%.1f" % v["instructions"] if v and v["instructions"] else "-",
+            k["instructions"], "%.3f" % r["ratio_instructions"] if v and v["instructions"] else "-",
             "%.1f" % v["wall_ns"] if v else "-", k["wall_ns"],
             "%.3f" % r["ratio_wall"] if v else "-", note))
+    r = rows[-1]
+    v = r["vmk"]
+    print("vm_to_vm_switch, 2-CPU boot (wall only): vmk %.1f ns per yield (round trip %.1f), "
+          "KVM same boot %.1f ns, ratio %.3f; vmk switched VMs on %.3f of yields; "
+          "vmk one VM alone: round trip %.1f ns" % (
+              v["wall_ns"], v["round_trip_wall_ns"], r["kvm_same_boot"]["wall_ns"],
+              r["ratio_wall"], v["sched_switches_per_yield"], v["alone_round_trip_wall_ns"]))
     print("results: %s" % out_path)
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 4:
-        sys.exit("usage: summarize.py ICOUNT.log WALL.log OUT.json")
+    if len(sys.argv) != 5:
+        sys.exit("usage: summarize.py ICOUNT.log WALL.log SWITCH.log OUT.json")
     main(*sys.argv[1:])

@@ -1,0 +1,126 @@
+#!/bin/sh
+# In the COS, on a boot with 2 CPUs: a world switch between two VMs on one
+# CPU.  vmk: CPU 1 is given to the vmkernel and two bench guests with equal
+# shares run there under its scheduler, each yielding (VMMCALL
+# VMK_GHC_YIELD) in a loop: a yield ends the VM's turn and the system world
+# picks the other VM.  KVM: kvm-guest --vms 2 (one thread, yield-port) pinned
+# to CPU 1 on this same boot, for a same-machine wall-time comparison.
+#
+# The two vmk VMs cannot start at the same instant (each `vmk vm schedule`
+# is a COS process, tens of ms apart in the lab), so they play two roles:
+# the partner P (bench=yield, n = 2N + 40000) is scheduled first and keeps
+# yielding; the measured VM M (bench=yield, n = N) is scheduled once P runs,
+# so M's whole timed loop alternates with P.  P must still be running when M
+# stops (checked), and both must report pass.  The scheduler's decisions on
+# CPU 1 are counted by a trace session (event vmk_sched_decision only, which
+# is logged when the pick differs from the world that ran): strict
+# alternation is two decisions per yield of M.
+#
+# Prints per repeat
+#   vm-bench: side=vmk rep=R op=yield-2vms n=N tsc=T empty=E   (M's line)
+#   vm-switch: rep=R m_yields=.. m_switches=.. m_run_ns=.. p_yields=..
+#     p_switches=.. p_run_ns=.. sched_decisions=.. trace_lost=..
+#     p_running_at_m_end=1 both_passed=1
+#   vm-bench: side=vmk rep=R op=yield-alone n=N ...  (one VM alone on CPU 1)
+# and, before any of that (KVM first), per repeat
+#   vm-bench: side=kvm rep=R op=yield-port-2vms n=... (both VMs' lines)
+# then the COS's TSC rate; stops with FAIL on any error.
+#   Usage: vm-switch.sh [N] [REPEATS]
+set -e
+n=${1:-10000}
+reps=${2:-3}
+G=/lib/vmk/guests/vmk-guest.elf
+T=/tmp/vm-switch-trace
+fail() { echo "FAIL: $*"; vmk log 2>/dev/null | tail -20; exit 1; }
+[ "$(nproc)" -ge 2 ] || fail "needs a boot with 2 CPUs (got $(nproc))"
+
+field() { sed -n "s/.*\"$2\": \([0-9-]*\).*/\1/p" "$1"; }
+info() { vmk vm info "$1" --json > "$2" || fail "vmk vm info $1"; }
+# wait_stopped ID SECONDS
+wait_stopped() {
+  i=0
+  until vmk vm info "$1" | grep -q " stopped "; do
+    i=$((i + 1)); [ $i -le $(($2 * 10)) ] || fail "vm$1 did not stop within $2 s"
+    sleep 0.1
+  done
+}
+# start_trace: a recorder of scheduler decisions, in the background.  The
+# vmkernel formats a CPU's ring at that CPU's next exit; the recorder gives
+# up if CPU 1 has not done so yet, so try again (P is yielding there).
+start_trace() {
+  for try in 1 2 3 4 5; do
+    rm -rf $T
+    vmk trace record -o $T --seconds 3600 --events vmk_sched_decision > $T.out 2>&1 &
+    tpid=$!
+    i=0
+    while kill -0 $tpid 2>/dev/null; do
+      grep -q "^trace: recording" $T.out && return 0
+      i=$((i + 1)); [ $i -le 100 ] || fail "trace recorder not ready in 10 s"
+      sleep 0.1
+    done
+    wait $tpid || true
+  done
+  cat $T.out; fail "vmk trace record did not start"
+}
+
+# KVM first: once a CPU was given to the vmkernel and taken back, kvm-amd
+# no longer loads in this boot ("no hardware support"; see bench/README.md).
+modprobe kvm-amd || fail "modprobe kvm-amd"
+r=1
+while [ "$r" -le "$reps" ]; do
+  # Two VMs, one thread, pinned to CPU 1.
+  taskset 2 kvm-guest --image $G --vms 2 --cmdline "bench=yield-port,n=$n" > /tmp/kvm.out 2>&1 ||
+    { cat /tmp/kvm.out; fail "kvm-guest --vms 2"; }
+  sed -n "s/^vmk-bench: op=yield-port /vm-bench: side=kvm rep=$r op=yield-port-2vms /p" /tmp/kvm.out
+  r=$((r + 1))
+done
+rmmod kvm-amd kvm
+
+modprobe vmkload
+r=1
+while [ "$r" -le "$reps" ]; do
+  vmk load --mem 64M > /dev/null
+  vmk cpu give 1 > /dev/null
+  p=$(vmk vm create --image $G --mem 8M --cmdline "bench=yield,n=$((2 * n + 40000))") ||
+    fail "vmk vm create (partner)"
+  m=$(vmk vm create --image $G --mem 8M --cmdline "bench=yield,n=$n") ||
+    fail "vmk vm create (measured)"
+  vmk vm schedule "$p" --shares 1000
+  start_trace
+  vmk vm schedule "$m" --shares 1000
+  wait_stopped "$m" 600
+  info "$p" /tmp/p.json
+  info "$m" /tmp/m.json
+  kill -INT $tpid; wait $tpid || { cat $T.out; fail "vmk trace record failed"; }
+  grep -q '"state": "stopped"' /tmp/p.json &&
+    fail "the partner VM stopped before the measured one: its n is too small"
+  wait_stopped "$p" 600
+  info "$p" /tmp/p.json
+  for id in "$p" "$m"; do
+    vmk vm info "$id" | grep -q "wrote the exit port" || { vmk vm info "$id"; fail "vm$id did not end by the exit port"; }
+    vmk vm console "$id" > /tmp/con$id
+    grep -q "vmk-guest: PASS" /tmp/con$id || { cat /tmp/con$id; fail "vm$id did not pass"; }
+  done
+  sed -n "s/^vmk-bench: op=yield /vm-bench: side=vmk rep=$r op=yield-2vms /p" /tmp/con$m
+  dec=$(sed -n 's/.*"vmk_sched_decision": \([0-9]*\).*/\1/p' $T/summary.json)
+  lost=$(field $T/summary.json lost)
+  [ -n "$dec" ] || { cat $T/summary.json; fail "no scheduler decisions in the trace"; }
+  echo "vm-switch: rep=$r m_yields=$(field /tmp/m.json vmmcall) m_switches=$(field /tmp/m.json switches)" \
+       "m_run_ns=$(field /tmp/m.json run_ns) p_yields=$(field /tmp/p.json vmmcall)" \
+       "p_switches=$(field /tmp/p.json switches) p_run_ns=$(field /tmp/p.json run_ns)" \
+       "sched_decisions=$dec trace_lost=$lost p_running_at_m_end=1 both_passed=1"
+  vmk vm destroy "$p"; vmk vm destroy "$m"
+  # One VM alone on CPU 1: each yield goes to the system world and the
+  # scheduler picks the same VM again (VM -> system world -> same VM).
+  s=$(vmk vm create --image $G --mem 8M --cmdline "bench=yield,n=$n" --shares 1000) ||
+    fail "vmk vm create (alone)"
+  wait_stopped "$s" 600
+  vmk vm console "$s" > /tmp/con$s
+  grep -q "vmk-guest: PASS" /tmp/con$s || { cat /tmp/con$s; fail "vm$s (alone) did not pass"; }
+  sed -n "s/^vmk-bench: op=yield /vm-bench: side=vmk rep=$r op=yield-alone /p" /tmp/con$s
+  vmk vm destroy "$s"
+  vmk cpu take 1 > /dev/null
+  vmk unload > /dev/null
+  r=$((r + 1))
+done
+vmk bench --op loop -n 1 --json | sed 's/.*"tsc_khz": \([0-9]*\).*/vm-bench: tsc_khz=\1/'
