@@ -452,6 +452,7 @@ void sysworld_run(struct pcpu *p)
 		uint32_t kick_cpu;
 
 		irq_window();
+		trace_cpu_sync(p);   /* an idle CPU joins a new trace session here */
 		if (p->take_req && p->owner == VMK_CPU_VMK) {
 			apic_timer_stop();
 			spin_lock(&cpu_lock);

@@ -387,6 +387,8 @@ void vm_stop(struct pcpu *p, struct vm *vm, const char *why)
 		v->s.rflags, v->s.rax);
 	vmk_log("  cr0 %016lx cr3 %016lx cr4 %016lx efer %lx\n", v->s.cr0, v->s.cr3,
 		v->s.cr4, v->s.efer);
+	vmk_log("  gdtr %lx idtr %lx cs %x on cpu%u\n", v->s.gdtr.base, v->s.idtr.base,
+		v->s.cs.sel, p->linux_cpu);
 	vm->state = VMK_VMS_STOPPED;
 	vm_leave(p, vm, VMK_VM_STOPPED);
 }

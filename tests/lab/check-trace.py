@@ -22,6 +22,8 @@ def main(d):
     counts, last_ts, open_exit = {}, {}, {}
     exits = {SVM_EXIT_CPUID: 0, SVM_EXIT_VMMCALL: 0}   # and any other reason seen
     nops, total, discarded = 0, 0, 0
+    vm = json.load(open(os.path.join(d, "vm.json")))
+    into_vm, out_of_vm = 0, 0
     for msg in bt2.TraceCollectionMessageIterator(os.path.join(d, "ctf")):
         if type(msg) is bt2._DiscardedEventsMessageConst:
             discarded += msg.count or 1
@@ -44,6 +46,9 @@ def main(d):
             # session's own stop hypercall has none).
             r = open_exit.pop(stream)
             exits[r] = exits.get(r, 0) + 1
+        elif ev.name == "vmk_world_switch":
+            into_vm += int(ev.payload_field["next_world"]) == vm["id"]
+            out_of_vm += int(ev.payload_field["prev_world"]) == vm["id"]
         elif ev.name == "vmk_hypercall" and int(ev.payload_field["nr"]) == HC_NOP:
             nops += 1
     print("check-trace: %d events, %s, discarded %d" % (total, counts, discarded))
@@ -58,6 +63,14 @@ def main(d):
     # 500 from the benchmark, plus the one per CPU that makes it join the session.
     if nops != 500 + ncpus:
         fail("expected exactly %d null hypercalls, found %d" % (500 + ncpus, nops))
+    # Every switch into the VM the vmkernel counted is in the trace, and the
+    # VM left the CPU as often (it ran to its end inside the session).
+    if vm["exit_status"] != 1:
+        fail("the VM did not pass: %s" % vm)
+    if into_vm != vm["switches"] or out_of_vm != vm["switches"] or into_vm < 300:
+        fail("world switches into/out of vm%d: %d/%d in the trace, %d counted by the vmkernel"
+             % (vm["id"], into_vm, out_of_vm, vm["switches"]))
+    print("check-trace: vm%d: %d world switches in and out, as counted" % (vm["id"], into_vm))
     # The summary's exit table must be the trace's own counts, biggest first
     # (the COS's APIC writes, npf, usually lead: every EOI traps).
     table = [(int(e["reason"]), int(e["count"])) for e in summary["top_exits"]]

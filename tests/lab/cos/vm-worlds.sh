@@ -7,7 +7,7 @@
 set -e
 switches=${1:-100000}
 G=/lib/vmk/guests/vmk-guest.elf
-fail() { echo "FAIL: $*"; touch /tmp/stop; exit 1; }
+fail() { echo "FAIL: $*"; touch /tmp/stop; vmk log | tail -12; exit 1; }
 . /lib/vmk/tests/lib.sh
 # run CMDLINE WANT_RC REASON: a fresh 8 MiB VM runs the guest scenario.
 run() {

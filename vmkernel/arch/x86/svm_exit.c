@@ -232,8 +232,5 @@ void svm_handle_exit(struct pcpu *p)
 		cos_handle_exit(p);
 	if (p->cur->kind == WORLD_SYSTEM)
 		sysworld_run(p);   /* an owned CPU: until a world is chosen */
-	if (p->cur->kind == WORLD_VM && p->cur->vmcb->s.cr3 == vmk_boot->pt_root)
-		vmk_log("cpu%u: vm%u's VMCB holds host state before VMRUN (last exit %lx)\n",
-			p->linux_cpu, p->cur->id, p->cur->vmcb->c.exit_code);
 	trace_vm_entry(&p->tw, p->index, p->cur->vmcb->s.rip);
 }
