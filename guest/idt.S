@@ -45,6 +45,12 @@ gexc_\v:
 	STUB 30,1
 	STUB 31,0
 
+/* The timer's interrupt (VMK_GHC_TIMER): count it and return. */
+	.globl guest_timer_stub
+guest_timer_stub:
+	incq guest_timer_count(%rip)
+	iretq
+
 	.section .rodata
 	.globl guest_exc_stubs
 	.balign 8

@@ -8,6 +8,8 @@
  *   hypercall        unknown and known guest hypercalls: expects ENOSYS, ABI 1
  *   switches=N       N yields to the vmkernel, checking all its registers
  *                    after each (world-switch isolation)
+ *   timer=N[,us=P]   N one-shot timer periods of P us, halting in each
+ *                    (scheduled VMs only: the timer needs the vmkernel's CPUs)
  *   spin             compute forever without an exit (a CPU-bound load for
  *                    the scheduler tests)
  *   bench=OP[,n=N]   N exit round trips timed with RDTSC, one line out
@@ -97,16 +99,19 @@ struct idt_gate {
 	uint32_t off_hi, rsvd;
 } __attribute__((packed));
 
-static struct idt_gate idt[32] __attribute__((aligned(16)));
+#define TIMER_VEC 32
+static struct idt_gate idt[TIMER_VEC + 1] __attribute__((aligned(16)));
 extern const uint64_t guest_exc_stubs[32];
+void guest_timer_stub(void);     /* idt.S */
+volatile uint64_t guest_timer_count;
 
 static void idt_load(void)
 {
 	struct { uint16_t limit; uint64_t base; } __attribute__((packed)) d =
 		{ sizeof(idt) - 1, (uint64_t)idt };
 
-	for (int v = 0; v < 32; v++) {
-		uint64_t a = guest_exc_stubs[v];
+	for (int v = 0; v <= TIMER_VEC; v++) {
+		uint64_t a = v < 32 ? guest_exc_stubs[v] : (uint64_t)guest_timer_stub;
 		idt[v] = (struct idt_gate){ (uint16_t)a, 0x08, 0, 0x8e, (uint16_t)(a >> 16),
 					    (uint32_t)(a >> 32), 0 };
 	}
@@ -213,6 +218,41 @@ static int bench(const char *a)
 	return 1;
 }
 
+/* timer=N[,us=P]: N times arm the one-shot timer for P microseconds (1000
+ * by default) and halt; each halt must end with exactly one timer interrupt.
+ * Prints the TSC ticks per period. */
+static void timer_test(const char *s)
+{
+	uint64_t n = parse_u64(s), us = 1000, t0;
+
+	while (*s && !starts(s, ",us="))
+		s++;
+	if (*s)
+		us = parse_u64(s + 4);
+	t0 = rdtsc();
+	for (uint64_t i = 0; i < n; i++) {
+		long r = VMK_GHC_TIMER;
+
+		__asm__ volatile("vmmcall" : "+a"(r) : "d"(us * 1000), "c"((uint64_t)TIMER_VEC)
+				 : "memory");
+		if (r != 0) {
+			puts_("vmk-guest: timer hypercall refused\n");
+			finish(0);
+		}
+		__asm__ volatile("sti; hlt; cli" : : : "memory");
+		if (guest_timer_count != i + 1) {
+			puts_("vmk-guest: halt ended without exactly one timer interrupt\n");
+			finish(0);
+		}
+	}
+	puts_("vmk-guest: ");
+	put_u64(n);
+	puts_(" timer interrupts, ");
+	put_u64(n ? (rdtsc() - t0) / n : 0);
+	puts_(" TSC ticks per period\n");
+	finish(1);
+}
+
 void guest_main(void);
 void guest_main(void)
 {
@@ -240,6 +280,8 @@ void guest_main(void)
 		finish(0);
 	} else if (starts(cl, "hypercall")) {
 		finish(hypercall(0x777) == VMK_ENOSYS && hypercall(VMK_GHC_VERSION) == 1);
+	} else if (starts(cl, "timer=")) {
+		timer_test(cl + 6);
 	} else if (starts(cl, "spin")) {
 		for (volatile uint64_t i = 0;; i++)
 			;

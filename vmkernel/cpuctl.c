@@ -209,13 +209,18 @@ static void apic_take(struct pcpu *p)
 	lapic_write(LAPIC_TICR, p->apic_per_ms);
 }
 
-/* The next tick: at the end of the running world's slice, at most 1 ms on. */
+static uint64_t timers_next_tsc(void);
+
+/* The next tick: at the end of the running world's slice or when the first
+ * VM timer is due, at most 1 ms on. */
 static void timer_arm(struct pcpu *p, uint64_t now)
 {
-	uint64_t ns = TICK_NS, counts;
+	uint64_t ns = TICK_NS, counts, due = timers_next_tsc(), tsc = rdtsc();
 
 	if (p->slice_end > now && p->slice_end - now < ns)
 		ns = p->slice_end - now;
+	if (due && (due <= tsc || (due - tsc) * 1000000 / vmk_boot->tsc_khz < ns))
+		ns = due <= tsc ? 1 : (due - tsc) * 1000000 / vmk_boot->tsc_khz;
 	counts = ns * p->apic_per_ms / 1000000;
 	lapic_write(LAPIC_TICR, counts ? (uint32_t)counts : 1);
 }
@@ -379,15 +384,88 @@ void sched_vm_info(struct vm *vm)
 	spin_unlock(&cpu_lock);
 }
 
+int64_t sched_vm_timer(struct vm *vm, uint64_t ns, uint64_t vec)
+{
+	int64_t r = VMK_OK;
+
+	if (vec < 32 || vec > 255 || ns > (1ull << 40))
+		return VMK_EINVAL;
+	spin_lock(&cpu_lock);
+	if (!vm->info.scheduled) {
+		r = VMK_EPERM;
+	} else {
+		vm->timer_deadline = ns ? rdtsc() + ns * vmk_boot->tsc_khz / 1000000 + 1 : 0;
+		vm->timer_vec = (uint32_t)vec;
+		__atomic_store_n(&vm->timer_pending, 0, __ATOMIC_RELAXED);
+	}
+	spin_unlock(&cpu_lock);
+	return r;
+}
+
+void vm_timer_inject(struct vm *vm)
+{
+	struct vmcb *v = vm->w.vmcb;
+
+	if (!__atomic_load_n(&vm->timer_pending, __ATOMIC_ACQUIRE) ||
+	    !(v->s.rflags & (1u << 9)) || (v->c.event_inj & SVM_EVT_VALID) || (v->c.int_state & 1))
+		return;
+	if (__atomic_exchange_n(&vm->timer_pending, 0, __ATOMIC_ACQ_REL))
+		v->c.event_inj = SVM_EVT_VALID | vm->timer_vec;   /* type 0: external interrupt */
+}
+
+/* Under cpu_lock: the earliest armed VM timer (TSC), 0 if none. */
+static uint64_t timers_next_tsc(void)
+{
+	uint64_t first = 0;
+
+	for (uint32_t id = 1; id <= VMK_MAX_VMS; id++)
+		if (sched_vm[id] && sched_vm[id]->timer_deadline &&
+		    (!first || sched_vm[id]->timer_deadline < first))
+			first = sched_vm[id]->timer_deadline;
+	return first;
+}
+
+/* Under cpu_lock, at a tick: expired timers become pending, and a VM that
+ * waits for one is woken; its CPU gets a reschedule IPI. */
+static void timers_expire(uint64_t now)
+{
+	uint64_t tsc = rdtsc();
+
+	for (uint32_t id = 1; id <= VMK_MAX_VMS; id++) {
+		struct vm *vm = sched_vm[id];
+		int32_t kick_cpu = SCHED_NONE;
+
+		if (!vm || !vm->timer_deadline || tsc < vm->timer_deadline)
+			continue;
+		vm->timer_deadline = 0;
+		__atomic_store_n(&vm->timer_pending, 1, __ATOMIC_RELEASE);
+		if (vm->timer_waiting) {
+			vm->timer_waiting = 0;
+			if (sched_wake(&sched, (int32_t)id, now, &kick_cpu) == VMK_OK &&
+			    kick_cpu != SCHED_NONE)
+				kick(vmk_cpu_of[kick_cpu]);   /* sending never waits */
+		}
+	}
+}
+
 /* The VM that ran here left the CPU (its state is saved). */
 void sched_vm_left(struct pcpu *p, struct vm *vm, int64_t result)
 {
 	spin_lock(&cpu_lock);
 	vm->cpu = -1;
-	if (result == VMK_VM_HALTED || result == VMK_VM_STOPPED) {
+	if (result == VMK_VM_HALTED || result == VMK_VM_STOPPED || result == VMK_VM_WAITING) {
 		VMK_ASSERT(sched_block(&sched, (int32_t)vm->w.id, sched_now()) == VMK_OK,
 			   "scheduler refused to block a running world");
 		p->sched_cur = SCHED_NONE;
+	}
+	if (result == VMK_VM_WAITING) {
+		/* Expired meanwhile: wake it at once. */
+		int32_t kick_cpu = SCHED_NONE;
+
+		if (__atomic_load_n(&vm->timer_pending, __ATOMIC_ACQUIRE) || !vm->timer_deadline)
+			sched_wake(&sched, (int32_t)vm->w.id, sched_now(), &kick_cpu);
+		else
+			vm->timer_waiting = 1;
 	}
 	if (result == VMK_VM_STOPPED)
 		unschedule(vm);
@@ -412,6 +490,8 @@ static struct vm *sched_next(struct pcpu *p, uint32_t *kick_cpu)
 	int rearm = p->tick;   /* else the countdown runs on: exits do not delay ticks */
 
 	*kick_cpu = (uint32_t)SCHED_NONE;
+	if (p->tick)
+		timers_expire(now);
 	if (me < 0) {          /* given while VMs were scheduled: idle */
 		p->sched_cur = SCHED_NONE;
 		p->slice_end = 0;

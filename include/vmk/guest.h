@@ -19,6 +19,12 @@
  * register is preserved. */
 #define VMK_GHC_VERSION 0     /* -> VMK_GUEST_ABI_VERSION */
 #define VMK_GHC_YIELD 1       /* -> 0, after the vmkernel ran another world */
+/* One-shot timer: RDX = delay in ns (0 disarms), RCX = vector (32..255).
+ * When it expires the VMM raises that vector as an external interrupt,
+ * once, as soon as the guest's IF is set; a HLT with the timer armed blocks
+ * the VM until then.  Only for VMs under the vmkernel's scheduler (vmk vm
+ * schedule): others get VMK_EPERM. */
+#define VMK_GHC_TIMER 2
 
 /* Long-mode start.  A kernel that carries this header in its first 8 KiB
  * (8-byte aligned, checksum = -(magic + flags)) can be started directly in

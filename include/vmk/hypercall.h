@@ -119,6 +119,7 @@ enum vmk_vm_run_result {
 	VMK_VM_HALTED = 2,     /* HLT with nothing to wake it */
 	VMK_VM_STOPPED = 3,    /* it exited, failed or was stopped: see info */
 	VMK_VM_YIELDED = 4,    /* it asked to yield (guest hypercall) */
+	VMK_VM_WAITING = 5,    /* internal: halted until its timer (scheduled VMs only) */
 };
 
 enum vmk_vm_state { VMK_VMS_FREE, VMK_VMS_CREATED, VMK_VMS_READY, VMK_VMS_HALTED,

@@ -18,6 +18,12 @@ struct vm {
 	int32_t cpu;                    /* CPU running it, or -1; under vm_lock */
 	int32_t home;                   /* the only CPU it runs on, -1 before its first run */
 	int32_t stop_req;               /* the COS asked it to stop while it ran */
+	/* Its one-shot timer (VMK_GHC_TIMER), under cpuctl's lock; `pending`
+	 * is taken atomically by the CPU that enters the VM. */
+	uint64_t timer_deadline;        /* TSC, 0 if disarmed */
+	uint32_t timer_vec;
+	int32_t timer_pending;          /* expired, not yet injected */
+	int32_t timer_waiting;          /* blocked in HLT until it expires */
 	uint64_t mem_size;
 	uint32_t nchunks;               /* guest memory, 2 MiB each, gpa order */
 	uint32_t chunk[VM_MAX_CHUNKS];

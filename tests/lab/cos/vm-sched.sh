@@ -69,6 +69,26 @@ b=$(vmk vm create --image $G --mem 4M --cmdline spin --shares 1000)
 check reservation "$a:600000" "$b:400000"
 stop_all "$a" "$b"
 
+# A VM that halts on its one-shot timer is blocked until it fires (the
+# timer wakes it, the VMM injects the interrupt) while a spinner has the
+# CPU: 200 periods of 2 ms, each halt ended by exactly one interrupt, never
+# early, and the sleeper uses little of the CPU.
+khz=$(vmk bench --op loop -n 1 --json | sed 's/.*"tsc_khz": \([0-9]*\).*/\1/')
+t=$(vmk vm create --image $G --mem 4M --cmdline timer=200,us=2000 --shares 1000)
+s=$(vmk vm create --image $G --mem 4M --cmdline spin --shares 1000)
+i=0; until vmk vm info "$t" | grep -q stopped; do i=$((i + 1)); [ $i -lt 300 ] || fail "timer guest never ended"; sleep 0.1; done
+vmk vm console "$t" > /tmp/timer.out
+cat /tmp/timer.out
+grep -q "vmk-guest: PASS" /tmp/timer.out || fail "timer guest failed"
+per=$(sed -n 's/.* timer interrupts, \([0-9]*\) TSC ticks per period/\1/p' /tmp/timer.out)
+[ "$per" -ge $((2 * khz)) ] || fail "timer fired early: $per TSC ticks per 2 ms period ($khz kHz)"
+[ "$per" -le $((4 * khz)) ] || fail "timer late: $per TSC ticks per 2 ms period ($khz kHz)"
+ran=$(run_ns "$t")
+[ "$ran" -lt 100000000 ] || fail "the sleeping VM used $ran ns of CPU in 400+ ms"
+echo "timer: $per TSC ticks per 2 ms period ($khz kHz), the sleeper ran $ran ns"
+stop_all "$s"
+vmk vm destroy "$t"
+
 # A guest that finishes leaves the scheduler by itself.
 p=$(vmk vm create --image $G --mem 4M --cmdline pass --shares 1000)
 i=0; until vmk vm info "$p" | grep -q "stopped"; do i=$((i + 1)); [ $i -lt 100 ] || fail "pass guest never ended"; sleep 0.1; done

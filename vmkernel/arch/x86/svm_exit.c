@@ -232,5 +232,7 @@ void svm_handle_exit(struct pcpu *p)
 		cos_handle_exit(p);
 	if (p->cur->kind == WORLD_SYSTEM)
 		sysworld_run(p);   /* an owned CPU: until a world is chosen */
+	if (p->cur->kind == WORLD_VM)
+		vm_timer_inject((struct vm *)p->cur);
 	trace_vm_entry(&p->tw, p->index, p->cur->vmcb->s.rip);
 }

@@ -10,6 +10,7 @@
 #include "vmcb.h"
 #include "svm_cpuid.h"
 #include <vmk/guest.h>
+#include "cpuctl.h"
 
 #define SVM_I1_VINTR_MASKING (1u << 24)   /* int_ctl: physical IF governs INTR */
 #define SVM_I2_MONITOR (1u << 10)
@@ -113,11 +114,20 @@ static void vx_cpuid(struct pcpu *p, struct vm *vm)
 	vm->w.vmcb->s.rip += 2;
 }
 
+/* HLT blocks the world until its timer fires (a scheduled VM with the
+ * timer armed); with nothing that could wake it, the VM is halted for good. */
 static void vx_hlt(struct pcpu *p, struct vm *vm)
 {
 	vm->info.exits[VMK_VX_HLT]++;
 	vm->w.vmcb->s.rip += 1;
-	vm->state = VMK_VMS_HALTED;   /* no virtual interrupts yet: nothing wakes it */
+	vm->w.vmcb->c.int_state = 0;
+	if (vm->info.scheduled &&
+	    (__atomic_load_n(&vm->timer_pending, __ATOMIC_ACQUIRE) || vm->timer_deadline)) {
+		if (!__atomic_load_n(&vm->timer_pending, __ATOMIC_ACQUIRE))
+			vm_leave(p, vm, VMK_VM_WAITING);
+		return;   /* else the interrupt goes in at the next entry */
+	}
+	vm->state = VMK_VMS_HALTED;
 	vm_leave(p, vm, VMK_VM_HALTED);
 }
 
@@ -216,6 +226,9 @@ static void vx_vmmcall(struct pcpu *p, struct vm *vm)
 	case VMK_GHC_YIELD:
 		v->s.rax = 0;
 		vm_leave(p, vm, VMK_VM_YIELDED);
+		break;
+	case VMK_GHC_TIMER:
+		v->s.rax = (uint64_t)sched_vm_timer(vm, vm->w.g.rdx, vm->w.g.rcx);
 		break;
 	default:
 		v->s.rax = (uint64_t)(int64_t)VMK_ENOSYS;
