@@ -277,35 +277,49 @@ out:
 	return idx - head;
 }
 
+/* Copy mode, or an r0 below NETPATH_MAX_FRAME: every descriptor through
+ * netpath_parse_tx.  Out of line, so that its register pressure does not
+ * weigh on the zero-copy path. */
+static __attribute__((noinline))
+uint32_t netpath_tx_burst_generic(struct netpath_be *be, struct netpath_pkt *pkts,
+				  uint32_t avail, uint32_t max, uint32_t *np, uint64_t *bytesp)
+{
+	/* Locals, so that stores into pkts[] cannot force reloads. */
+	const uint64_t r0_gpa = be->r0.gpa, r0_len = be->r0.len, len_lim = be->r0_len_lim;
+	uint8_t *const r0_hva = be->r0.hva;
+	const struct netpath_desc *slots = (const struct netpath_desc *)be->tx.slots;
+	const uint32_t mask = be->tx.mask, head = be->tx.head;
+	const bool copy = be->mode == NETPATH_COPY;
+	uint32_t i, n = 0;
+	uint64_t bytes = 0;
+	for (i = 0; i < avail && n < max; i++) {
+		struct netpath_pkt *p = &pkts[n];
+		if (netpath_parse_tx(be, r0_gpa, r0_len, r0_hva, len_lim,
+				     &slots[(head + i) & mask], p))
+			continue;
+		if (copy && netpath_copy_out(be, p, n))
+			continue;
+		bytes += p->len;
+		n++;
+	}
+	*np = n;
+	*bytesp = bytes;
+	return i;
+}
+
 uint32_t netpath_be_tx_burst(struct netpath_be *be, struct netpath_pkt *pkts,
 			     uint32_t max)
 {
 	uint32_t avail = ring_cons_poll(&be->tx);
-	uint32_t i, n = 0;
-	uint64_t bytes = 0;
+	uint32_t i, n;
+	uint64_t bytes;
 
 	if (max > NETPATH_MAX_BURST)
 		max = NETPATH_MAX_BURST;
-	if (be->mode != NETPATH_COPY && be->r0_len_lim) {
+	if (be->mode != NETPATH_COPY && be->r0_len_lim)
 		i = netpath_tx_burst_zc(be, pkts, avail, max, &n, &bytes);
-	} else {
-		/* Locals, so that stores into pkts[] cannot force reloads. */
-		const uint64_t r0_gpa = be->r0.gpa, r0_len = be->r0.len, len_lim = be->r0_len_lim;
-		uint8_t *const r0_hva = be->r0.hva;
-		const struct netpath_desc *slots = (const struct netpath_desc *)be->tx.slots;
-		const uint32_t mask = be->tx.mask, head = be->tx.head;
-		const bool copy = be->mode == NETPATH_COPY;
-		for (i = 0; i < avail && n < max; i++) {
-			struct netpath_pkt *p = &pkts[n];
-			if (netpath_parse_tx(be, r0_gpa, r0_len, r0_hva, len_lim,
-					     &slots[(head + i) & mask], p))
-				continue;
-			if (copy && netpath_copy_out(be, p, n))
-				continue;
-			bytes += p->len;
-			n++;
-		}
-	}
+	else
+		i = netpath_tx_burst_generic(be, pkts, avail, max, &n, &bytes);
 	ring_cons_consume(&be->tx, i);
 	be->tx_held += i;
 	be->txs.packets += n;
