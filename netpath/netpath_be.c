@@ -162,6 +162,7 @@ _Static_assert(offsetof(struct netpath_pkt, len) == 0 &&
 	       offsetof(struct netpath_pkt, nsegs) == 4 &&
 	       offsetof(struct netpath_pkt, id) == 6, "netpath_pkt header layout");
 #define NETPATH_W_LENFLAGS 0x0000ffffffffffffull  /* len and flags of the word */
+_Static_assert(NETPATH_MAX_FRAME == 1u << 16, "fast-path length check assumes 64 KiB");
 #define NETPATH_W_NSEGS1 (1ull << 32)             /* nsegs = 1 in a pkt header */
 
 /* The common case inline: one segment inside the first region (all of a
@@ -236,31 +237,41 @@ uint32_t netpath_tx_burst_zc(struct netpath_be *be, struct netpath_pkt *pkts,
 	uint64_t bytes = 0;
 
 	while (idx != end && left) {
+		/* A run of slots that are contiguous in memory (the ring wraps
+		 * at most once per burst) and that pkts[] has room for: while
+		 * every descriptor in it takes the fast path, d and p simply
+		 * advance, one bound for both. */
+		const uint32_t first = idx & mask;
+		uint32_t run = end - idx < left ? end - idx : left;
+		if (run > mask + 1 - first)
+			run = mask + 1 - first;
+		const struct netpath_desc *d = &slots[first], *const dend = d + run;
 		uint64_t gpa, w;
-		/* Until the next slow descriptor, idx and p advance together:
-		 * one bound for both. */
-		const uint32_t start = idx, stop = end - idx < left ? end : idx + left;
-		for (;;) {
-			const struct netpath_desc *d = &slots[idx++ & mask];
+		do {
 			gpa = RING_READ_ONCE(d->gpa);
 			w = RING_READ_ONCE(*(const netpath_u64a *)&d->len);
 			uint32_t len = (uint32_t)w;
 			uint64_t off = gpa - r0_gpa;
-			if (__builtin_expect(!((w & NETPATH_W_LENFLAGS) - 1 < NETPATH_MAX_FRAME &&
+			/* (w << 16) drops id: len << 16 | flags << 48, so this is
+			 * flags == 0 and 1 <= len <= NETPATH_MAX_FRAME (2^16). */
+			if (__builtin_expect(!(((w << 16) - (1ull << 16)) >> 32 == 0 &&
 					       off <= r0_len - len), 0))
-				break;
+				goto slow;
 			/* flags == 0 here, so w is len | id << 48: add nsegs = 1. */
-			*(netpath_u64a *)p = w | NETPATH_W_NSEGS1;
+			*(netpath_u64a *)p = w + NETPATH_W_NSEGS1;
 			p->seg[0].base = r0_hva + off;
 			p->seg[0].len = len;
 			p++;
 			bytes += len;
-			if (idx == stop) {
-				left -= idx - start;
-				goto out;
-			}
-		}
-		left -= idx - 1 - start;
+		} while (++d != dend);
+		idx += run;
+		left -= run;
+		continue;
+slow:;
+		/* d failed the fast test: the ones before it were stored. */
+		const uint32_t fast = (uint32_t)(d - &slots[first]);
+		idx += fast + 1;
+		left -= fast;
 		struct netpath_desc c = {
 			.gpa = gpa, .len = (uint32_t)w,
 			.flags = (uint16_t)(w >> 32), .id = (uint16_t)(w >> 48),
@@ -271,7 +282,6 @@ uint32_t netpath_tx_burst_zc(struct netpath_be *be, struct netpath_pkt *pkts,
 			left--;
 		}
 	}
-out:
 	*np = max - left;
 	*bytesp = bytes;
 	return idx - head;
