@@ -79,6 +79,12 @@ static inline int netpath_drv_tx_add(struct netpath_drv *d, uint64_t gpa, uint32
 	}
 	return err;
 }
+/* Queue up to @n frames in one call, each described as its descriptor will
+ * read (gpa, len, flags, id); returns how many fit (fewer when the ring is
+ * full: reclaim, then queue the rest).  Indices, mask and counters are
+ * handled once per call instead of once per frame. */
+uint32_t netpath_drv_tx_add_burst(struct netpath_drv *d, const struct netpath_desc *frames,
+				  uint32_t n);
 /* Publish everything queued; at most one doorbell.  True if it rang. */
 bool netpath_drv_tx_kick(struct netpath_drv *d);
 /* Frames the vmkernel is done with; their ids go to @ids (may be NULL). */

@@ -204,22 +204,29 @@ static void *consumer(void *arg)
 
 /* ---- producer side (CPU 0) ---- */
 
+/* Like produce_rte: describe the batch in an array, then queue it in one
+ * call (netpath_drv_tx_add_burst, as rte_ring's bulk enqueue). */
 static void produce_netpath(struct run *r, uint32_t *next)
 {
-	uint32_t left = r->batch;
-	while (left) {
+	struct netpath_desc f[BURST];
+	/* Locals: stores into f[] could otherwise alias them. */
+	const uint32_t batch = r->batch, size = r->size;
+	uint32_t done = 0, nx = *next;
+	for (uint32_t i = 0; i < batch; i++) {
+		f[i] = (struct netpath_desc){ GPA_BASE + BUF_OFF + (uint64_t)nx * BUF_SIZE,
+					      size, 0, (uint16_t)nx };
+		nx = (nx + 1) % NBUFS;
+	}
+	*next = nx;
+	for (;;) {
 		/* Reclaim lazily: reading cons costs a cache-line transfer. */
-		if (ring_prod_space(&r->drv.tx) - r->drv.tx_fill < left)
+		if (ring_prod_space(&r->drv.tx) - r->drv.tx_fill < r->batch - done)
 			netpath_drv_tx_reclaim(&r->drv, NULL, SLOTS);
-		while (left && netpath_drv_tx_add(&r->drv, GPA_BASE + BUF_OFF + (uint64_t)*next * BUF_SIZE,
-						  r->size, 0, (uint16_t)*next) == VMK_OK) {
-			left--;
-			*next = (*next + 1) % NBUFS;
-		}
-		if (left) {
-			netpath_drv_tx_kick(&r->drv);   /* ring full: let it drain */
-			cpu_relax();
-		}
+		done += netpath_drv_tx_add_burst(&r->drv, f + done, r->batch - done);
+		if (done == r->batch)
+			break;
+		netpath_drv_tx_kick(&r->drv);   /* ring full: let it drain */
+		cpu_relax();
 	}
 	netpath_drv_tx_kick(&r->drv);
 }

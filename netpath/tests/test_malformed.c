@@ -215,6 +215,130 @@ static void test_regions(void **state)
 	assert_ptr_equal(ring_mem_translate(&m, 0x3000, 0), b + 4096);   /* empty range at the end */
 }
 
+/* The zero-copy fast path's fused checks, at their edges: accepted exactly
+ * up to the last byte of guest memory and up to NETPATH_MAX_FRAME; one byte
+ * beyond either is dropped. */
+static void test_fast_path_edges(void **state)
+{
+	(void)state;
+	struct np *f = np_new(NETPATH_ZEROCOPY);
+	struct netpath_pkt pkts[8];
+	struct netpath_qstats tx, rx;
+	const uint64_t end = NP_GPA_BASE + NP_MEM_SIZE;
+	netpath_drv_tx_add(&f->drv, end - 64, 64, 0, 1);                          /* ok: ends at end */
+	netpath_drv_tx_add(&f->drv, end - 63, 64, 0, 2);                          /* 1 byte beyond */
+	netpath_drv_tx_add(&f->drv, end - NETPATH_MAX_FRAME, NETPATH_MAX_FRAME, 0, 3); /* ok */
+	netpath_drv_tx_add(&f->drv, np_buf_gpa(0), NETPATH_MAX_FRAME + 1, 0, 4);  /* too long */
+	netpath_drv_tx_add(&f->drv, NP_GPA_BASE - 1, 1, 0, 5);                     /* below */
+	netpath_drv_tx_add(&f->drv, NP_GPA_BASE, 1, 0x80, 6);                      /* flags */
+	netpath_drv_tx_add(&f->drv, NP_GPA_BASE, 1, 0, 7);                         /* ok: first byte */
+	netpath_drv_tx_kick(&f->drv);
+	assert_int_equal(netpath_be_tx_burst(&f->be, pkts, 8), 3);
+	assert_int_equal(pkts[0].id, 1);
+	assert_ptr_equal(pkts[0].seg[0].base, np_at(f, end - 64));
+	assert_int_equal(pkts[0].nsegs, 1);
+	assert_int_equal(pkts[1].id, 3);
+	assert_int_equal(pkts[1].len, NETPATH_MAX_FRAME);
+	assert_int_equal(pkts[1].seg[0].len, NETPATH_MAX_FRAME);
+	assert_int_equal(pkts[2].id, 7);
+	assert_ptr_equal(pkts[2].seg[0].base, f->mem);
+	netpath_be_stats(&f->be, &tx, &rx);
+	assert_int_equal(tx.malformed[NETPATH_BAD_ADDR], 2);
+	assert_int_equal(tx.malformed[NETPATH_BAD_LEN], 1);
+	assert_int_equal(tx.malformed[NETPATH_BAD_FLAGS], 1);
+	assert_int_equal(tx.drops, 4);
+	netpath_be_tx_complete(&f->be);
+	assert_int_equal(netpath_drv_tx_reclaim(&f->drv, NULL, 8), 7);
+	np_free(f);
+}
+
+/* Bad descriptors scattered among good ones, across the ring's wrap, taken
+ * in bursts smaller than what is published (max 1, 2, 3): every good frame once, in order, every
+ * bad one dropped and counted, every slot released. */
+static void test_mixed_small_bursts(void **state)
+{
+	(void)state;
+	for (uint32_t max = 1; max <= 3; max++) {
+		struct np *f = np_new(NETPATH_ZEROCOPY);
+		struct netpath_pkt pkts[4];
+		struct netpath_qstats tx, rx;
+		uint32_t good = 0, got = 0, n;
+		/* Move the indices first, so that the mixed stream wraps. */
+		for (unsigned i = 0; i < 50; i++)
+			netpath_drv_tx_add(&f->drv, np_buf_gpa(i), 64, 0, 0);
+		netpath_drv_tx_kick(&f->drv);
+		while (netpath_be_tx_burst(&f->be, pkts, 4))
+			;
+		netpath_be_tx_complete(&f->be);
+		assert_int_equal(netpath_drv_tx_reclaim(&f->drv, NULL, 64), 50);
+		for (uint16_t i = 0; i < 40; i++) {
+			if (i % 3 == 1 || i % 7 == 0)
+				netpath_drv_tx_add(&f->drv, 0, 64, 0, i);   /* outside memory */
+			else {
+				netpath_drv_tx_add(&f->drv, np_buf_gpa(i), 64 + i, 0, i);
+				good++;
+			}
+		}
+		netpath_drv_tx_kick(&f->drv);
+		uint16_t expect = 0;
+		while ((n = netpath_be_tx_burst(&f->be, pkts, max)) != 0) {
+			assert_true(n <= max);
+			for (uint32_t k = 0; k < n; k++) {
+				while (expect % 3 == 1 || expect % 7 == 0)
+					expect++;
+				assert_int_equal(pkts[k].id, expect);
+				assert_int_equal(pkts[k].len, 64 + expect);
+				assert_ptr_equal(pkts[k].seg[0].base, np_buf(f, expect));
+				expect++;
+			}
+			got += n;
+		}
+		assert_int_equal(got, good);
+		netpath_be_stats(&f->be, &tx, &rx);
+		assert_int_equal(tx.malformed[NETPATH_BAD_ADDR], 40 - good);
+		assert_int_equal(tx.packets, 50 + good);
+		netpath_be_tx_complete(&f->be);
+		assert_int_equal(netpath_drv_tx_reclaim(&f->drv, NULL, 64), 40);
+		np_free(f);
+	}
+}
+
+/* A first region smaller than NETPATH_MAX_FRAME disables the fast path
+ * (its range check relies on len <= r0.len): everything goes through the
+ * general checks, and the same frames are accepted and dropped. */
+static void test_small_first_region(void **state)
+{
+	(void)state;
+	struct np *f = np_new(NETPATH_ZEROCOPY);
+	/* Region 0: the rings and the first 8 buffers (< 64 KiB); region 1: the rest. */
+	const uint64_t split = NP_BUF_OFF + 8 * NP_BUF_SIZE;
+	struct ring_region regs[2] = {
+		{ NP_GPA_BASE, split, f->mem },
+		{ NP_GPA_BASE + split, NP_MEM_SIZE - split, f->mem + split },
+	};
+	struct netpath_be_cfg cfg = {
+		.regions = regs, .nregions = 2, .dev = np_dev_cfg(NP_SLOTS),
+		.mode = NETPATH_ZEROCOPY,
+	};
+	assert_int_equal(netpath_be_init(&f->be, &cfg), VMK_OK);
+	struct netpath_pkt pkts[8];
+	struct netpath_qstats tx, rx;
+	netpath_drv_tx_add(&f->drv, np_buf_gpa(1), 100, 0, 1);                 /* region 0 */
+	netpath_drv_tx_add(&f->drv, np_buf_gpa(7) + 2000, 100, 0, 2);          /* straddles */
+	netpath_drv_tx_add(&f->drv, np_buf_gpa(20), NETPATH_MAX_FRAME, 0, 3);  /* region 1 */
+	netpath_drv_tx_add(&f->drv, np_buf_gpa(1), 0, 0, 4);                   /* len 0 */
+	netpath_drv_tx_kick(&f->drv);
+	assert_int_equal(netpath_be_tx_burst(&f->be, pkts, 8), 2);
+	assert_int_equal(pkts[0].id, 1);
+	assert_ptr_equal(pkts[0].seg[0].base, np_buf(f, 1));
+	assert_int_equal(pkts[1].id, 3);
+	assert_ptr_equal(pkts[1].seg[0].base, np_buf(f, 20));
+	netpath_be_stats(&f->be, &tx, &rx);
+	assert_int_equal(tx.malformed[NETPATH_BAD_ADDR], 1);
+	assert_int_equal(tx.malformed[NETPATH_BAD_LEN], 1);
+	np_free(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -228,6 +352,9 @@ int main(void)
 		cmocka_unit_test(test_bad_index),
 		cmocka_unit_test(test_rx_malformed),
 		cmocka_unit_test(test_regions),
+		cmocka_unit_test(test_fast_path_edges),
+		cmocka_unit_test(test_mixed_small_bursts),
+		cmocka_unit_test(test_small_first_region),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -140,6 +140,52 @@ static void test_tx_full_empty_wrap(void **state)
 	np_free(f);
 }
 
+/* netpath_drv_tx_add_burst: queues what fits (across the wrap), in order,
+ * with the same descriptors and counters as one add per frame. */
+static void test_tx_add_burst(void **state)
+{
+	(void)state;
+	struct np *f = np_new(NETPATH_ZEROCOPY);
+	struct netpath_desc fr[NP_SLOTS + 8];
+	struct netpath_pkt pkts[NETPATH_MAX_BURST];
+	/* Move the indices so that the burst wraps. */
+	for (unsigned i = 0; i < 5; i++)
+		assert_int_equal(netpath_drv_tx_add(&f->drv, np_buf_gpa(i), 64, 0, (uint16_t)i), VMK_OK);
+	netpath_drv_tx_kick(&f->drv);
+	assert_int_equal(netpath_be_tx_burst(&f->be, pkts, NETPATH_MAX_BURST), 5);
+	netpath_be_tx_complete(&f->be);
+	assert_int_equal(netpath_drv_tx_reclaim(&f->drv, NULL, 8), 5);
+	for (unsigned i = 0; i < NP_SLOTS + 8; i++)
+		fr[i] = (struct netpath_desc){ np_buf_gpa(i), 60 + i, 0, (uint16_t)(100 + i) };
+	assert_int_equal(netpath_drv_tx_add(&f->drv, np_buf_gpa(9), 64, 0, 99), VMK_OK);
+	/* One slot is filled but unpublished: NP_SLOTS - 1 fit. */
+	assert_int_equal(netpath_drv_tx_add_burst(&f->drv, fr, NP_SLOTS + 8), NP_SLOTS - 1);
+	assert_int_equal(netpath_drv_tx_add_burst(&f->drv, fr, 1), 0);
+	assert_int_equal(f->drv.st.tx_packets, 5 + 1 + NP_SLOTS - 1);
+	uint64_t bytes = 5 * 64 + 64;
+	for (unsigned i = 0; i < NP_SLOTS - 1; i++)
+		bytes += 60 + i;
+	assert_int_equal(f->drv.st.tx_bytes, bytes);
+	netpath_drv_tx_kick(&f->drv);
+	uint32_t got = 0, n;
+	while ((n = netpath_be_tx_burst(&f->be, pkts, NETPATH_MAX_BURST)) != 0) {
+		for (uint32_t k = 0; k < n; k++, got++) {
+			unsigned i = got - 1;
+			if (got == 0) {
+				assert_int_equal(pkts[k].id, 99);
+				continue;
+			}
+			assert_int_equal(pkts[k].id, 100 + i);
+			assert_int_equal(pkts[k].len, 60 + i);
+			assert_ptr_equal(pkts[k].seg[0].base, np_buf(f, i));
+		}
+	}
+	assert_int_equal(got, NP_SLOTS);
+	netpath_be_tx_complete(&f->be);
+	assert_int_equal(netpath_drv_tx_reclaim(&f->drv, NULL, NP_SLOTS), NP_SLOTS);
+	np_free(f);
+}
+
 static void test_tx_indirect(void **state)
 {
 	(void)state;
@@ -319,6 +365,7 @@ int main(void)
 		cmocka_unit_test(test_tx_copy_mode),
 		cmocka_unit_test(test_tx_batch_doorbell),
 		cmocka_unit_test(test_tx_full_empty_wrap),
+		cmocka_unit_test(test_tx_add_burst),
 		cmocka_unit_test(test_tx_indirect),
 		cmocka_unit_test(test_tx_indirect_copy),
 		cmocka_unit_test(test_rx_zero_copy),
