@@ -232,7 +232,9 @@ void svm_handle_exit(struct pcpu *p)
 		cos_handle_exit(p);
 	if (p->cur->kind == WORLD_SYSTEM)
 		sysworld_run(p);   /* an owned CPU: until a world is chosen */
-	if (p->cur->kind == WORLD_VM)
+	if (p->cur->kind == WORLD_VM &&
+	    __builtin_expect(__atomic_load_n(&((struct vm *)p->cur)->timer_pending,
+					     __ATOMIC_RELAXED), 0))
 		vm_timer_inject((struct vm *)p->cur);
 	trace_vm_entry(&p->tw, p->index, p->cur->vmcb->s.rip);
 }
