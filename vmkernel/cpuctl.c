@@ -4,9 +4,10 @@
  * Give: the COS asks CPU N to arm itself (its COS world now exits on HLT;
  * halts are skipped), takes N offline the Linux way and then says so
  * (VMK_CPU_DEAD).  The next halt -- Linux's offline CPU does nothing else --
- * parks the COS world and the CPU is the vmkernel's.  It turns its local APIC back on (Linux soft-disabled it),
- * runs its own periodic timer and from then on runs its system world: idle
- * in HLT between interrupts, and the scheduler, which picks VM worlds.
+ * parks the COS world and the CPU is the vmkernel's.  It turns its local
+ * APIC back on (Linux soft-disabled it), runs its own one-shot timer and
+ * from then on its system world: idle in HLT between interrupts, and the
+ * scheduler, which picks VM worlds.
  *
  * Take: the COS asks for N back (refused while VMs are scheduled); N stops
  * its timer and waits.  Linux then brings N online with INIT and start-up
@@ -71,11 +72,16 @@ int cpuctl_init(void)
 	return VMK_OK;
 }
 
-static uint64_t now_ns(void)
+static uint64_t tsc_to_ns(uint64_t t)
 {
-	uint64_t t = rdtsc(), khz = vmk_boot->tsc_khz;
+	uint64_t khz = vmk_boot->tsc_khz;
 
 	return t / khz * 1000000 + t % khz * 1000000 / khz;
+}
+
+static uint64_t now_ns(void)
+{
+	return tsc_to_ns(rdtsc());
 }
 
 /* Under cpu_lock: the policy's clock.  It must never go backwards, on any
@@ -219,8 +225,8 @@ static void timer_arm(struct pcpu *p, uint64_t now)
 
 	if (p->slice_end > now && p->slice_end - now < ns)
 		ns = p->slice_end - now;
-	if (due && (due <= tsc || (due - tsc) * 1000000 / vmk_boot->tsc_khz < ns))
-		ns = due <= tsc ? 1 : (due - tsc) * 1000000 / vmk_boot->tsc_khz;
+	if (due && (due <= tsc || tsc_to_ns(due - tsc) < ns))
+		ns = due <= tsc ? 1 : tsc_to_ns(due - tsc);
 	counts = ns * p->apic_per_ms / 1000000;
 	lapic_write(LAPIC_TICR, counts ? (uint32_t)counts : 1);
 }
@@ -406,8 +412,7 @@ void vm_timer_inject(struct vm *vm)
 {
 	struct vmcb *v = vm->w.vmcb;
 
-	if (!__atomic_load_n(&vm->timer_pending, __ATOMIC_ACQUIRE) ||
-	    !(v->s.rflags & (1u << 9)) || (v->c.event_inj & SVM_EVT_VALID) || (v->c.int_state & 1))
+	if (!(v->s.rflags & (1u << 9)) || (v->c.event_inj & SVM_EVT_VALID) || (v->c.int_state & 1))
 		return;
 	if (__atomic_exchange_n(&vm->timer_pending, 0, __ATOMIC_ACQ_REL))
 		v->c.event_inj = SVM_EVT_VALID | vm->timer_vec;   /* type 0: external interrupt */

@@ -184,8 +184,8 @@ void vm_long_mode_tables(struct vm *vm)
 	for (uint64_t i = 0; i < 512; i++)
 		pd[i] = (i << 21) | PTE_P | PTE_RW | PTE_PS;
 	gdt[0] = 0;
-	gdt[1] = 0x00af9a000000ffffull;   /* 0x08: 64-bit code */
-	gdt[2] = 0x00cf92000000ffffull;   /* 0x10: data */
+	gdt[1] = GDT_CODE64;   /* 0x08 */
+	gdt[2] = GDT_DATA;     /* 0x10 */
 }
 
 /* Copy from the COS into guest memory, one guest chunk at a time. */

@@ -29,8 +29,8 @@ void sched_vm_left(struct pcpu *p, struct vm *vm, int64_t result);
 void sched_vm_info(struct vm *vm);    /* fills vm->info's scheduler fields */
 /* VMK_GHC_TIMER from the running VM: 0 or a VMK_E* for the guest. */
 int64_t sched_vm_timer(struct vm *vm, uint64_t ns, uint64_t vec);
-/* Before entering a VM: raise its expired timer's interrupt if it can take
- * one now (IF set, nothing else being injected). */
+/* Before entering a VM whose timer_pending was seen set: raise the timer's
+ * interrupt if it can take one now (IF set, nothing else being injected). */
 void vm_timer_inject(struct vm *vm);
 
 #endif

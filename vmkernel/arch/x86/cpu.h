@@ -14,6 +14,9 @@
 #define EFER_NXE   (1ull << 11)
 #define EFER_SVME  (1ull << 12)
 #define EFER_FFXSR (1ull << 14)
+#define PAT_RESET  0x0007040600070406ull   /* the PAT after reset */
+#define GDT_CODE64 0x00af9a000000ffffull   /* flat 64-bit code, DPL 0 */
+#define GDT_DATA   0x00cf92000000ffffull   /* flat data, DPL 0 */
 #define CR4_PGE    (1ull << 7)
 #define CR4_LA57   (1ull << 12)
 

@@ -42,8 +42,8 @@ static void gdt_build(struct pcpu *p)
 	uint64_t t = (uint64_t)&p->tss;
 
 	p->gdt[0] = 0;
-	p->gdt[1] = 0x00af9a000000ffffull;   /* 64-bit code, DPL 0 */
-	p->gdt[2] = 0x00cf92000000ffffull;   /* data, DPL 0 */
+	p->gdt[1] = GDT_CODE64;
+	p->gdt[2] = GDT_DATA;
 	p->gdt[3] = (sizeof(p->tss) - 1) | ((t & 0xffffff) << 16) |
 		    (0x89ull << 40) | (((t >> 24) & 0xff) << 56);
 	p->gdt[4] = t >> 32;

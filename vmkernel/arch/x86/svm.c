@@ -134,7 +134,7 @@ void svm_cos_vmcb_sipi(struct pcpu *p, uint32_t vec)
 	v->s.rax = 0;
 	v->s.star = v->s.lstar = v->s.cstar = v->s.sfmask = v->s.kernel_gs_base = 0;
 	v->s.sysenter_cs = v->s.sysenter_esp = v->s.sysenter_eip = 0;
-	v->s.g_pat = 0x0007040600070406ull;
+	v->s.g_pat = PAT_RESET;
 	cpuid(1, 0, sig);
 	p->cos.g = (struct gprs){ .rdx = sig[0] };
 }

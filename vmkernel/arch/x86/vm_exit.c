@@ -15,7 +15,6 @@
 #define SVM_I1_VINTR_MASKING (1u << 24)   /* int_ctl: physical IF governs INTR */
 #define SVM_I2_MONITOR (1u << 10)
 #define SVM_I2_MWAIT (1u << 11)
-#define PAT_DEFAULT 0x0007040600070406ull
 #define VEC_UD 6
 #define VEC_GP 13
 #define MSR_TSC 0x10u
@@ -62,7 +61,7 @@ void vm_vmcb_init(struct vm *vm, uint64_t entry, uint64_t ebx)
 	v->s.efer = EFER_SVME;
 	v->s.dr6 = 0xffff0ff0;
 	v->s.dr7 = 0x400;
-	v->s.g_pat = PAT_DEFAULT;
+	v->s.g_pat = PAT_RESET;
 	v->s.rflags = 2;
 	v->s.rip = entry;
 	v->s.rax = 0x2badb002;
@@ -118,12 +117,14 @@ static void vx_cpuid(struct pcpu *p, struct vm *vm)
  * timer armed); with nothing that could wake it, the VM is halted for good. */
 static void vx_hlt(struct pcpu *p, struct vm *vm)
 {
+	int pending;
+
 	vm->info.exits[VMK_VX_HLT]++;
 	vm->w.vmcb->s.rip += 1;
 	vm->w.vmcb->c.int_state = 0;
-	if (vm->info.scheduled &&
-	    (__atomic_load_n(&vm->timer_pending, __ATOMIC_ACQUIRE) || vm->timer_deadline)) {
-		if (!__atomic_load_n(&vm->timer_pending, __ATOMIC_ACQUIRE))
+	pending = __atomic_load_n(&vm->timer_pending, __ATOMIC_ACQUIRE);
+	if (vm->info.scheduled && (pending || vm->timer_deadline)) {
+		if (!pending)
 			vm_leave(p, vm, VMK_VM_WAITING);
 		return;   /* else the interrupt goes in at the next entry */
 	}
