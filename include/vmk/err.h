@@ -19,9 +19,10 @@ enum vmk_err {
 	VMK_ENOENT = -12,   /* no such object */
 	VMK_EAGAIN = -13,   /* transient: try again */
 	VMK_EIO = -14,      /* the device or backing store failed */
+	VMK_ETIMEDOUT = -15,/* a bounded wait ran out (e.g. a CPU did not answer) */
 };
 
-#define VMK_ERR_COUNT 15
+#define VMK_ERR_COUNT 16
 
 /* Short, stable names for logs and the CLI. */
 static inline const char *vmk_strerror(int err)
@@ -31,7 +32,7 @@ static inline const char *vmk_strerror(int err)
 		"unknown operation", "busy", "hardware feature missing",
 		"bad image", "ABI version mismatch", "out of range",
 		"table full", "not permitted", "no such object",
-		"try again", "I/O error",
+		"try again", "I/O error", "timed out",
 	};
 	if (err > 0 || err <= -VMK_ERR_COUNT)
 		return "unknown error";
