@@ -102,6 +102,8 @@ static int lvt_write(struct vlapic *v, unsigned i, uint32_t val, uint64_t now,
 	uint32_t ro = LVT_STATUS | (is_lint(i) ? VLAPIC_LVT_REMOTE_IRR : 0);
 	uint32_t e;
 
+	if (i >= VLAPIC_LVT_COUNT)
+		return VMK_ENOENT;    /* only if the access table and this disagree */
 	if (x2 && (val & ~(wm | ro)))
 		return VMK_EINVAL;
 	if (i == VLAPIC_LVT_IDX_TIMER && (val & tmode) == tmode) {
