@@ -34,3 +34,13 @@ function(vmk_freestanding_lib target)
   target_include_directories(${target} PRIVATE ${VMK_INCLUDE})
   target_compile_definitions(${target} PRIVATE VMK_FREESTANDING=1)
 endfunction()
+
+# vmk_freestanding_symbols_test(TARGET ALLOW_REGEX): a unit test that runs
+# `nm -u` on an OBJECT library's objects and fails on any undefined symbol
+# not matching ALLOW_REGEX (what the library may take from the image).
+function(vmk_freestanding_symbols_test target allow)
+  add_test(NAME ${target}_symbols
+    COMMAND ${CMAKE_COMMAND} -DNM=${CMAKE_NM} "-DOBJECTS=$<TARGET_OBJECTS:${target}>"
+            "-DALLOW=${allow}" -P ${VMK_ROOT}/cmake/check-undefined.cmake)
+  set_tests_properties(${target}_symbols PROPERTIES LABELS unit TIMEOUT 60)
+endfunction()
