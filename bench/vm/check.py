@@ -22,8 +22,8 @@ def check_switch(r, bad):
             bad.append("vm_to_vm_switch: vmk %s not positive (%s)" % (key, v.get(key)))
     if not v.get("wall_ns_samples") or min(v["wall_ns_samples"]) <= 0:
         bad.append("vm_to_vm_switch: vmk has no positive samples")
-    if not v.get("both_passed"):
-        bad.append("vm_to_vm_switch: a vmk VM did not pass")
+    if not v.get("measured_passed"):
+        bad.append("vm_to_vm_switch: the measured vmk VM did not pass")
     if not v.get("partner_outlived_measured"):
         bad.append("vm_to_vm_switch: the partner VM stopped before the measured one")
     for rep in v.get("repeats", []):

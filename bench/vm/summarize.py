@@ -126,7 +126,7 @@ def switch_result(sw, swinfo, khz):
             "alone_round_trip_wall_ns": alone, "alone_round_trip_wall_ns_samples": alone_ns,
             "alone_measures": "one VM alone on the given CPU: yield -> system world -> "
                               "the same VM, per round trip",
-            "both_passed": all(r.get("both_passed") == 1 for r in reps),
+            "measured_passed": all(r.get("m_passed") == 1 for r in reps),
             "partner_outlived_measured": all(r.get("p_running_at_m_end") == 1 for r in reps),
             "repeats": reps}
 

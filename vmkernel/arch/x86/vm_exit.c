@@ -305,10 +305,11 @@ void vm_handle_exit(struct pcpu *p, struct vm *vm)
 	vm->w.vmcb->c.event_inj = 0;
 	if (vm->w.vmcb->c.exit_int_info & SVM_EVT_VALID)
 		vm->w.vmcb->c.event_inj = vm->w.vmcb->c.exit_int_info;
-	/* Seen in the lab under load (QEMU 7.2 TCG), cause not found yet: the
-	 * VMCB's save area holds the host's state (RIP just after our VMRUN,
-	 * the vmkernel's CR3).  Running that as the guest goes wild; stop the
-	 * VM and say so. */
+	/* Seen in the lab with QEMU 7.2's multi-threaded TCG, never with one
+	 * TCG thread (README, "The lab"): the VMCB was clean before VMRUN, yet
+	 * the #VMEXIT leaves the host's own state in its save area (RIP just
+	 * after our VMRUN, the vmkernel's CR3).  Running that as the guest
+	 * goes wild; stop the VM and say so. */
 	if (vm->w.vmcb->s.rip == (uint64_t)svm_vmrun_resume ||
 	    vm->w.vmcb->s.cr3 == vmk_boot->pt_root) {
 		char why[96];
