@@ -160,6 +160,12 @@ def scaling(runs, name):
         "cpu1_vs_cpu0": round(div(r1b, r1), 3),
         "ideal_two_threads_mops": round(ideal / 1e6, 2),
         "efficiency": round(div(r2, ideal), 3),
+        # The same from on-CPU time, which time slicing does not change: the
+        # mean on-CPU ns/op of the two threads when each ran alone, over
+        # that of the 2-thread run (cpu_time there is the threads' sum over
+        # all their iterations).
+        "cpu_efficiency": round(div((median(x[2] for x in one) + median(x[2] for x in one1)) / 2,
+                                    median(x[2] for x in two)), 3),
         "ns_per_op_1t": round(median(x[1] for x in one), 3),
         "cpu_ns_per_op_1t": round(median(x[2] for x in one), 3),
         # wall / on-CPU time: 1.0 when no thread was descheduled (2 threads:
@@ -184,9 +190,10 @@ def cmd_summary(bench_json, cg_json, out_json=None, load_before="", load_after="
     print("one op = map + release; medians of interleaved repetitions; thread i "
           "pinned to CPU i; 'cpu1' = one thread on CPU 1; 'best' = best 2T over "
           "best 1T; 'eff' = 2T over what two threads at their own one-thread "
-          "rates would give (1.00: the threads do not slow each other)")
+          "rates would give (1.00: the threads do not slow each other); "
+          "'cpueff' = the same from on-CPU time (not changed by time slicing)")
     print(f"{'workload':8} {'impl':6} {'1T ns/op':>9} {'cpu ns':>7} {'1T Mop/s':>9} "
-          f"{'cpu1':>7} {'2T Mop/s':>9} {'2T/1T':>7} {'best':>7} {'eff':>5}")
+          f"{'cpu1':>7} {'2T Mop/s':>9} {'2T/1T':>7} {'best':>7} {'eff':>5} {'cpueff':>6}")
     for n in names:
         a, b = n.split("/")
         w, impl = (a, b) if a == "control" else (b, a)
@@ -194,7 +201,7 @@ def cmd_summary(bench_json, cg_json, out_json=None, load_before="", load_after="
         print(f"{w:8} {impl:6} {f['ns_per_op_1t']:9.2f} {f['cpu_ns_per_op_1t']:7.2f} "
               f"{f['one_thread_mops']:9.1f} {f['one_thread_cpu1_mops']:7.1f} "
               f"{f['two_threads_mops']:9.1f} {f['ratio_2t_1t']:6.2f}x "
-              f"{f['ratio_best']:6.2f}x {f['efficiency']:5.2f}")
+              f"{f['ratio_best']:6.2f}x {f['efficiency']:5.2f} {f['cpu_efficiency']:6.2f}")
     print("per-CPU / global throughput:  " + "  ".join(
         f"{w} 1T {ratio(sc['pcpu/' + w]['one_thread_mops'], sc['global/' + w]['one_thread_mops']).strip()}"
         f" 2T {ratio(sc['pcpu/' + w]['two_threads_mops'], sc['global/' + w]['two_threads_mops']).strip()}"
