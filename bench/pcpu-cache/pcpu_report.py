@@ -232,9 +232,6 @@ def cmd_summary(bench_json, cg_json, out_json=None, load_before="", load_after="
         "target": {"what": "pcpu/hit 2 threads / 1 thread throughput",
                    "min": TARGET},
         "hit_2t_1t": hit["ratio_2t_1t"],
-        # Not the target's figure: 2 x efficiency, what the ratio would have
-        # been on two equally fast CPUs if the threads scale as they did.
-        "hit_2t_1t_if_cpus_equal": round(2 * hit["efficiency"], 3),
         "miss_2t_1t": sc["pcpu/miss"]["ratio_2t_1t"],
         "mixed_2t_1t": sc["pcpu/mixed"]["ratio_2t_1t"],
         "control_2t_1t": ctl["ratio_2t_1t"],
@@ -253,10 +250,9 @@ def cmd_summary(bench_json, cg_json, out_json=None, load_before="", load_after="
     if verdict == "inconclusive":
         print(f"TARGET (hit 2T/1T >= {TARGET}): INCONCLUSIVE, measured "
               f"{hit['ratio_2t_1t']:.2f}x, but the machine was not quiet: "
-              + "; ".join(reasons) + ".  Rerun on a quiet machine.  (For "
-              f"information: two threads gave {hit['efficiency']:.2f} of what "
-              "two threads at their own one-thread rates would, i.e. "
-              f"{2 * hit['efficiency']:.2f}x on two equally fast CPUs.)")
+              + "; ".join(reasons) + ".  Rerun on a quiet machine.  (Whether "
+              "the two threads slowed each other: eff "
+              f"{hit['efficiency']:.2f}, cpueff {hit['cpu_efficiency']:.2f}; 1.00 = not at all.)")
     else:
         print(f"TARGET (hit 2T/1T >= {TARGET}): {verdict.upper()} "
               f"({hit['ratio_2t_1t']:.2f}x; machine checks passed)")
