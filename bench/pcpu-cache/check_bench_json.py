@@ -14,11 +14,9 @@ WORKLOADS = ("hit", "miss", "mixed")
 
 def expected_names():
     names = []
-    for impl in IMPLS:
-        for w in WORKLOADS:
-            names.append(f"{impl}/{w}/real_time")
-            names.append(f"{impl}/{w}/real_time/threads:2")
-    names += ["control/alu/real_time", "control/alu/real_time/threads:2"]
+    for b in [f"{i}/{w}" for i in IMPLS for w in WORKLOADS] + ["control/alu"]:
+        # one thread on CPU 0, two threads on CPUs 0 and 1, one on CPU 1
+        names += [f"{b}/real_time", f"{b}/real_time/threads:2", f"{b}/cpu1/real_time"]
     return names
 
 

@@ -2,6 +2,7 @@
 #include "vmk_bench.h"
 
 #include <benchmark/benchmark.h>
+#include <sched.h>
 
 #include <string>
 
@@ -14,6 +15,27 @@ struct vmk_bench_state {
 static benchmark::State &S(vmk_bench_state *s) { return *s->st; }
 
 static int nbench;  // registered so far, for bench_begin
+
+// The CPUs the process may use, read once before any thread is pinned.
+static cpu_set_t allowed;
+static bool allowed_ok;
+
+// The n-th CPU (from 0) of the process's mask, or -1.
+static int nth_allowed_cpu(int n) {
+  if (!allowed_ok) return -1;
+  for (int c = 0; c < CPU_SETSIZE; c++)
+    if (CPU_ISSET(c, &allowed) && n-- == 0) return c;
+  return -1;
+}
+
+// Pins the calling thread to @cpu; *saved gets its mask before.
+static bool pin_self(int cpu, cpu_set_t *saved) {
+  cpu_set_t one;
+  if (cpu < 0 || sched_getaffinity(0, sizeof *saved, saved)) return false;
+  CPU_ZERO(&one);
+  CPU_SET(cpu, &one);
+  return sched_setaffinity(0, sizeof one, &one) == 0;
+}
 
 extern "C" {
 
@@ -29,14 +51,24 @@ void vmk_bench_add(const char *name, vmk_bench_fn fn, void *arg,
     a1 = o->nargs > 1 ? o->args[1] : 0;
   }
   nbench++;
+  const bool pin = o && o->pin;
+  const int first_cpu = o ? o->first_cpu : 0;
   auto *b = benchmark::RegisterBenchmark(
-      name, [fn, arg, full, a0, a1](benchmark::State &st) {
+      name, [fn, arg, full, a0, a1, pin, first_cpu](benchmark::State &st) {
         vmk_bench_state s{&st};
+        cpu_set_t saved;
+        if (pin && !pin_self(nth_allowed_cpu(first_cpu + st.thread_index()), &saved)) {
+          st.SkipWithError("cannot pin the thread to its CPU");
+          while (st.KeepRunning()) {
+          }  // meets the other threads at the start and stop barriers
+          return;
+        }
         VMK_UST(bench_run_begin, full.c_str(), a0, a1, st.thread_index(), st.threads(),
                 (int64_t)st.max_iterations);
         fn(&s, arg);
         VMK_UST(bench_run_end, full.c_str(), st.thread_index(), (int64_t)st.iterations(),
                 st.error_occurred() ? 1 : 0);
+        if (pin) sched_setaffinity(0, sizeof saved, &saved);
       });
   if (!o) return;
   if (o->nargs > 0) b->Args(std::vector<int64_t>(o->args, o->args + o->nargs));
@@ -68,6 +100,7 @@ int vmk_bench_main(int argc, char **argv, void (*reg)(void)) {
   for (int i = 1; i < argc && args.size() < VMK_UST_ARGS_MAX - 1; i++)
     args += (i > 1 ? " " : "") + std::string(argv[i]);
   args = args.substr(0, VMK_UST_ARGS_MAX - 1);
+  allowed_ok = sched_getaffinity(0, sizeof allowed, &allowed) == 0;
   reg();
   VMK_UST(bench_begin, prog.c_str(), nbench, args.c_str());
   benchmark::Initialize(&argc, argv);

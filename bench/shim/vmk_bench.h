@@ -27,6 +27,12 @@ struct vmk_bench_opts {
 	int64_t args[4];        /* read back with vmk_bench_arg() */
 	int nargs;
 	int use_real_time;      /* time by wall clock (needed with threads) */
+	/* Pin thread i to the (first_cpu + i)-th CPU of the process's affinity
+	 * mask for the run (and restore its mask after), so that where each
+	 * thread runs is known; the run is skipped with an error if that CPU
+	 * does not exist. */
+	int pin;
+	int first_cpu;
 };
 
 /* Register @fn under @name (args are appended to the name as /a/b). */
