@@ -7,6 +7,13 @@
  * each frame's first 8 bytes (what a switch would look at; a NIC would DMA
  * the rest) and completes them.  rte_ring carries the same references.
  *
+ * Both producers take each batch as a slice of a table of references built
+ * once per run, in the form their ring's burst call takes (rte_ring: an
+ * array of pointers; netpath: an array of descriptors), so that neither
+ * harness spends instructions per packet describing frames and the counts
+ * are the rings' own.  NBUFS is a multiple of every batch size, so a slice
+ * never wraps.
+ *
  * Variants:
  *   netpath_zc_poll   zero copy, the back end only polls (never re-arms)
  *   netpath_zc_idle   zero copy, the back end re-arms its doorbell every time
@@ -67,6 +74,8 @@ struct run {
 	uint8_t *bounce;
 	struct ring_region region;
 	void *rte;
+	void **ptrs;                      /* rte_ring's references (CPU 0) */
+	struct netpath_desc *descs;       /* netpath's references (CPU 0) */
 	_Alignas(128) struct netpath_drv drv;     /* CPU 0 */
 	_Alignas(128) struct netpath_be be;       /* CPU 1 */
 	_Alignas(128) uint64_t total;  /* frames produced; valid once stop is set */
@@ -105,6 +114,25 @@ static int run_setup_netpath(struct run *r)
 	return err ? err : netpath_be_init(&r->be, &cfg);
 }
 
+/* The same NBUFS frames, described once for each ring. */
+static void run_refs(struct run *r)
+{
+	for (uint32_t i = 0; i < NBUFS; i++) {
+		r->ptrs[i] = buf_at(r, i);
+		r->descs[i] = (struct netpath_desc){ GPA_BASE + BUF_OFF + (uint64_t)i * BUF_SIZE,
+						     r->size, 0, (uint16_t)i };
+	}
+}
+
+static void run_free_mem(struct run *r)
+{
+	free(r->mem);
+	free(r->bounce);
+	free(r->ptrs);
+	free(r->descs);
+	free(r);
+}
+
 static struct run *run_new(enum kind kind, uint32_t size, uint32_t batch, const char **why)
 {
 	struct run *r = aligned_alloc(128, sizeof(*r));
@@ -114,8 +142,16 @@ static struct run *run_new(enum kind kind, uint32_t size, uint32_t batch, const 
 	r->batch = batch;
 	r->mem = aligned_alloc(4096, MEM_SIZE);
 	r->bounce = aligned_alloc(64, NETPATH_MAX_BURST * BUF_SIZE);
+	r->ptrs = aligned_alloc(64, NBUFS * sizeof(*r->ptrs));
+	r->descs = aligned_alloc(64, NBUFS * sizeof(*r->descs));
 	memset(r->mem, 0xab, MEM_SIZE);
 	memset(r->bounce, 0, NETPATH_MAX_BURST * BUF_SIZE);
+	run_refs(r);
+	if (batch == 0 || batch > BURST || NBUFS % batch) {
+		*why = "batch must divide NBUFS and be at most 32";
+		run_free_mem(r);
+		return NULL;
+	}
 	r->region = (struct ring_region){ GPA_BASE, MEM_SIZE, r->mem };
 	if (kind == RTE) {
 		r->rte = dpdk_ok ? np_dpdk_ring(SLOTS, why) : NULL;
@@ -128,9 +164,7 @@ static struct run *run_new(enum kind kind, uint32_t size, uint32_t batch, const 
 	}
 	if (r->rte)
 		return r;
-	free(r->mem);
-	free(r->bounce);
-	free(r);
+	run_free_mem(r);
 	return NULL;
 }
 
@@ -138,9 +172,7 @@ static void run_free(struct run *r)
 {
 	if (r->rte)
 		np_dpdk_ring_free(r->rte);
-	free(r->mem);
-	free(r->bounce);
-	free(r);
+	run_free_mem(r);
 }
 
 /* ---- consumer side (CPU 1) ---- */
@@ -204,26 +236,20 @@ static void *consumer(void *arg)
 
 /* ---- producer side (CPU 0) ---- */
 
-/* Like produce_rte: describe the batch in an array, then queue it in one
+/* Each batch is the next slice of the run's descriptor table, queued in one
  * call (netpath_drv_tx_add_burst, as rte_ring's bulk enqueue). */
 static void produce_netpath(struct run *r, uint32_t *next)
 {
-	struct netpath_desc f[BURST];
-	/* Locals: stores into f[] could otherwise alias them. */
-	const uint32_t batch = r->batch, size = r->size;
-	uint32_t done = 0, nx = *next;
-	for (uint32_t i = 0; i < batch; i++) {
-		f[i] = (struct netpath_desc){ GPA_BASE + BUF_OFF + (uint64_t)nx * BUF_SIZE,
-					      size, 0, (uint16_t)nx };
-		nx = (nx + 1) % NBUFS;
-	}
-	*next = nx;
+	const struct netpath_desc *f = r->descs + *next;
+	const uint32_t batch = r->batch;
+	uint32_t done = 0;
+	*next = (*next + batch) % NBUFS;
 	for (;;) {
 		/* Reclaim lazily: reading cons costs a cache-line transfer. */
-		if (ring_prod_space(&r->drv.tx) - r->drv.tx_fill < r->batch - done)
+		if (ring_prod_space(&r->drv.tx) - r->drv.tx_fill < batch - done)
 			netpath_drv_tx_reclaim(&r->drv, NULL, SLOTS);
-		done += netpath_drv_tx_add_burst(&r->drv, f + done, r->batch - done);
-		if (done == r->batch)
+		done += netpath_drv_tx_add_burst(&r->drv, f + done, batch - done);
+		if (done == batch)
 			break;
 		netpath_drv_tx_kick(&r->drv);   /* ring full: let it drain */
 		cpu_relax();
@@ -233,11 +259,8 @@ static void produce_netpath(struct run *r, uint32_t *next)
 
 static void produce_rte(struct run *r, uint32_t *next)
 {
-	void *objs[BURST];
-	for (uint32_t i = 0; i < r->batch; i++) {
-		objs[i] = buf_at(r, *next);
-		*next = (*next + 1) % NBUFS;
-	}
+	void **objs = r->ptrs + *next;
+	*next = (*next + r->batch) % NBUFS;
 	np_dpdk_produce(r->rte, objs, r->batch);
 }
 
@@ -341,8 +364,7 @@ static int icount_main(char **argv)
 	if (variants[v].kind == RTE)
 		dpdk_ok = np_dpdk_init(&dpdk_why) == 0;
 	uint32_t batch = (uint32_t)atoi(argv[4]);
-	struct run *r = batch && batch <= BURST ?
-		run_new(variants[v].kind, (uint32_t)atoi(argv[3]), batch, &why) : NULL;
+	struct run *r = run_new(variants[v].kind, (uint32_t)atoi(argv[3]), batch, &why);
 	if (!r) {
 		printf("icount_skipped %s\n", why);
 		return 0;
