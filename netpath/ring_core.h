@@ -75,6 +75,11 @@ struct ring {
 	uint64_t bad_index;   /* peer index snapshots rejected as corrupt */
 };
 
+/* Read or write one shared field exactly once: the compiler may neither
+ * re-load it (double fetch) nor tear it. */
+#define RING_READ_ONCE(x) __atomic_load_n(&(x), __ATOMIC_RELAXED)
+#define RING_WRITE_ONCE(x, v) __atomic_store_n(&(x), (v), __ATOMIC_RELAXED)
+
 /* Bytes of shared memory a ring of @nslots slots of @slot_size needs. */
 static inline size_t ring_mem_size(uint32_t nslots, uint32_t slot_size)
 {
@@ -115,14 +120,53 @@ static inline void *ring_prod_slot(const struct ring *r, uint32_t i)
 {
 	return ring_slot(r, r->head + i);
 }
+/* A store that no later load can pass (and that releases earlier stores). */
+static inline void ring_store_fenced(uint32_t *p, uint32_t v)
+{
+	(void)__atomic_exchange_n(p, v, __ATOMIC_SEQ_CST);
+}
+
+/* True if @seen <= @idx <= @hi, all as distances from one base (each at
+ * most RING_MAX_SLOTS): one unsigned compare, since idx < seen wraps high. */
+static inline bool ring_idx_sane(uint32_t idx, uint32_t seen, uint32_t hi)
+{
+	return (uint32_t)(idx - seen) <= (uint32_t)(hi - seen);
+}
+
 /* Snapshot cons once; returns how many published slots the consumer has
- * released beyond tail (readable at ring_slot(r, tail + i)). */
-uint32_t ring_prod_poll_done(struct ring *r);
+ * released beyond tail (readable at ring_slot(r, tail + i)).  The consumer
+ * can only release what was published, and never go back before what it
+ * already released; anything else is counted and ignored.  Inline, like
+ * the rest of the per-batch calls: they are most of a small batch's cost. */
+static inline uint32_t ring_prod_poll_done(struct ring *r)
+{
+	uint32_t done = __atomic_load_n(&r->sh->cons, __ATOMIC_ACQUIRE) - r->tail;
+	uint32_t seen = r->peer - r->tail;
+	if (!ring_idx_sane(done, seen, r->head - r->tail)) {
+		r->bad_index++;
+		return seen;
+	}
+	r->peer = r->tail + done;
+	return done;
+}
 /* Give @n released slots back to the free space (n <= last poll_done). */
-void ring_prod_reclaim(struct ring *r, uint32_t n);
+static inline void ring_prod_reclaim(struct ring *r, uint32_t n)
+{
+	uint32_t done = r->peer - r->tail;
+	r->tail += n < done ? n : done;
+}
 /* Publish @n filled slots with one release store; true if the consumer
  * asked to be notified (ring its doorbell once for the whole batch). */
-bool ring_prod_publish(struct ring *r, uint32_t n);
+static inline bool ring_prod_publish(struct ring *r, uint32_t n)
+{
+	uint32_t old = r->head;
+	if (n > ring_prod_space(r))
+		n = ring_prod_space(r);
+	r->head = old + n;
+	/* Store prod before loading cons_wake: pairs with ring_cons_arm. */
+	ring_store_fenced(&r->sh->prod, r->head);
+	return ring_wake_crossed(old, r->head, RING_READ_ONCE(r->sh->cons_wake));
+}
 /* Ask to be notified once @count more slots beyond those already seen by
  * poll_done are released.  True if that has not happened yet (safe to
  * sleep); false if it already did (poll again instead). */
@@ -130,24 +174,44 @@ bool ring_prod_arm(struct ring *r, uint32_t count);
 
 /* ---- consumer ---- */
 
-/* Snapshot prod once; returns how many published slots are unread. */
-uint32_t ring_cons_poll(struct ring *r);
+/* Snapshot prod once; returns how many published slots are unread.  A
+ * producer index beyond the ring, or behind what was already seen, is
+ * corrupt: counted, the last good snapshot kept, nothing new read. */
+static inline uint32_t ring_cons_poll(struct ring *r)
+{
+	uint32_t fill = __atomic_load_n(&r->sh->prod, __ATOMIC_ACQUIRE) - r->tail;
+	uint32_t seen = r->peer - r->tail;   /* >= head - tail */
+	if (!ring_idx_sane(fill, seen, r->mask + 1)) {
+		r->bad_index++;
+		return r->peer - r->head;
+	}
+	r->peer = r->tail + fill;
+	return r->peer - r->head;
+}
 static inline void *ring_cons_slot(const struct ring *r, uint32_t i)
 {
 	return ring_slot(r, r->head + i);
 }
 /* Mark @n slots read (n <= last poll); they stay owned until released. */
-void ring_cons_consume(struct ring *r, uint32_t n);
+static inline void ring_cons_consume(struct ring *r, uint32_t n)
+{
+	uint32_t avail = r->peer - r->head;
+	r->head += n < avail ? n : avail;
+}
 /* Hand @n read slots back (n <= read - released); one release store; true
  * if the producer asked to be notified (raise its interrupt once). */
-bool ring_cons_release(struct ring *r, uint32_t n);
+static inline bool ring_cons_release(struct ring *r, uint32_t n)
+{
+	uint32_t old = r->tail;
+	uint32_t held = r->head - r->tail;
+	r->tail = old + (n < held ? n : held);
+	/* Store cons before loading prod_wake: pairs with ring_prod_arm. */
+	ring_store_fenced(&r->sh->cons, r->tail);
+	return ring_wake_crossed(old, r->tail, RING_READ_ONCE(r->sh->prod_wake));
+}
 /* Ask for a doorbell once @count slots beyond head are published.  True if
  * fewer are there now (safe to sleep), false if they already are. */
 bool ring_cons_arm(struct ring *r, uint32_t count);
 
-/* Read or write one shared field exactly once: the compiler may neither
- * re-load it (double fetch) nor tear it. */
-#define RING_READ_ONCE(x) __atomic_load_n(&(x), __ATOMIC_RELAXED)
-#define RING_WRITE_ONCE(x, v) __atomic_store_n(&(x), (v), __ATOMIC_RELAXED)
 
 #endif
