@@ -71,6 +71,7 @@ int netpath_be_init(struct netpath_be *be, const struct netpath_be_cfg *cfg)
 	 * if every legal len fits r0; a smaller r0 always takes the slow path. */
 	be->r0_len_lim = be->r0.len >= NETPATH_MAX_FRAME ? NETPATH_MAX_FRAME : 0;
 	be->mode = cfg->mode;
+	be->tx_zc_batch = be->mode != NETPATH_COPY && be->r0_len_lim;
 	if (be->mode == NETPATH_COPY) {
 		be->bounce = cfg->bounce;
 		be->bounce_slot = cfg->bounce_len / NETPATH_MAX_BURST;
@@ -229,23 +230,38 @@ int netpath_copy_out(struct netpath_be *be, struct netpath_pkt *p, uint32_t k)
  *                       flags == 0 and 1 <= len <= NETPATH_MAX_FRAME (2^16):
  *                       len 0 borrows through them, len > 2^16 sets bit 16
  *                       or above, flags != 0 sets bits 32..47;
- *   rg += off > r0.len - len    off = gpa - r0.gpa (wraps high below r0);
- *                       exact because len <= 2^16 <= r0.len whenever lf
- *                       passes (netpath_be_init enables this loop only then).
+ *   rg += off > r0.len - NETPATH_MAX_FRAME
+ *                       off = gpa - r0.gpa (wraps high below r0).  A frame
+ *                       starting there ends inside r0 whatever its length
+ *                       (<= 2^16 once lf passes).  Stricter than the exact
+ *                       test (off <= r0.len - len), and cheaper: one compare
+ *                       against a constant, no length arithmetic.  Frames in
+ *                       the last 64 KiB of r0 fail it and get the exact test
+ *                       in the fix-up.  (netpath_be_init enables this loop
+ *                       only if r0.len >= NETPATH_MAX_FRAME.)
  *
- * One test per run.  If it fails (rare: a hostile or unusual descriptor),
- * netpath_zc_fixup re-examines that run one entry at a time from what the
- * pass stored in pkts[], which holds the fetched values exactly (w + 2^32 and
- * r0.hva + off, both invertible): nothing is read from the ring twice.
+ * One test per run.  If it fails (rare: a hostile or unusual descriptor, or
+ * a frame near the end of r0), netpath_zc_fixup re-examines that run one
+ * entry at a time with the exact checks, from what the pass stored in
+ * pkts[], which holds the fetched values exactly (w + 2^32 and r0.hva + off,
+ * both invertible): nothing is read from the ring twice.
  * For a good run, bytes is the sum of the words masked to 48 bits: with
  * flags 0 each word is len | id << 48, and a run's lengths sum below 2^48. */
 #define NETPATH_W_LFBAD 0x0000ffffffff0000ull   /* bad len/flags bits of w - 1 */
 #define NETPATH_W_SUMLEN 0x0000ffffffffffffull  /* len sum bits of a word sum */
 
 struct netpath_zc_geom {
-	uint64_t r0_gpa, r0_len;
+	uint64_t r0_gpa;
+	uint64_t r0_len;      /* the exact test (fix-up) */
+	uint64_t r0_lim;      /* r0_len - NETPATH_MAX_FRAME: the pass's test */
 	uintptr_t r0_hva;
 };
+
+static inline struct netpath_zc_geom netpath_zc_geom(const struct netpath_be *be)
+{
+	return (struct netpath_zc_geom){ be->r0.gpa, be->r0.len,
+					 be->r0.len - NETPATH_MAX_FRAME, (uintptr_t)be->r0.hva };
+}
 
 /* Returns nonzero if any descriptor of the run failed; else *bytes. */
 static inline __attribute__((always_inline))
@@ -258,14 +274,13 @@ uint64_t netpath_zc_pass(const struct netpath_desc *d, uint32_t run, struct netp
 	do {
 		const uint64_t off = RING_READ_ONCE(d->gpa) - g.r0_gpa;
 		const uint64_t w = RING_READ_ONCE(*(const netpath_u64a *)&d->len);
-		const uint64_t len = (uint32_t)w;
 		lf |= w - 1;
-		rg += off > g.r0_len - len;
+		rg += off > g.r0_lim;
 		sum += w;
 		/* Good: flags == 0, so w + 2^32 is len | nsegs 1 | id << 48. */
 		*(netpath_u64a *)p = w + NETPATH_W_NSEGS1;
 		p->seg[0].base = (void *)(g.r0_hva + off);
-		p->seg[0].len = (uint32_t)len;
+		p->seg[0].len = (uint32_t)w;
 		p++;
 	} while (++d != dend);
 	*bytes = sum & NETPATH_W_SUMLEN;
@@ -306,24 +321,25 @@ uint32_t netpath_zc_fixup(struct netpath_be *be, struct netpath_pkt *p, uint32_t
 	return n;
 }
 
-/* Zero copy with r0 >= NETPATH_MAX_FRAME, the common configuration: contiguous runs of slots (the ring wraps at most once per
- * burst) through netpath_zc_pass.  Reads slots until @max frames are
- * stored or the ring is empty, so a burst that dropped descriptors still
- * fills up if more are published.  Returns the number of slots read; *np
- * the frames stored, *bytesp their bytes. */
-static inline __attribute__((always_inline))
-uint32_t netpath_tx_burst_zc(struct netpath_be *be, struct netpath_pkt *pkts,
-			     uint32_t avail, uint32_t max, uint32_t *np, uint64_t *bytesp)
+/* Zero copy with r0 >= NETPATH_MAX_FRAME, the common configuration, from
+ * @read slots read and @n frames stored (@bytes): contiguous runs of slots
+ * (the ring wraps at most once per burst) through netpath_zc_pass until
+ * @max frames are stored or @avail slots read, so that a burst that dropped
+ * descriptors still fills up if more are published.  Returns the number of
+ * slots read; *np the frames stored, *bytesp their bytes.  Out of line:
+ * netpath_tx_burst_zc does the common case, one run, itself. */
+static __attribute__((noinline))
+uint32_t netpath_tx_burst_zc_loop(struct netpath_be *be, struct netpath_pkt *pkts,
+				  uint32_t avail, uint32_t max, uint32_t read, uint32_t n,
+				  uint64_t bytes, uint32_t *np, uint64_t *bytesp)
 {
-	const struct netpath_zc_geom g = { be->r0.gpa, be->r0.len, (uintptr_t)be->r0.hva };
+	const struct netpath_zc_geom g = netpath_zc_geom(be);
 	const struct netpath_desc *slots = (const struct netpath_desc *)be->tx.slots;
-	const uint32_t mask = be->tx.mask, head = be->tx.head, end = head + avail;
-	uint32_t idx = head, n = 0;
-	uint64_t bytes = 0;
+	const uint32_t mask = be->tx.mask;
 
-	while (idx != end && n < max) {
-		const uint32_t first = idx & mask;
-		uint32_t run = end - idx < max - n ? end - idx : max - n;
+	while (read != avail && n < max) {
+		const uint32_t first = (be->tx.head + read) & mask;
+		uint32_t run = avail - read < max - n ? avail - read : max - n;
 		if (run > mask + 1 - first)
 			run = mask + 1 - first;
 		uint64_t b;
@@ -332,11 +348,34 @@ uint32_t netpath_tx_burst_zc(struct netpath_be *be, struct netpath_pkt *pkts,
 		else
 			n += netpath_zc_fixup(be, &pkts[n], run, g, &b);
 		bytes += b;
-		idx += run;
+		read += run;
 	}
 	*np = n;
 	*bytesp = bytes;
-	return idx - head;
+	return read;
+}
+
+/* The common case inline: what the burst takes (1 <= avail) lies in one
+ * contiguous run and passes.  Anything else continues in the loop above. */
+static inline __attribute__((always_inline))
+uint32_t netpath_tx_burst_zc(struct netpath_be *be, struct netpath_pkt *pkts,
+			     uint32_t avail, uint32_t max, uint32_t *np, uint64_t *bytesp)
+{
+	const uint32_t first = be->tx.head & be->tx.mask;
+	const uint32_t run = avail < max ? avail : max;
+	if (__builtin_expect(run <= be->tx.mask + 1 - first, 1)) {
+		const struct netpath_zc_geom g = netpath_zc_geom(be);
+		const struct netpath_desc *d = (const struct netpath_desc *)be->tx.slots + first;
+		uint64_t b;
+		if (__builtin_expect(netpath_zc_pass(d, run, pkts, g, &b) == 0, 1)) {
+			*np = run;
+			*bytesp = b;
+			return run;
+		}
+		uint32_t n = netpath_zc_fixup(be, pkts, run, g, &b);
+		return netpath_tx_burst_zc_loop(be, pkts, avail, max, run, n, b, np, bytesp);
+	}
+	return netpath_tx_burst_zc_loop(be, pkts, avail, max, 0, 0, 0, np, bytesp);
 }
 
 /* Copy mode, or an r0 below NETPATH_MAX_FRAME: every descriptor through
@@ -376,9 +415,11 @@ uint32_t netpath_be_tx_burst(struct netpath_be *be, struct netpath_pkt *pkts,
 	uint32_t i, n;
 	uint64_t bytes;
 
+	if (avail == 0 || max == 0)
+		return 0;
 	if (max > NETPATH_MAX_BURST)
 		max = NETPATH_MAX_BURST;
-	if (be->mode != NETPATH_COPY && be->r0_len_lim)
+	if (be->tx_zc_batch)
 		i = netpath_tx_burst_zc(be, pkts, avail, max, &n, &bytes);
 	else
 		i = netpath_tx_burst_generic(be, pkts, avail, max, &n, &bytes);

@@ -82,6 +82,8 @@ struct netpath_be {
 	struct ring_region r0;                  /* mem.regions[0]: the fast path */
 	uint64_t r0_len_lim;                    /* NETPATH_MAX_FRAME, or 0 (no fast
 						 * path) if r0 is smaller than that */
+	bool tx_zc_batch;                       /* zero copy and r0_len_lim: TX
+						 * takes netpath_zc_pass */
 	struct ring tx;
 	struct ring rx;
 	enum netpath_mode mode;
