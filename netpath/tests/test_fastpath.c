@@ -161,6 +161,37 @@ static void test_good_batch_bytes(void **state)
 	np_free(f);
 }
 
+/* Frames in the last 64 KiB of the first region fail the pass's range
+ * test (off <= r0.len - NETPATH_MAX_FRAME), which is stricter than the
+ * exact one; the fix-up accepts them all, up to the last byte. */
+static void test_tail_of_first_region(void **state)
+{
+	(void)state;
+	struct np *f = np_new(NETPATH_ZEROCOPY);
+	struct netpath_pkt pkts[NETPATH_MAX_BURST];
+	const uint64_t end = NP_GPA_BASE + NP_MEM_SIZE;
+	uint64_t bytes = 0;
+	for (uint32_t i = 0; i < BATCH; i++) {
+		/* Alternately low in memory and within the last 64 KiB. */
+		uint64_t gpa = i & 1 ? end - NETPATH_MAX_FRAME + 2000 * i : np_buf_gpa(i);
+		uint32_t len = i == BATCH - 1 ? (uint32_t)(end - gpa) : 100 + i;
+		netpath_drv_tx_add(&f->drv, gpa, len, 0, (uint16_t)i);
+		bytes += len;
+	}
+	netpath_drv_tx_kick(&f->drv);
+	assert_int_equal(netpath_be_tx_burst(&f->be, pkts, BATCH), BATCH);
+	for (uint32_t i = 0; i < BATCH; i++) {
+		uint64_t gpa = i & 1 ? end - NETPATH_MAX_FRAME + 2000 * i : np_buf_gpa(i);
+		assert_int_equal(pkts[i].id, i);
+		assert_int_equal(pkts[i].nsegs, 1);
+		assert_ptr_equal(pkts[i].seg[0].base, np_at(f, gpa));
+	}
+	assert_int_equal(pkts[BATCH - 1].len, end - (end - NETPATH_MAX_FRAME + 2000 * (BATCH - 1)));
+	assert_int_equal(f->be.txs.bytes, bytes);
+	assert_int_equal(f->be.txs.drops, 0);
+	np_free(f);
+}
+
 /* What the fix-up hands to the general checks and they accept: a frame in a
  * second region (its guest-physical address is recovered from the pointer
  * the pass stored) and an indirect frame, among bad descriptors, with the
@@ -275,6 +306,7 @@ int main(void)
 		cmocka_unit_test(test_one_bad_anywhere),
 		cmocka_unit_test(test_small_bursts_fill_up),
 		cmocka_unit_test(test_good_batch_bytes),
+		cmocka_unit_test(test_tail_of_first_region),
 		cmocka_unit_test(test_fixup_keeps_slow_frames),
 		cmocka_unit_test(test_first_region_just_too_small),
 	};
