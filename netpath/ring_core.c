@@ -11,7 +11,7 @@ static int ring_check_geometry(const void *mem, size_t mem_len, uint32_t nslots,
 	if (nslots & (nslots - 1))
 		return VMK_EINVAL;
 	/* Slots must keep natural alignment for 8-byte fields. */
-	if (slot_size == 0 || (slot_size & 7) || ((uintptr_t)mem & 63))
+	if (slot_size == 0 || (slot_size & 7) || ((uintptr_t)mem & (RING_CACHE_LINE - 1)))
 		return VMK_EINVAL;
 	if (mem_len < ring_mem_size(nslots, slot_size))
 		return VMK_ERANGE;

@@ -62,6 +62,10 @@ _Static_assert(sizeof(struct ring_shared) == RING_SLOTS_OFFSET, "ring header siz
 _Static_assert(offsetof(struct ring_shared, prod_wake) == 64, "prod_wake offset");
 _Static_assert(offsetof(struct ring_shared, cons) == 128, "cons offset");
 _Static_assert(offsetof(struct ring_shared, cons_wake) == 192, "cons_wake offset");
+/* The ring memory is 64-byte aligned (ring_attach checks it), so slots start
+ * on a cache line: no slot shares a line with an index. */
+#define RING_CACHE_LINE 64u
+_Static_assert(RING_SLOTS_OFFSET % RING_CACHE_LINE == 0, "slots start on a line");
 
 /* One endpoint's private view.  Never shared: the peer cannot corrupt it. */
 struct ring {
