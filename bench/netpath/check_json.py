@@ -14,6 +14,8 @@ import tempfile
 
 ROW_KEYS = ["size", "batch", "netpath_zc_poll_mpps", "rte_ring_mpps", "mpps_ratio",
             "netpath_zc_instr_per_pkt", "rte_ring_instr_per_pkt", "instr_ratio",
+            "netpath_zc_producer_instr_per_pkt", "netpath_zc_consumer_instr_per_pkt",
+            "rte_ring_producer_instr_per_pkt", "rte_ring_consumer_instr_per_pkt",
             "doorbells_per_pkt_zc_idle", "copies_per_pkt_zc"]
 
 VARIANTS = ["netpath_zc_poll", "netpath_zc_idle", "netpath_copy_poll",
@@ -52,9 +54,11 @@ def check_side_by_side(out):
     for size in SIZES:
         v = t.get("by_size", {}).get(str(size), {})
         bad += ["target %d:%s" % (size, k) for k in
-                ("met", "mpps", "zero_copies", "at_most_one_doorbell_per_batch") if k not in v]
-    if "met" not in t or "before" not in sbs.get("load_avg", {}):
-        bad.append("target.met or load_avg")
+                ("met", "conclusive", "mpps", "zero_copies", "at_most_one_doorbell_per_batch")
+                if k not in v]
+    if t.get("verdict") not in ("met", "missed", "inconclusive") or "met" not in t or \
+            "before" not in sbs.get("load_avg", {}):
+        bad.append("target.verdict, target.met or load_avg")
     return bad
 
 
