@@ -424,7 +424,6 @@ uint32_t netpath_be_tx_burst(struct netpath_be *be, struct netpath_pkt *pkts,
 	else
 		i = netpath_tx_burst_generic(be, pkts, avail, max, &n, &bytes);
 	ring_cons_consume(&be->tx, i);
-	be->tx_held += i;
 	be->txs.packets += n;
 	be->txs.bytes += bytes;
 	return n;
@@ -432,10 +431,10 @@ uint32_t netpath_be_tx_burst(struct netpath_be *be, struct netpath_pkt *pkts,
 
 bool netpath_be_tx_complete(struct netpath_be *be)
 {
-	uint32_t n = be->tx_held;
+	/* Every slot read and not yet released: the ring's own indices. */
+	uint32_t n = be->tx.head - be->tx.tail;
 	if (n == 0)
 		return false;
-	be->tx_held = 0;
 	bool irq = ring_cons_release(&be->tx, n);
 	be->txs.irqs += irq;
 	return irq;

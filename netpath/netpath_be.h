@@ -89,7 +89,6 @@ struct netpath_be {
 	enum netpath_mode mode;
 	uint8_t *bounce;
 	uint32_t bounce_slot;
-	uint32_t tx_held;                       /* TX slots read, not released */
 	uint32_t rx_avail;                      /* cached RX snapshot */
 	uint32_t rx_pend_idx[NETPATH_RX_PENDING];  /* ring index of each taken buffer */
 	uint32_t rx_pend_cap[NETPATH_RX_PENDING];
