@@ -207,11 +207,7 @@ static void test_fixup_keeps_slow_frames(void **state)
 		{ NP_GPA_BASE, half, f->mem },
 		{ far, half, f->mem + half },
 	};
-	struct netpath_be_cfg cfg = {
-		.regions = regs, .nregions = 2, .dev = np_dev_cfg(NP_SLOTS),
-		.mode = NETPATH_ZEROCOPY,
-	};
-	assert_int_equal(netpath_be_init(&f->be, &cfg), VMK_OK);
+	assert_int_equal(np_set_regions(f, regs, 2), VMK_OK);
 	struct netpath_seg segs[2] = {
 		{ np_buf_gpa(40), 10, NETPATH_SEG_F_NEXT, 1 },
 		{ far + 100, 30, 0, 0 },
@@ -279,11 +275,7 @@ static void test_first_region_just_too_small(void **state)
 			{ NP_GPA_BASE, r0, f->mem },
 			{ NP_GPA_BASE + r0, NP_MEM_SIZE - r0, f->mem + r0 },
 		};
-		struct netpath_be_cfg cfg = {
-			.regions = regs, .nregions = 2, .dev = np_dev_cfg(NP_SLOTS),
-			.mode = NETPATH_ZEROCOPY,
-		};
-		assert_int_equal(netpath_be_init(&f->be, &cfg), VMK_OK);
+		assert_int_equal(np_set_regions(f, regs, 2), VMK_OK);
 		assert_int_equal(f->be.r0_len_lim, r0 >= NETPATH_MAX_FRAME ? NETPATH_MAX_FRAME : 0);
 		struct netpath_pkt pkts[8];
 		netpath_drv_tx_add(&f->drv, NP_GPA_BASE + r0 - 64, 64, 0, 1);    /* end of r0 */
