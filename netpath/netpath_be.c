@@ -79,9 +79,13 @@ int netpath_be_init(struct netpath_be *be, const struct netpath_be_cfg *cfg)
 			return VMK_EINVAL;
 	}
 	int err = netpath_attach(be, &be->tx, &cfg->dev.tx);
+	if (err == VMK_OK)
+		err = netpath_attach(be, &be->rx, &cfg->dev.rx);
 	if (err)
 		return err;
-	return netpath_attach(be, &be->rx, &cfg->dev.rx);
+	ring_set_remote_fence(&be->tx, cfg->remote_fence, cfg->fence_ctx);
+	ring_set_remote_fence(&be->rx, cfg->remote_fence, cfg->fence_ctx);
+	return VMK_OK;
 }
 
 /* ---- TX ---- */

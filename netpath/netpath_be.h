@@ -75,6 +75,11 @@ struct netpath_be_cfg {
 	enum netpath_mode mode;
 	void *bounce;                       /* copy mode: host TX buffers */
 	uint32_t bounce_len;                /* split into NETPATH_MAX_BURST slots */
+	/* Asymmetric wake ordering on both rings (ring_core.h): how to make the
+	 * driver's CPU take a full barrier when the back end arms.  NULL:
+	 * fenced rings.  The driver must be set up the same way. */
+	ring_fence_fn remote_fence;
+	void *fence_ctx;
 };
 
 struct netpath_be {

@@ -46,6 +46,8 @@ static int ring_attach(struct ring *r, void *mem, size_t mem_len,
 	r->tail = 0;
 	r->peer = 0;
 	r->bad_index = 0;
+	r->remote_fence = (ring_fence_fn)0;
+	r->fence_ctx = (void *)0;
 	return VMK_OK;
 }
 
@@ -73,10 +75,19 @@ int ring_attach_consumer(struct ring *r, void *mem, size_t mem_len,
 
 /* ---- producer ---- */
 
+/* Asymmetric ordering: the peer released without a barrier; make its CPU
+ * take one now, after our wake value is stored and before we poll. */
+static void ring_arm_fence(const struct ring *r)
+{
+	if (r->remote_fence)
+		r->remote_fence(r->fence_ctx);
+}
+
 bool ring_prod_arm(struct ring *r, uint32_t count)
 {
 	uint32_t target = r->peer + count;
 	ring_store_fenced(&r->sh->prod_wake, target);
+	ring_arm_fence(r);
 	ring_prod_poll_done(r);
 	return (uint32_t)(r->peer - r->tail) < (uint32_t)(target - r->tail);
 }
@@ -87,5 +98,6 @@ bool ring_cons_arm(struct ring *r, uint32_t count)
 {
 	uint32_t target = r->head + count;
 	ring_store_fenced(&r->sh->cons_wake, target);
+	ring_arm_fence(r);
 	return ring_cons_poll(r) < count;
 }

@@ -26,9 +26,25 @@
  *
  * Memory ordering: poll = acquire load of the peer's index.  Publishing and
  * arming must order "store mine" before "load the peer's" (a store-load
- * pair: both sides could otherwise miss each other and sleep forever), so
- * they store with a sequentially consistent exchange, which is a full
- * barrier and on x86 cheaper than a plain store followed by a fence.
+ * pair: both sides could otherwise miss each other and sleep forever).  Two
+ * ways, chosen per ring by the set-up path that attaches both endpoints:
+ *
+ *   fenced (default)  publish, release and arm store with a sequentially
+ *                     consistent exchange, a full barrier (on x86 cheaper
+ *                     than a plain store and a fence).  Per batch, the
+ *                     publishing CPU waits until all its earlier stores (the
+ *                     batch's slots) are visible.
+ *   asymmetric        publish and release use a plain release store; the
+ *                     side that arms pays instead: after its fenced store of
+ *                     the wake value it calls remote_fence, which returns
+ *                     only once the peer's CPU has executed a full barrier
+ *                     (hosted: membarrier(2); vmkernel: an IPI, or knowing
+ *                     the peer is not running), then polls.  Either the
+ *                     peer's index store came before that barrier, and the
+ *                     poll sees it, or its load of the wake value comes
+ *                     after, and sees the new value.  Arming is rare (a side
+ *                     about to sleep) and costly; batches cost no barrier.
+ *                     Both endpoints of a ring must be in this mode.
  *
  * Plain C with GCC __atomic builtins: compiles hosted and freestanding. */
 #ifndef VMK_RING_CORE_H
@@ -68,6 +84,9 @@ _Static_assert(offsetof(struct ring_shared, cons_wake) == 192, "cons_wake offset
 _Static_assert(RING_SLOTS_OFFSET % RING_CACHE_LINE == 0, "slots start on a line");
 
 /* One endpoint's private view.  Never shared: the peer cannot corrupt it. */
+/* Makes the peer's CPU execute a full memory barrier before returning. */
+typedef void (*ring_fence_fn)(void *ctx);
+
 struct ring {
 	struct ring_shared *sh;
 	uint8_t *slots;
@@ -77,6 +96,8 @@ struct ring {
 	uint32_t tail;        /* producer: reclaimed up to; consumer: released up to */
 	uint32_t peer;        /* last validated snapshot of the peer's index */
 	uint64_t bad_index;   /* peer index snapshots rejected as corrupt */
+	ring_fence_fn remote_fence;   /* NULL: fenced ordering; else asymmetric */
+	void *fence_ctx;
 };
 
 /* Read or write one shared field exactly once: the compiler may neither
@@ -130,6 +151,29 @@ static inline void ring_store_fenced(uint32_t *p, uint32_t v)
 	(void)__atomic_exchange_n(p, v, __ATOMIC_SEQ_CST);
 }
 
+/* Publish or release an index, then (the caller) load the peer's wake value.
+ * Asymmetric: a release store, and a compiler barrier so that the load
+ * stays after the store in the instruction stream (the CPU may still let it
+ * pass; the peer's remote fence, taken between any two instructions, covers
+ * that). */
+static inline void ring_store_index(const struct ring *r, uint32_t *p, uint32_t v)
+{
+	if (r->remote_fence) {
+		__atomic_store_n(p, v, __ATOMIC_RELEASE);
+		__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	} else {
+		ring_store_fenced(p, v);
+	}
+}
+
+/* Asymmetric ordering for this endpoint (see the header comment); the
+ * trusted set-up path calls it on both endpoints of a ring, before use. */
+static inline void ring_set_remote_fence(struct ring *r, ring_fence_fn fence, void *ctx)
+{
+	r->remote_fence = fence;
+	r->fence_ctx = ctx;
+}
+
 /* True if @seen <= @idx <= @hi, all as distances from one base (each at
  * most RING_MAX_SLOTS): one unsigned compare, since idx < seen wraps high. */
 static inline bool ring_idx_sane(uint32_t idx, uint32_t seen, uint32_t hi)
@@ -168,7 +212,7 @@ static inline bool ring_prod_publish(struct ring *r, uint32_t n)
 		n = ring_prod_space(r);
 	r->head = old + n;
 	/* Store prod before loading cons_wake: pairs with ring_cons_arm. */
-	ring_store_fenced(&r->sh->prod, r->head);
+	ring_store_index(r, &r->sh->prod, r->head);
 	return ring_wake_crossed(old, r->head, RING_READ_ONCE(r->sh->cons_wake));
 }
 /* Ask to be notified once @count more slots beyond those already seen by
@@ -210,7 +254,7 @@ static inline bool ring_cons_release(struct ring *r, uint32_t n)
 	uint32_t held = r->head - r->tail;
 	r->tail = old + (n < held ? n : held);
 	/* Store cons before loading prod_wake: pairs with ring_prod_arm. */
-	ring_store_fenced(&r->sh->cons, r->tail);
+	ring_store_index(r, &r->sh->cons, r->tail);
 	return ring_wake_crossed(old, r->tail, RING_READ_ONCE(r->sh->prod_wake));
 }
 /* Ask for a doorbell once @count slots beyond head are published.  True if
