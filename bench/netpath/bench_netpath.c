@@ -14,11 +14,15 @@
  * are the rings' own.  NBUFS is a multiple of every batch size, so a slice
  * never wraps.
  *
- * Variants:
+ * Variants (netpath's rings use the asymmetric wake ordering of ring_core.h,
+ * with membarrier(2) as the remote fence, unless named _fenced):
  *   netpath_zc_poll   zero copy, the back end only polls (never re-arms)
+ *   netpath_zc_poll_fenced  the same with fenced ordering: a full barrier
+ *                     on every publish and release
  *   netpath_zc_idle   zero copy, the back end re-arms its doorbell every time
  *                     it finds the ring empty (as one about to halt would):
- *                     the worst case for doorbells
+ *                     the worst case for doorbells (and, asymmetric, one
+ *                     remote fence per arm)
  *   netpath_copy_poll the patent's copy into a host transmit buffer
  *   dpdk_rte_ring_spsc  rte_ring SP/SC: no notification, no validation
  *
@@ -35,6 +39,7 @@
 #include "netpath_be.h"
 #include "netpath_drv.h"
 #include "np_bench.h"
+#include "ring_membarrier.h"
 #include "vmk_bench.h"
 
 #define SLOTS 256u
@@ -51,23 +56,27 @@ enum kind { ZC_POLL, ZC_IDLE, COPY_POLL, RTE };
 struct variant {
 	const char *name;
 	enum kind kind;
+	bool fenced;      /* netpath: fenced wake ordering, else asymmetric */
 };
 
 static const struct variant variants[] = {
-	{ "netpath_zc_poll", ZC_POLL },
-	{ "netpath_zc_idle", ZC_IDLE },
-	{ "netpath_copy_poll", COPY_POLL },
-	{ "dpdk_rte_ring_spsc", RTE },
+	{ "netpath_zc_poll", ZC_POLL, false },
+	{ "netpath_zc_poll_fenced", ZC_POLL, true },
+	{ "netpath_zc_idle", ZC_IDLE, false },
+	{ "netpath_copy_poll", COPY_POLL, false },
+	{ "dpdk_rte_ring_spsc", RTE, false },
 };
 
 static int dpdk_ok;
 static const char *dpdk_why = "";
+static int membarrier_ok;   /* the asymmetric ordering's remote fence works */
 
 /* Each side's private state on its own cache lines: the producer's driver
  * state and the consumer's back-end state must not share a line, or the
  * benchmark measures false sharing instead of the ring. */
 struct run {
 	enum kind kind;
+	bool fenced;
 	uint32_t size;
 	uint32_t batch;
 	uint8_t *mem;
@@ -108,9 +117,12 @@ static int run_setup_netpath(struct run *r)
 			 .rx = { GPA_BASE + RING_BYTES, SLOTS, 0 } },
 		.mode = r->kind == COPY_POLL ? NETPATH_COPY : NETPATH_ZEROCOPY,
 		.bounce = r->bounce, .bounce_len = NETPATH_MAX_BURST * BUF_SIZE,
+		.remote_fence = r->fenced ? NULL : ring_membarrier,
 	};
 	int err = netpath_drv_init(&r->drv, r->mem, RING_BYTES, SLOTS,
 				   r->mem + RING_BYTES, RING_BYTES, SLOTS, NULL, NULL);
+	if (err == VMK_OK && !r->fenced)
+		netpath_drv_set_remote_fence(&r->drv, ring_membarrier, NULL);
 	return err ? err : netpath_be_init(&r->be, &cfg);
 }
 
@@ -133,11 +145,14 @@ static void run_free_mem(struct run *r)
 	free(r);
 }
 
-static struct run *run_new(enum kind kind, uint32_t size, uint32_t batch, const char **why)
+static struct run *run_new(const struct variant *v, uint32_t size, uint32_t batch,
+			   const char **why)
 {
+	const enum kind kind = v->kind;
 	struct run *r = aligned_alloc(128, sizeof(*r));
 	memset(r, 0, sizeof(*r));
 	r->kind = kind;
+	r->fenced = v->fenced;
 	r->size = size;
 	r->batch = batch;
 	r->mem = aligned_alloc(4096, MEM_SIZE);
@@ -157,6 +172,8 @@ static struct run *run_new(enum kind kind, uint32_t size, uint32_t batch, const 
 		r->rte = dpdk_ok ? np_dpdk_ring(SLOTS, why) : NULL;
 		if (!dpdk_ok)
 			*why = dpdk_why;
+	} else if (!r->fenced && !membarrier_ok) {
+		*why = "membarrier(2) private expedited unavailable (asymmetric wake ordering)";
 	} else if (run_setup_netpath(r)) {
 		*why = "netpath set-up failed";
 	} else {
@@ -285,7 +302,7 @@ static void bm_ring(vmk_bench_state *s, void *arg)
 	const char *why = "";
 	uint32_t next = 0;
 	uint64_t batches = 0;
-	struct run *r = run_new(v->kind, (uint32_t)vmk_bench_arg(s, 0), (uint32_t)vmk_bench_arg(s, 1), &why);
+	struct run *r = run_new(v, (uint32_t)vmk_bench_arg(s, 0), (uint32_t)vmk_bench_arg(s, 1), &why);
 	pthread_t t;
 	if (!r) {
 		vmk_bench_skip(s, why);
@@ -382,8 +399,10 @@ static int icount_main(char **argv)
 		return 2;
 	if (variants[v].kind == RTE)
 		dpdk_ok = np_dpdk_init(&dpdk_why) == 0;
+	else
+		membarrier_ok = ring_membarrier_init() == 0;
 	uint32_t batch = (uint32_t)atoi(argv[4]);
-	struct run *r = run_new(variants[v].kind, (uint32_t)atoi(argv[3]), batch, &why);
+	struct run *r = run_new(&variants[v], (uint32_t)atoi(argv[3]), batch, &why);
 	if (!r) {
 		printf("icount_skipped %s\n", why);
 		return 0;
@@ -402,5 +421,8 @@ int main(int argc, char **argv)
 	dpdk_ok = np_dpdk_init(&dpdk_why) == 0;
 	if (!dpdk_ok)
 		fprintf(stderr, "netpath_bench: rte_ring benchmarks skipped: %s\n", dpdk_why);
+	membarrier_ok = ring_membarrier_init() == 0;
+	if (!membarrier_ok)
+		fprintf(stderr, "netpath_bench: asymmetric netpath variants skipped: no membarrier(2)\n");
 	return vmk_bench_main(argc, argv, register_all);
 }

@@ -13,7 +13,7 @@ import statistics
 import sys
 
 VARIANTS = ["netpath_zc_poll", "netpath_zc_idle", "netpath_copy_poll",
-            "dpdk_rte_ring_spsc"]
+            "dpdk_rte_ring_spsc"]   # the first table; netpath_zc_poll_fenced beside it
 
 
 def tsc_mhz():
@@ -148,6 +148,7 @@ def side_by_side(doc, base, load):
     for size in (64, 1500):
         for batch in (1, 8, 32):
             zc = bench_get(runs, "netpath_zc_poll", size, batch)
+            fenced = bench_get(runs, "netpath_zc_poll_fenced", size, batch)
             rte = bench_get(runs, "dpdk_rte_ring_spsc", size, batch)
             zi = ipp.get("netpath_zc_poll/%d/%d" % (size, batch))
             ri = ipp.get("dpdk_rte_ring_spsc/%d/%d" % (size, batch))
@@ -155,6 +156,8 @@ def side_by_side(doc, base, load):
                 "size": size, "batch": batch,
                 "netpath_zc_poll_mpps": zc, "rte_ring_mpps": rte,
                 "mpps_ratio": ratio(zc, rte),
+                "netpath_zc_poll_fenced_mpps": fenced,
+                "fenced_mpps_ratio": ratio(fenced, rte),
                 "netpath_mpps_cv": cv_of(runs, "netpath_zc_poll", size, batch),
                 "rte_ring_mpps_cv": cv_of(runs, "dpdk_rte_ring_spsc", size, batch),
                 "netpath_zc_idle_mpps": bench_get(runs, "netpath_zc_idle", size, batch),
@@ -197,10 +200,12 @@ def side_by_side(doc, base, load):
     met = all(v["met"] for v in verdict.values())
     conclusive = all(v["conclusive"] for v in verdict.values())
     return {
-        "what": "netpath zero copy (netpath_zc_poll; doorbells from netpath_zc_idle, its "
-                "worst case) against DPDK rte_ring SP/SC carrying the same buffer "
-                "references, same binary and run; Mpps are medians over the "
-                "repetitions, instructions per packet from callgrind (exact)",
+        "what": "netpath zero copy (netpath_zc_poll, asymmetric wake ordering; "
+                "netpath_zc_poll_fenced with a full barrier per publish and release "
+                "beside it; doorbells from netpath_zc_idle, its worst case) against DPDK "
+                "rte_ring SP/SC carrying the same buffer references, same binary and "
+                "run; Mpps are medians over the repetitions, instructions per packet "
+                "from callgrind (exact)",
         "load_avg": dict(load, at_start=doc.get("context", {}).get("load_avg")),
         "rows": rows,
         "target": {
@@ -231,16 +236,18 @@ def summary(doc, base):
     def get(v, size, batch, key="Mpps"):
         return bench_get(runs, v, size, batch, key)   # Mpps is already in millions
 
-    print("\nnetpath ring vs DPDK rte_ring SP/SC (Mpps, producer CPU 0, consumer CPU 1)")
-    print("%5s %5s %9s %9s %9s %9s %8s %10s %10s" % (
-        "size", "batch", "zc_poll", "zc_idle", "copy", "rte_ring", "zc/rte",
+    print("\nnetpath ring vs DPDK rte_ring SP/SC (Mpps, producer CPU 0, consumer CPU 1; "
+          "netpath asymmetric wake ordering unless fenced)")
+    print("%5s %5s %9s %9s %9s %9s %9s %8s %10s %10s" % (
+        "size", "batch", "zc_poll", "zc_fenced", "zc_idle", "copy", "rte_ring", "zc/rte",
         "bells/pkt", "copies/pkt"))
     for size in (64, 1500):
         for batch in (1, 8, 32):
             zc, idle, cp, rte = (get(v, size, batch) for v in VARIANTS)
+            fenced = get("netpath_zc_poll_fenced", size, batch)
             ratio = zc / rte if zc and rte else None
-            print("%5d %5d %9s %9s %9s %9s %8s %10s %10s" % (
-                size, batch, fmt(zc), fmt(idle), fmt(cp), fmt(rte), fmt(ratio),
+            print("%5d %5d %9s %9s %9s %9s %9s %8s %10s %10s" % (
+                size, batch, fmt(zc), fmt(fenced), fmt(idle), fmt(cp), fmt(rte), fmt(ratio),
                 fmt(get("netpath_zc_idle", size, batch, "doorbells_per_pkt"), "%.4f"),
                 fmt(get("netpath_zc_poll", size, batch, "copies_per_pkt"), "%.1f")))
     skipped = [n for n, r in runs.items() if r.get("error_occurred")]
@@ -287,13 +294,14 @@ def summary(doc, base):
     la = sbs["load_avg"]
     print("\nnetpath zc_poll vs rte_ring (load average before %s, after %s)" % (
         la.get("before", la.get("at_start")), la.get("after", "-")))
-    print("%5s %5s %9s %9s %7s %9s %9s %7s %13s %13s" % (
-        "size", "batch", "zc Mpps", "rte Mpps", "ratio", "zc ins", "rte ins", "ratio",
+    print("%5s %5s %9s %9s %7s %8s %9s %9s %7s %13s %13s" % (
+        "size", "batch", "zc Mpps", "rte Mpps", "ratio", "fenced", "zc ins", "rte ins", "ratio",
         "prod zc/rte", "cons zc/rte"))
     for r in sbs["rows"]:
-        print("%5d %5d %9s %9s %7s %9s %9s %7s %13s %13s" % (
+        print("%5d %5d %9s %9s %7s %8s %9s %9s %7s %13s %13s" % (
             r["size"], r["batch"], fmt(r["netpath_zc_poll_mpps"]), fmt(r["rte_ring_mpps"]),
-            fmt(r["mpps_ratio"]), fmt(r["netpath_zc_instr_per_pkt"], "%.1f"),
+            fmt(r["mpps_ratio"]), fmt(r["fenced_mpps_ratio"]),
+            fmt(r["netpath_zc_instr_per_pkt"], "%.1f"),
             fmt(r["rte_ring_instr_per_pkt"], "%.1f"), fmt(r["instr_ratio"]),
             "%s/%s" % (fmt(r["netpath_zc_producer_instr_per_pkt"], "%.1f"),
                        fmt(r["rte_ring_producer_instr_per_pkt"], "%.1f")),
