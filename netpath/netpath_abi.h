@@ -45,6 +45,9 @@ struct netpath_desc {
 };
 _Static_assert(sizeof(struct netpath_desc) == 16, "netpath_desc size");
 _Static_assert(offsetof(struct netpath_desc, flags) == 12, "netpath_desc flags");
+/* Four descriptors a cache line, none straddling one (the slots start on a
+ * line): a batch of 32 at a 32-aligned index is exactly 8 lines. */
+_Static_assert(RING_CACHE_LINE % sizeof(struct netpath_desc) == 0, "netpath_desc packs lines");
 
 /* netpath_seg.flags */
 #define NETPATH_SEG_F_NEXT 0x0001u      /* `next` names the following segment */

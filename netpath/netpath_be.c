@@ -67,10 +67,11 @@ int netpath_be_init(struct netpath_be *be, const struct netpath_be_cfg *cfg)
 	be->mem.nregions = cfg->nregions;
 	if (cfg->nregions)
 		be->r0 = cfg->regions[0];
-	/* The fast path's range check (off <= r0.len - len) cannot wrap only
+	/* The fast paths' range check (off <= r0.len - len) cannot wrap only
 	 * if every legal len fits r0; a smaller r0 always takes the slow path. */
 	be->r0_len_lim = be->r0.len >= NETPATH_MAX_FRAME ? NETPATH_MAX_FRAME : 0;
 	be->mode = cfg->mode;
+	be->tx_zc_batch = be->mode != NETPATH_COPY && be->r0_len_lim;
 	if (be->mode == NETPATH_COPY) {
 		be->bounce = cfg->bounce;
 		be->bounce_slot = cfg->bounce_len / NETPATH_MAX_BURST;
@@ -78,9 +79,13 @@ int netpath_be_init(struct netpath_be *be, const struct netpath_be_cfg *cfg)
 			return VMK_EINVAL;
 	}
 	int err = netpath_attach(be, &be->tx, &cfg->dev.tx);
+	if (err == VMK_OK)
+		err = netpath_attach(be, &be->rx, &cfg->dev.rx);
 	if (err)
 		return err;
-	return netpath_attach(be, &be->rx, &cfg->dev.rx);
+	ring_set_remote_fence(&be->tx, cfg->remote_fence, cfg->fence_ctx);
+	ring_set_remote_fence(&be->rx, cfg->remote_fence, cfg->fence_ctx);
+	return VMK_OK;
 }
 
 /* ---- TX ---- */
@@ -219,72 +224,162 @@ int netpath_copy_out(struct netpath_be *be, struct netpath_pkt *p, uint32_t k)
 	return VMK_OK;
 }
 
-/* Zero copy with r0 >= NETPATH_MAX_FRAME, the common configuration: the
- * fast-path test inline in a loop that makes no call, so that its values stay
- * in registers; a descriptor that fails it leaves the loop with its one
- * fetched copy (never re-read) for netpath_parse_tx_slow.  Returns the
- * number of slots read; *np the frames stored, *bytesp their bytes. */
+/* Zero copy, batch-validated.  A run of contiguous slots is read in one
+ * pass that makes no decision per descriptor: each descriptor is fetched
+ * once (gpa, and the word len | flags << 32 | id << 48), translated as if it
+ * were good and stored into its pkts[] entry, and its checks are folded into
+ * two accumulators:
+ *
+ *   lf |= w - 1         bits 16..47 of (w - 1) are all clear exactly when
+ *                       flags == 0 and 1 <= len <= NETPATH_MAX_FRAME (2^16):
+ *                       len 0 borrows through them, len > 2^16 sets bit 16
+ *                       or above, flags != 0 sets bits 32..47;
+ *   rg += off > r0.len - NETPATH_MAX_FRAME
+ *                       off = gpa - r0.gpa (wraps high below r0).  A frame
+ *                       starting there ends inside r0 whatever its length
+ *                       (<= 2^16 once lf passes).  Stricter than the exact
+ *                       test (off <= r0.len - len), and cheaper: one compare
+ *                       against a constant, no length arithmetic.  Frames in
+ *                       the last 64 KiB of r0 fail it and get the exact test
+ *                       in the fix-up.  (netpath_be_init enables this loop
+ *                       only if r0.len >= NETPATH_MAX_FRAME.)
+ *
+ * One test per run.  If it fails (rare: a hostile or unusual descriptor, or
+ * a frame near the end of r0), netpath_zc_fixup re-examines that run one
+ * entry at a time with the exact checks, from what the pass stored in
+ * pkts[], which holds the fetched values exactly (w + 2^32 and r0.hva + off,
+ * both invertible): nothing is read from the ring twice.
+ * For a good run, bytes is the sum of the words masked to 48 bits: with
+ * flags 0 each word is len | id << 48, and a run's lengths sum below 2^48. */
+#define NETPATH_W_LFBAD 0x0000ffffffff0000ull   /* bad len/flags bits of w - 1 */
+#define NETPATH_W_SUMLEN 0x0000ffffffffffffull  /* len sum bits of a word sum */
+
+struct netpath_zc_geom {
+	uint64_t r0_gpa;
+	uint64_t r0_len;      /* the exact test (fix-up) */
+	uint64_t r0_lim;      /* r0_len - NETPATH_MAX_FRAME: the pass's test */
+	uintptr_t r0_hva;
+};
+
+static inline struct netpath_zc_geom netpath_zc_geom(const struct netpath_be *be)
+{
+	return (struct netpath_zc_geom){ be->r0.gpa, be->r0.len,
+					 be->r0.len - NETPATH_MAX_FRAME, (uintptr_t)be->r0.hva };
+}
+
+/* Returns nonzero if any descriptor of the run failed; else *bytes. */
+static inline __attribute__((always_inline))
+uint64_t netpath_zc_pass(const struct netpath_desc *d, uint32_t run, struct netpath_pkt *p,
+			 struct netpath_zc_geom g, uint64_t *bytes)
+{
+	uint64_t lf = 0, rg = 0, sum = 0;
+	const struct netpath_desc *const dend = d + run;
+#pragma GCC unroll 4
+	do {
+		const uint64_t off = RING_READ_ONCE(d->gpa) - g.r0_gpa;
+		const uint64_t w = RING_READ_ONCE(*(const netpath_u64a *)&d->len);
+		lf |= w - 1;
+		rg += off > g.r0_lim;
+		sum += w;
+		/* Good: flags == 0, so w + 2^32 is len | nsegs 1 | id << 48. */
+		*(netpath_u64a *)p = w + NETPATH_W_NSEGS1;
+		p->seg[0].base = (void *)(g.r0_hva + off);
+		p->seg[0].len = (uint32_t)w;
+		p++;
+	} while (++d != dend);
+	*bytes = sum & NETPATH_W_SUMLEN;
+	return (lf & NETPATH_W_LFBAD) | rg;
+}
+
+/* A run that failed netpath_zc_pass: recover each descriptor's fetched
+ * values from its pkts[] entry, keep the good ones (compacted in order), and
+ * give the others, as private copies, to netpath_parse_tx_slow (frames in
+ * other regions, indirect tables, or drops counted by kind).  Entry k is read
+ * before anything is written at pkts[n], n <= k.  Returns the frames kept. */
+static __attribute__((noinline))
+uint32_t netpath_zc_fixup(struct netpath_be *be, struct netpath_pkt *p, uint32_t run,
+			  struct netpath_zc_geom g, uint64_t *bytes)
+{
+	uint32_t n = 0;
+	uint64_t sum = 0;
+	for (uint32_t k = 0; k < run; k++) {
+		const uint64_t w = *(netpath_u64a *)&p[k] - NETPATH_W_NSEGS1;
+		const uint64_t off = (uintptr_t)p[k].seg[0].base - g.r0_hva;
+		const uint32_t len = (uint32_t)w;
+		struct netpath_pkt *o = &p[n];
+		if (((w - 1) & NETPATH_W_LFBAD) == 0 && off <= g.r0_len - len) {
+			*(netpath_u64a *)o = w + NETPATH_W_NSEGS1;
+			o->seg[0] = p[k].seg[0];
+		} else {
+			struct netpath_desc c = {
+				.gpa = off + g.r0_gpa, .len = len,
+				.flags = (uint16_t)(w >> 32), .id = (uint16_t)(w >> 48),
+			};
+			if (netpath_parse_tx_slow(be, &c, o) != VMK_OK)
+				continue;
+		}
+		sum += o->len;
+		n++;
+	}
+	*bytes = sum;
+	return n;
+}
+
+/* Zero copy with r0 >= NETPATH_MAX_FRAME, the common configuration, from
+ * @read slots read and @n frames stored (@bytes): contiguous runs of slots
+ * (the ring wraps at most once per burst) through netpath_zc_pass until
+ * @max frames are stored or @avail slots read, so that a burst that dropped
+ * descriptors still fills up if more are published.  Returns the number of
+ * slots read; *np the frames stored, *bytesp their bytes.  Out of line:
+ * netpath_tx_burst_zc does the common case, one run, itself. */
+static __attribute__((noinline))
+uint32_t netpath_tx_burst_zc_loop(struct netpath_be *be, struct netpath_pkt *pkts,
+				  uint32_t avail, uint32_t max, uint32_t read, uint32_t n,
+				  uint64_t bytes, uint32_t *np, uint64_t *bytesp)
+{
+	const struct netpath_zc_geom g = netpath_zc_geom(be);
+	const struct netpath_desc *slots = (const struct netpath_desc *)be->tx.slots;
+	const uint32_t mask = be->tx.mask;
+
+	while (read != avail && n < max) {
+		const uint32_t first = (be->tx.head + read) & mask;
+		uint32_t run = avail - read < max - n ? avail - read : max - n;
+		if (run > mask + 1 - first)
+			run = mask + 1 - first;
+		uint64_t b;
+		if (__builtin_expect(netpath_zc_pass(&slots[first], run, &pkts[n], g, &b) == 0, 1))
+			n += run;
+		else
+			n += netpath_zc_fixup(be, &pkts[n], run, g, &b);
+		bytes += b;
+		read += run;
+	}
+	*np = n;
+	*bytesp = bytes;
+	return read;
+}
+
+/* The common case inline: what the burst takes (1 <= avail) lies in one
+ * contiguous run and passes.  Anything else continues in the loop above. */
 static inline __attribute__((always_inline))
 uint32_t netpath_tx_burst_zc(struct netpath_be *be, struct netpath_pkt *pkts,
 			     uint32_t avail, uint32_t max, uint32_t *np, uint64_t *bytesp)
 {
-	const uint64_t r0_gpa = be->r0.gpa, r0_len = be->r0.len;
-	uint8_t *const r0_hva = be->r0.hva;
-	const struct netpath_desc *slots = (const struct netpath_desc *)be->tx.slots;
-	const uint32_t mask = be->tx.mask, head = be->tx.head, end = head + avail;
-	struct netpath_pkt *p = pkts;
-	uint32_t idx = head, left = max;   /* left: frames pkts[] can still take */
-	uint64_t bytes = 0;
-
-	while (idx != end && left) {
-		/* A run of slots that are contiguous in memory (the ring wraps
-		 * at most once per burst) and that pkts[] has room for: while
-		 * every descriptor in it takes the fast path, d and p simply
-		 * advance, one bound for both. */
-		const uint32_t first = idx & mask;
-		uint32_t run = end - idx < left ? end - idx : left;
-		if (run > mask + 1 - first)
-			run = mask + 1 - first;
-		const struct netpath_desc *d = &slots[first], *const dend = d + run;
-		uint64_t gpa, w;
-		do {
-			gpa = RING_READ_ONCE(d->gpa);
-			w = RING_READ_ONCE(*(const netpath_u64a *)&d->len);
-			uint32_t len = (uint32_t)w;
-			uint64_t off = gpa - r0_gpa;
-			/* (w << 16) drops id: len << 16 | flags << 48, so this is
-			 * flags == 0 and 1 <= len <= NETPATH_MAX_FRAME (2^16). */
-			if (__builtin_expect(!(((w << 16) - (1ull << 16)) >> 32 == 0 &&
-					       off <= r0_len - len), 0))
-				goto slow;
-			/* flags == 0 here, so w is len | id << 48: add nsegs = 1. */
-			*(netpath_u64a *)p = w + NETPATH_W_NSEGS1;
-			p->seg[0].base = r0_hva + off;
-			p->seg[0].len = len;
-			p++;
-			bytes += len;
-		} while (++d != dend);
-		idx += run;
-		left -= run;
-		continue;
-slow:;
-		/* d failed the fast test: the ones before it were stored. */
-		const uint32_t fast = (uint32_t)(d - &slots[first]);
-		idx += fast + 1;
-		left -= fast;
-		struct netpath_desc c = {
-			.gpa = gpa, .len = (uint32_t)w,
-			.flags = (uint16_t)(w >> 32), .id = (uint16_t)(w >> 48),
-		};
-		if (netpath_parse_tx_slow(be, &c, p) == VMK_OK) {
-			bytes += p->len;
-			p++;
-			left--;
+	const uint32_t first = be->tx.head & be->tx.mask;
+	const uint32_t run = avail < max ? avail : max;
+	if (__builtin_expect(run <= be->tx.mask + 1 - first, 1)) {
+		const struct netpath_zc_geom g = netpath_zc_geom(be);
+		const struct netpath_desc *d = (const struct netpath_desc *)be->tx.slots + first;
+		uint64_t b;
+		if (__builtin_expect(netpath_zc_pass(d, run, pkts, g, &b) == 0, 1)) {
+			*np = run;
+			*bytesp = b;
+			return run;
 		}
+		uint32_t n = netpath_zc_fixup(be, pkts, run, g, &b);
+		return netpath_tx_burst_zc_loop(be, pkts, avail, max, run, n, b, np, bytesp);
 	}
-	*np = max - left;
-	*bytesp = bytes;
-	return idx - head;
+	return netpath_tx_burst_zc_loop(be, pkts, avail, max, 0, 0, 0, np, bytesp);
 }
 
 /* Copy mode, or an r0 below NETPATH_MAX_FRAME: every descriptor through
@@ -324,14 +419,15 @@ uint32_t netpath_be_tx_burst(struct netpath_be *be, struct netpath_pkt *pkts,
 	uint32_t i, n;
 	uint64_t bytes;
 
+	if (avail == 0 || max == 0)
+		return 0;
 	if (max > NETPATH_MAX_BURST)
 		max = NETPATH_MAX_BURST;
-	if (be->mode != NETPATH_COPY && be->r0_len_lim)
+	if (be->tx_zc_batch)
 		i = netpath_tx_burst_zc(be, pkts, avail, max, &n, &bytes);
 	else
 		i = netpath_tx_burst_generic(be, pkts, avail, max, &n, &bytes);
 	ring_cons_consume(&be->tx, i);
-	be->tx_held += i;
 	be->txs.packets += n;
 	be->txs.bytes += bytes;
 	return n;
@@ -339,10 +435,10 @@ uint32_t netpath_be_tx_burst(struct netpath_be *be, struct netpath_pkt *pkts,
 
 bool netpath_be_tx_complete(struct netpath_be *be)
 {
-	uint32_t n = be->tx_held;
+	/* Every slot read and not yet released: the ring's own indices. */
+	uint32_t n = be->tx.head - be->tx.tail;
 	if (n == 0)
 		return false;
-	be->tx_held = 0;
 	bool irq = ring_cons_release(&be->tx, n);
 	be->txs.irqs += irq;
 	return irq;

@@ -75,6 +75,11 @@ struct netpath_be_cfg {
 	enum netpath_mode mode;
 	void *bounce;                       /* copy mode: host TX buffers */
 	uint32_t bounce_len;                /* split into NETPATH_MAX_BURST slots */
+	/* Asymmetric wake ordering on both rings (ring_core.h): how to make the
+	 * driver's CPU take a full barrier when the back end arms.  NULL:
+	 * fenced rings.  The driver must be set up the same way. */
+	ring_fence_fn remote_fence;
+	void *fence_ctx;
 };
 
 struct netpath_be {
@@ -82,12 +87,13 @@ struct netpath_be {
 	struct ring_region r0;                  /* mem.regions[0]: the fast path */
 	uint64_t r0_len_lim;                    /* NETPATH_MAX_FRAME, or 0 (no fast
 						 * path) if r0 is smaller than that */
+	bool tx_zc_batch;                       /* zero copy and r0_len_lim: TX
+						 * takes netpath_zc_pass */
 	struct ring tx;
 	struct ring rx;
 	enum netpath_mode mode;
 	uint8_t *bounce;
 	uint32_t bounce_slot;
-	uint32_t tx_held;                       /* TX slots read, not released */
 	uint32_t rx_avail;                      /* cached RX snapshot */
 	uint32_t rx_pend_idx[NETPATH_RX_PENDING];  /* ring index of each taken buffer */
 	uint32_t rx_pend_cap[NETPATH_RX_PENDING];

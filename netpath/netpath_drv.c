@@ -41,6 +41,19 @@ static bool netpath_drv_publish(struct netpath_drv *d, struct ring *r, uint32_t 
 	return bell;
 }
 
+/* Copies @n descriptors into contiguous slots; returns their bytes. */
+static inline uint64_t netpath_drv_copy(struct netpath_desc *dst,
+					const struct netpath_desc *src, uint32_t n)
+{
+	uint64_t bytes = 0;
+#pragma GCC unroll 4
+	for (uint32_t i = 0; i < n; i++) {
+		dst[i] = src[i];
+		bytes += src[i].len;
+	}
+	return bytes;
+}
+
 uint32_t netpath_drv_tx_add_burst(struct netpath_drv *d, const struct netpath_desc *frames,
 				  uint32_t n)
 {
@@ -48,14 +61,15 @@ uint32_t netpath_drv_tx_add_burst(struct netpath_drv *d, const struct netpath_de
 	uint32_t room = ring_prod_space(r) - d->tx_fill;
 	if (n > room)
 		n = room;
-	/* Locals: the slot stores cannot alias them, so nothing is reloaded. */
+	/* At most two contiguous runs (the ring wraps once), no mask per slot. */
 	struct netpath_desc *slots = (struct netpath_desc *)r->slots;
-	const uint32_t mask = r->mask, idx = r->head + d->tx_fill;
-	uint64_t bytes = 0;
-	for (uint32_t i = 0; i < n; i++) {
-		slots[(idx + i) & mask] = frames[i];
-		bytes += frames[i].len;
-	}
+	const uint32_t first = (r->head + d->tx_fill) & r->mask;
+	uint32_t run = r->mask + 1 - first;
+	if (run > n)
+		run = n;
+	uint64_t bytes = netpath_drv_copy(slots + first, frames, run);
+	if (__builtin_expect(run < n, 0))
+		bytes += netpath_drv_copy(slots, frames + run, n - run);
 	d->tx_fill += n;
 	d->st.tx_packets += n;
 	d->st.tx_bytes += bytes;

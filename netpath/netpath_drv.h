@@ -52,6 +52,16 @@ int netpath_drv_init(struct netpath_drv *d, void *tx_mem, size_t tx_len, uint32_
 		     void *rx_mem, size_t rx_len, uint32_t rx_slots,
 		     netpath_doorbell_fn doorbell, void *ctx);
 
+/* Asymmetric wake ordering on both rings (ring_core.h): @fence makes the
+ * vmkernel's CPU take a full barrier when the driver arms.  Only if the back
+ * end is set up the same way (netpath_be_cfg.remote_fence). */
+static inline void netpath_drv_set_remote_fence(struct netpath_drv *d, ring_fence_fn fence,
+						void *ctx)
+{
+	ring_set_remote_fence(&d->tx, fence, ctx);
+	ring_set_remote_fence(&d->rx, fence, ctx);
+}
+
 /* Fill the next free slot; not yet visible to the vmkernel. */
 static inline int netpath_drv_put(struct ring *r, uint32_t *fill, uint64_t gpa,
 				  uint32_t len, uint16_t flags, uint16_t id)

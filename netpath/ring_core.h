@@ -26,9 +26,25 @@
  *
  * Memory ordering: poll = acquire load of the peer's index.  Publishing and
  * arming must order "store mine" before "load the peer's" (a store-load
- * pair: both sides could otherwise miss each other and sleep forever), so
- * they store with a sequentially consistent exchange, which is a full
- * barrier and on x86 cheaper than a plain store followed by a fence.
+ * pair: both sides could otherwise miss each other and sleep forever).  Two
+ * ways, chosen per ring by the set-up path that attaches both endpoints:
+ *
+ *   fenced (default)  publish, release and arm store with a sequentially
+ *                     consistent exchange, a full barrier (on x86 cheaper
+ *                     than a plain store and a fence).  Per batch, the
+ *                     publishing CPU waits until all its earlier stores (the
+ *                     batch's slots) are visible.
+ *   asymmetric        publish and release use a plain release store; the
+ *                     side that arms pays instead: after its fenced store of
+ *                     the wake value it calls remote_fence, which returns
+ *                     only once the peer's CPU has executed a full barrier
+ *                     (hosted: membarrier(2); vmkernel: an IPI, or knowing
+ *                     the peer is not running), then polls.  Either the
+ *                     peer's index store came before that barrier, and the
+ *                     poll sees it, or its load of the wake value comes
+ *                     after, and sees the new value.  Arming is rare (a side
+ *                     about to sleep) and costly; batches cost no barrier.
+ *                     Both endpoints of a ring must be in this mode.
  *
  * Plain C with GCC __atomic builtins: compiles hosted and freestanding. */
 #ifndef VMK_RING_CORE_H
@@ -62,8 +78,15 @@ _Static_assert(sizeof(struct ring_shared) == RING_SLOTS_OFFSET, "ring header siz
 _Static_assert(offsetof(struct ring_shared, prod_wake) == 64, "prod_wake offset");
 _Static_assert(offsetof(struct ring_shared, cons) == 128, "cons offset");
 _Static_assert(offsetof(struct ring_shared, cons_wake) == 192, "cons_wake offset");
+/* The ring memory is 64-byte aligned (ring_attach checks it), so slots start
+ * on a cache line: no slot shares a line with an index. */
+#define RING_CACHE_LINE 64u
+_Static_assert(RING_SLOTS_OFFSET % RING_CACHE_LINE == 0, "slots start on a line");
 
 /* One endpoint's private view.  Never shared: the peer cannot corrupt it. */
+/* Makes the peer's CPU execute a full memory barrier before returning. */
+typedef void (*ring_fence_fn)(void *ctx);
+
 struct ring {
 	struct ring_shared *sh;
 	uint8_t *slots;
@@ -73,7 +96,14 @@ struct ring {
 	uint32_t tail;        /* producer: reclaimed up to; consumer: released up to */
 	uint32_t peer;        /* last validated snapshot of the peer's index */
 	uint64_t bad_index;   /* peer index snapshots rejected as corrupt */
+	ring_fence_fn remote_fence;   /* NULL: fenced ordering; else asymmetric */
+	void *fence_ctx;
 };
+
+/* Read or write one shared field exactly once: the compiler may neither
+ * re-load it (double fetch) nor tear it. */
+#define RING_READ_ONCE(x) __atomic_load_n(&(x), __ATOMIC_RELAXED)
+#define RING_WRITE_ONCE(x, v) __atomic_store_n(&(x), (v), __ATOMIC_RELAXED)
 
 /* Bytes of shared memory a ring of @nslots slots of @slot_size needs. */
 static inline size_t ring_mem_size(uint32_t nslots, uint32_t slot_size)
@@ -115,14 +145,76 @@ static inline void *ring_prod_slot(const struct ring *r, uint32_t i)
 {
 	return ring_slot(r, r->head + i);
 }
+/* A store that no later load can pass (and that releases earlier stores). */
+static inline void ring_store_fenced(uint32_t *p, uint32_t v)
+{
+	(void)__atomic_exchange_n(p, v, __ATOMIC_SEQ_CST);
+}
+
+/* Publish or release an index, then (the caller) load the peer's wake value.
+ * Asymmetric: a release store, and a compiler barrier so that the load
+ * stays after the store in the instruction stream (the CPU may still let it
+ * pass; the peer's remote fence, taken between any two instructions, covers
+ * that). */
+static inline void ring_store_index(const struct ring *r, uint32_t *p, uint32_t v)
+{
+	if (r->remote_fence) {
+		__atomic_store_n(p, v, __ATOMIC_RELEASE);
+		__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	} else {
+		ring_store_fenced(p, v);
+	}
+}
+
+/* Asymmetric ordering for this endpoint (see the header comment); the
+ * trusted set-up path calls it on both endpoints of a ring, before use. */
+static inline void ring_set_remote_fence(struct ring *r, ring_fence_fn fence, void *ctx)
+{
+	r->remote_fence = fence;
+	r->fence_ctx = ctx;
+}
+
+/* True if @seen <= @idx <= @hi, all as distances from one base (each at
+ * most RING_MAX_SLOTS): one unsigned compare, since idx < seen wraps high. */
+static inline bool ring_idx_sane(uint32_t idx, uint32_t seen, uint32_t hi)
+{
+	return (uint32_t)(idx - seen) <= (uint32_t)(hi - seen);
+}
+
 /* Snapshot cons once; returns how many published slots the consumer has
- * released beyond tail (readable at ring_slot(r, tail + i)). */
-uint32_t ring_prod_poll_done(struct ring *r);
+ * released beyond tail (readable at ring_slot(r, tail + i)).  The consumer
+ * can only release what was published, and never go back before what it
+ * already released; anything else is counted and ignored.  Inline, like
+ * the rest of the per-batch calls: they are most of a small batch's cost. */
+static inline uint32_t ring_prod_poll_done(struct ring *r)
+{
+	uint32_t done = __atomic_load_n(&r->sh->cons, __ATOMIC_ACQUIRE) - r->tail;
+	uint32_t seen = r->peer - r->tail;
+	if (!ring_idx_sane(done, seen, r->head - r->tail)) {
+		r->bad_index++;
+		return seen;
+	}
+	r->peer = r->tail + done;
+	return done;
+}
 /* Give @n released slots back to the free space (n <= last poll_done). */
-void ring_prod_reclaim(struct ring *r, uint32_t n);
+static inline void ring_prod_reclaim(struct ring *r, uint32_t n)
+{
+	uint32_t done = r->peer - r->tail;
+	r->tail += n < done ? n : done;
+}
 /* Publish @n filled slots with one release store; true if the consumer
  * asked to be notified (ring its doorbell once for the whole batch). */
-bool ring_prod_publish(struct ring *r, uint32_t n);
+static inline bool ring_prod_publish(struct ring *r, uint32_t n)
+{
+	uint32_t old = r->head;
+	if (n > ring_prod_space(r))
+		n = ring_prod_space(r);
+	r->head = old + n;
+	/* Store prod before loading cons_wake: pairs with ring_cons_arm. */
+	ring_store_index(r, &r->sh->prod, r->head);
+	return ring_wake_crossed(old, r->head, RING_READ_ONCE(r->sh->cons_wake));
+}
 /* Ask to be notified once @count more slots beyond those already seen by
  * poll_done are released.  True if that has not happened yet (safe to
  * sleep); false if it already did (poll again instead). */
@@ -130,24 +222,44 @@ bool ring_prod_arm(struct ring *r, uint32_t count);
 
 /* ---- consumer ---- */
 
-/* Snapshot prod once; returns how many published slots are unread. */
-uint32_t ring_cons_poll(struct ring *r);
+/* Snapshot prod once; returns how many published slots are unread.  A
+ * producer index beyond the ring, or behind what was already seen, is
+ * corrupt: counted, the last good snapshot kept, nothing new read. */
+static inline uint32_t ring_cons_poll(struct ring *r)
+{
+	uint32_t fill = __atomic_load_n(&r->sh->prod, __ATOMIC_ACQUIRE) - r->tail;
+	uint32_t seen = r->peer - r->tail;   /* >= head - tail */
+	if (!ring_idx_sane(fill, seen, r->mask + 1)) {
+		r->bad_index++;
+		return r->peer - r->head;
+	}
+	r->peer = r->tail + fill;
+	return r->peer - r->head;
+}
 static inline void *ring_cons_slot(const struct ring *r, uint32_t i)
 {
 	return ring_slot(r, r->head + i);
 }
 /* Mark @n slots read (n <= last poll); they stay owned until released. */
-void ring_cons_consume(struct ring *r, uint32_t n);
+static inline void ring_cons_consume(struct ring *r, uint32_t n)
+{
+	uint32_t avail = r->peer - r->head;
+	r->head += n < avail ? n : avail;
+}
 /* Hand @n read slots back (n <= read - released); one release store; true
  * if the producer asked to be notified (raise its interrupt once). */
-bool ring_cons_release(struct ring *r, uint32_t n);
+static inline bool ring_cons_release(struct ring *r, uint32_t n)
+{
+	uint32_t old = r->tail;
+	uint32_t held = r->head - r->tail;
+	r->tail = old + (n < held ? n : held);
+	/* Store cons before loading prod_wake: pairs with ring_prod_arm. */
+	ring_store_index(r, &r->sh->cons, r->tail);
+	return ring_wake_crossed(old, r->tail, RING_READ_ONCE(r->sh->prod_wake));
+}
 /* Ask for a doorbell once @count slots beyond head are published.  True if
  * fewer are there now (safe to sleep), false if they already are. */
 bool ring_cons_arm(struct ring *r, uint32_t count);
 
-/* Read or write one shared field exactly once: the compiler may neither
- * re-load it (double fetch) nor tear it. */
-#define RING_READ_ONCE(x) __atomic_load_n(&(x), __ATOMIC_RELAXED)
-#define RING_WRITE_ONCE(x, v) __atomic_store_n(&(x), (v), __ATOMIC_RELAXED)
 
 #endif

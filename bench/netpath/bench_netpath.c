@@ -7,11 +7,22 @@
  * each frame's first 8 bytes (what a switch would look at; a NIC would DMA
  * the rest) and completes them.  rte_ring carries the same references.
  *
- * Variants:
+ * Both producers take each batch as a slice of a table of references built
+ * once per run, in the form their ring's burst call takes (rte_ring: an
+ * array of pointers; netpath: an array of descriptors), so that neither
+ * harness spends instructions per packet describing frames and the counts
+ * are the rings' own.  NBUFS is a multiple of every batch size, so a slice
+ * never wraps.
+ *
+ * Variants (netpath's rings use the asymmetric wake ordering of ring_core.h,
+ * with membarrier(2) as the remote fence, unless named _fenced):
  *   netpath_zc_poll   zero copy, the back end only polls (never re-arms)
+ *   netpath_zc_poll_fenced  the same with fenced ordering: a full barrier
+ *                     on every publish and release
  *   netpath_zc_idle   zero copy, the back end re-arms its doorbell every time
  *                     it finds the ring empty (as one about to halt would):
- *                     the worst case for doorbells
+ *                     the worst case for doorbells (and, asymmetric, one
+ *                     remote fence per arm)
  *   netpath_copy_poll the patent's copy into a host transmit buffer
  *   dpdk_rte_ring_spsc  rte_ring SP/SC: no notification, no validation
  *
@@ -28,6 +39,7 @@
 #include "netpath_be.h"
 #include "netpath_drv.h"
 #include "np_bench.h"
+#include "ring_membarrier.h"
 #include "vmk_bench.h"
 
 #define SLOTS 256u
@@ -44,29 +56,35 @@ enum kind { ZC_POLL, ZC_IDLE, COPY_POLL, RTE };
 struct variant {
 	const char *name;
 	enum kind kind;
+	bool fenced;      /* netpath: fenced wake ordering, else asymmetric */
 };
 
 static const struct variant variants[] = {
-	{ "netpath_zc_poll", ZC_POLL },
-	{ "netpath_zc_idle", ZC_IDLE },
-	{ "netpath_copy_poll", COPY_POLL },
-	{ "dpdk_rte_ring_spsc", RTE },
+	{ "netpath_zc_poll", ZC_POLL, false },
+	{ "netpath_zc_poll_fenced", ZC_POLL, true },
+	{ "netpath_zc_idle", ZC_IDLE, false },
+	{ "netpath_copy_poll", COPY_POLL, false },
+	{ "dpdk_rte_ring_spsc", RTE, false },
 };
 
 static int dpdk_ok;
 static const char *dpdk_why = "";
+static int membarrier_ok;   /* the asymmetric ordering's remote fence works */
 
 /* Each side's private state on its own cache lines: the producer's driver
  * state and the consumer's back-end state must not share a line, or the
  * benchmark measures false sharing instead of the ring. */
 struct run {
 	enum kind kind;
+	bool fenced;
 	uint32_t size;
 	uint32_t batch;
 	uint8_t *mem;
 	uint8_t *bounce;
 	struct ring_region region;
 	void *rte;
+	void **ptrs;                      /* rte_ring's references (CPU 0) */
+	struct netpath_desc *descs;       /* netpath's references (CPU 0) */
 	_Alignas(128) struct netpath_drv drv;     /* CPU 0 */
 	_Alignas(128) struct netpath_be be;       /* CPU 1 */
 	_Alignas(128) uint64_t total;  /* frames produced; valid once stop is set */
@@ -99,28 +117,63 @@ static int run_setup_netpath(struct run *r)
 			 .rx = { GPA_BASE + RING_BYTES, SLOTS, 0 } },
 		.mode = r->kind == COPY_POLL ? NETPATH_COPY : NETPATH_ZEROCOPY,
 		.bounce = r->bounce, .bounce_len = NETPATH_MAX_BURST * BUF_SIZE,
+		.remote_fence = r->fenced ? NULL : ring_membarrier,
 	};
 	int err = netpath_drv_init(&r->drv, r->mem, RING_BYTES, SLOTS,
 				   r->mem + RING_BYTES, RING_BYTES, SLOTS, NULL, NULL);
+	if (err == VMK_OK && !r->fenced)
+		netpath_drv_set_remote_fence(&r->drv, ring_membarrier, NULL);
 	return err ? err : netpath_be_init(&r->be, &cfg);
 }
 
-static struct run *run_new(enum kind kind, uint32_t size, uint32_t batch, const char **why)
+/* The same NBUFS frames, described once for each ring. */
+static void run_refs(struct run *r)
 {
+	for (uint32_t i = 0; i < NBUFS; i++) {
+		r->ptrs[i] = buf_at(r, i);
+		r->descs[i] = (struct netpath_desc){ GPA_BASE + BUF_OFF + (uint64_t)i * BUF_SIZE,
+						     r->size, 0, (uint16_t)i };
+	}
+}
+
+static void run_free_mem(struct run *r)
+{
+	free(r->mem);
+	free(r->bounce);
+	free(r->ptrs);
+	free(r->descs);
+	free(r);
+}
+
+static struct run *run_new(const struct variant *v, uint32_t size, uint32_t batch,
+			   const char **why)
+{
+	const enum kind kind = v->kind;
 	struct run *r = aligned_alloc(128, sizeof(*r));
 	memset(r, 0, sizeof(*r));
 	r->kind = kind;
+	r->fenced = v->fenced;
 	r->size = size;
 	r->batch = batch;
 	r->mem = aligned_alloc(4096, MEM_SIZE);
 	r->bounce = aligned_alloc(64, NETPATH_MAX_BURST * BUF_SIZE);
+	r->ptrs = aligned_alloc(64, NBUFS * sizeof(*r->ptrs));
+	r->descs = aligned_alloc(64, NBUFS * sizeof(*r->descs));
 	memset(r->mem, 0xab, MEM_SIZE);
 	memset(r->bounce, 0, NETPATH_MAX_BURST * BUF_SIZE);
+	run_refs(r);
+	if (batch == 0 || batch > BURST || NBUFS % batch) {
+		*why = "batch must divide NBUFS and be at most 32";
+		run_free_mem(r);
+		return NULL;
+	}
 	r->region = (struct ring_region){ GPA_BASE, MEM_SIZE, r->mem };
 	if (kind == RTE) {
 		r->rte = dpdk_ok ? np_dpdk_ring(SLOTS, why) : NULL;
 		if (!dpdk_ok)
 			*why = dpdk_why;
+	} else if (!r->fenced && !membarrier_ok) {
+		*why = "membarrier(2) private expedited unavailable (asymmetric wake ordering)";
 	} else if (run_setup_netpath(r)) {
 		*why = "netpath set-up failed";
 	} else {
@@ -128,9 +181,7 @@ static struct run *run_new(enum kind kind, uint32_t size, uint32_t batch, const 
 	}
 	if (r->rte)
 		return r;
-	free(r->mem);
-	free(r->bounce);
-	free(r);
+	run_free_mem(r);
 	return NULL;
 }
 
@@ -138,9 +189,7 @@ static void run_free(struct run *r)
 {
 	if (r->rte)
 		np_dpdk_ring_free(r->rte);
-	free(r->mem);
-	free(r->bounce);
-	free(r);
+	run_free_mem(r);
 }
 
 /* ---- consumer side (CPU 1) ---- */
@@ -204,26 +253,20 @@ static void *consumer(void *arg)
 
 /* ---- producer side (CPU 0) ---- */
 
-/* Like produce_rte: describe the batch in an array, then queue it in one
+/* Each batch is the next slice of the run's descriptor table, queued in one
  * call (netpath_drv_tx_add_burst, as rte_ring's bulk enqueue). */
 static void produce_netpath(struct run *r, uint32_t *next)
 {
-	struct netpath_desc f[BURST];
-	/* Locals: stores into f[] could otherwise alias them. */
-	const uint32_t batch = r->batch, size = r->size;
-	uint32_t done = 0, nx = *next;
-	for (uint32_t i = 0; i < batch; i++) {
-		f[i] = (struct netpath_desc){ GPA_BASE + BUF_OFF + (uint64_t)nx * BUF_SIZE,
-					      size, 0, (uint16_t)nx };
-		nx = (nx + 1) % NBUFS;
-	}
-	*next = nx;
+	const struct netpath_desc *f = r->descs + *next;
+	const uint32_t batch = r->batch;
+	uint32_t done = 0;
+	*next = (*next + batch) % NBUFS;
 	for (;;) {
 		/* Reclaim lazily: reading cons costs a cache-line transfer. */
-		if (ring_prod_space(&r->drv.tx) - r->drv.tx_fill < r->batch - done)
+		if (ring_prod_space(&r->drv.tx) - r->drv.tx_fill < batch - done)
 			netpath_drv_tx_reclaim(&r->drv, NULL, SLOTS);
-		done += netpath_drv_tx_add_burst(&r->drv, f + done, r->batch - done);
-		if (done == r->batch)
+		done += netpath_drv_tx_add_burst(&r->drv, f + done, batch - done);
+		if (done == batch)
 			break;
 		netpath_drv_tx_kick(&r->drv);   /* ring full: let it drain */
 		cpu_relax();
@@ -233,11 +276,8 @@ static void produce_netpath(struct run *r, uint32_t *next)
 
 static void produce_rte(struct run *r, uint32_t *next)
 {
-	void *objs[BURST];
-	for (uint32_t i = 0; i < r->batch; i++) {
-		objs[i] = buf_at(r, *next);
-		*next = (*next + 1) % NBUFS;
-	}
+	void **objs = r->ptrs + *next;
+	*next = (*next + r->batch) % NBUFS;
 	np_dpdk_produce(r->rte, objs, r->batch);
 }
 
@@ -262,7 +302,7 @@ static void bm_ring(vmk_bench_state *s, void *arg)
 	const char *why = "";
 	uint32_t next = 0;
 	uint64_t batches = 0;
-	struct run *r = run_new(v->kind, (uint32_t)vmk_bench_arg(s, 0), (uint32_t)vmk_bench_arg(s, 1), &why);
+	struct run *r = run_new(v, (uint32_t)vmk_bench_arg(s, 0), (uint32_t)vmk_bench_arg(s, 1), &why);
 	pthread_t t;
 	if (!r) {
 		vmk_bench_skip(s, why);
@@ -305,26 +345,45 @@ static void register_all(void)
 
 /* ---- exact path length (run under callgrind by ./run) ----
  * One thread produces a batch, then consumes it: no second core, no noise.
- * callgrind counts only inside this function (--toggle-collect). */
+ * callgrind counts only inside np_icount_loop (--toggle-collect); each side
+ * is one function of its own, never inlined, so that its inclusive count is
+ * that side's path length whatever the compiler inlines below it: the
+ * producer (the VM's driver queueing a batch, or rte_ring's enqueue) and the
+ * consumer (the back end's burst, the 8-byte read of each frame and the
+ * completion, or rte_ring's dequeue and the same read). */
+__attribute__((noinline)) void np_icount_produce(struct run *r, uint32_t *next)
+{
+	if (r->kind == RTE)
+		produce_rte(r, next);
+	else
+		produce_netpath(r, next);
+}
+
+__attribute__((noinline)) uint64_t np_icount_consume(struct run *r)
+{
+	uint64_t sink = 0;
+	if (r->kind == RTE) {
+		void *objs[BURST];
+		unsigned n = np_dpdk_consume(r->rte, objs, BURST);
+		for (unsigned i = 0; i < n; i++)
+			sink += *(const uint64_t *)objs[i];
+		return sink;
+	}
+	struct netpath_pkt pkts[BURST];
+	uint32_t n = netpath_be_tx_burst(&r->be, pkts, BURST);
+	for (uint32_t i = 0; i < n; i++)
+		sink += *(const uint64_t *)pkts[i].seg[0].base;
+	netpath_be_tx_complete(&r->be);
+	return sink;
+}
+
 __attribute__((noinline)) void np_icount_loop(struct run *r, uint64_t batches)
 {
 	uint32_t next = 0;
-	void *objs[BURST];
-	struct netpath_pkt pkts[BURST];
 	uint64_t sink = 0;
 	for (uint64_t b = 0; b < batches; b++) {
-		if (r->kind == RTE) {
-			produce_rte(r, &next);
-			unsigned n = np_dpdk_consume(r->rte, objs, BURST);
-			for (unsigned i = 0; i < n; i++)
-				sink += *(const uint64_t *)objs[i];
-			continue;
-		}
-		produce_netpath(r, &next);
-		uint32_t n = netpath_be_tx_burst(&r->be, pkts, BURST);
-		for (uint32_t i = 0; i < n; i++)
-			sink += *(const uint64_t *)pkts[i].seg[0].base;
-		netpath_be_tx_complete(&r->be);
+		np_icount_produce(r, &next);
+		sink += np_icount_consume(r);
 	}
 	r->sink = sink;
 }
@@ -340,9 +399,10 @@ static int icount_main(char **argv)
 		return 2;
 	if (variants[v].kind == RTE)
 		dpdk_ok = np_dpdk_init(&dpdk_why) == 0;
+	else
+		membarrier_ok = ring_membarrier_init() == 0;
 	uint32_t batch = (uint32_t)atoi(argv[4]);
-	struct run *r = batch && batch <= BURST ?
-		run_new(variants[v].kind, (uint32_t)atoi(argv[3]), batch, &why) : NULL;
+	struct run *r = run_new(&variants[v], (uint32_t)atoi(argv[3]), batch, &why);
 	if (!r) {
 		printf("icount_skipped %s\n", why);
 		return 0;
@@ -361,5 +421,8 @@ int main(int argc, char **argv)
 	dpdk_ok = np_dpdk_init(&dpdk_why) == 0;
 	if (!dpdk_ok)
 		fprintf(stderr, "netpath_bench: rte_ring benchmarks skipped: %s\n", dpdk_why);
+	membarrier_ok = ring_membarrier_init() == 0;
+	if (!membarrier_ok)
+		fprintf(stderr, "netpath_bench: asymmetric netpath variants skipped: no membarrier(2)\n");
 	return vmk_bench_main(argc, argv, register_all);
 }

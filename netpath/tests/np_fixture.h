@@ -68,6 +68,17 @@ static inline struct np *np_new_slots(enum netpath_mode mode, uint32_t slots)
 
 static inline struct np *np_new(enum netpath_mode mode) { return np_new_slots(mode, NP_SLOTS); }
 
+/* Re-attaches f's back end in zero copy with its own region table (kept by
+ * the caller while f is used), as a VM whose memory is in several pieces. */
+static inline int np_set_regions(struct np *f, const struct ring_region *regs, uint32_t n)
+{
+	struct netpath_be_cfg cfg = {
+		.regions = regs, .nregions = n, .dev = np_dev_cfg(NP_SLOTS),
+		.mode = NETPATH_ZEROCOPY,
+	};
+	return netpath_be_init(&f->be, &cfg);
+}
+
 static inline void np_free(struct np *f)
 {
 	free(f->bounce);

@@ -316,11 +316,7 @@ static void test_small_first_region(void **state)
 		{ NP_GPA_BASE, split, f->mem },
 		{ NP_GPA_BASE + split, NP_MEM_SIZE - split, f->mem + split },
 	};
-	struct netpath_be_cfg cfg = {
-		.regions = regs, .nregions = 2, .dev = np_dev_cfg(NP_SLOTS),
-		.mode = NETPATH_ZEROCOPY,
-	};
-	assert_int_equal(netpath_be_init(&f->be, &cfg), VMK_OK);
+	assert_int_equal(np_set_regions(f, regs, 2), VMK_OK);
 	struct netpath_pkt pkts[8];
 	struct netpath_qstats tx, rx;
 	netpath_drv_tx_add(&f->drv, np_buf_gpa(1), 100, 0, 1);                 /* region 0 */
