@@ -316,6 +316,17 @@ int64_t vm_ctl(struct pcpu *p, uint64_t pa, uint64_t len)
 		return VMK_EFAULT;
 	if (rq.op == VMK_VM_CREATE)
 		return vm_create(rq.arg[0]);
+	if (rq.op == VMK_VM_LIST) {
+		int64_t mask = 0;
+
+		_Static_assert(VMK_MAX_VMS < 63, "the id mask is a positive int64_t");
+		spin_lock(&vm_lock);
+		for (uint32_t id = 1; id <= VMK_MAX_VMS; id++)
+			if (vm_get(id))
+				mask |= (int64_t)1 << id;
+		spin_unlock(&vm_lock);
+		return mask;
+	}
 	if (rq.op >= VMK_VM_OPS)
 		return VMK_ENOSYS;
 	spin_lock(&vm_lock);

@@ -7,7 +7,7 @@
 #define VMK_HYPERCALL_H
 #include <vmk/types.h>
 
-#define VMK_HC_ABI_VERSION 3u
+#define VMK_HC_ABI_VERSION 4u   /* 4: VMK_VM_LIST */
 
 enum vmk_hypercall {
 	VMK_HC_VERSION = 0,   /* -> VMK_HC_ABI_VERSION */
@@ -100,6 +100,8 @@ enum vmk_vm_op {
 	VMK_VM_SCHEDULE,  /* id; arg0 = shares, arg1 = reservation, arg2 = limit (parts per
 			   * million of a CPU) -> 0: the vmkernel's scheduler runs it on
 			   * the CPUs the COS gave it (ENODEV: none given) */
+	VMK_VM_LIST,      /* -> bit mask of the ids that exist (bit id), so a listing
+			   * asks only for those, and a missing id is never probed */
 	VMK_VM_OPS
 };
 

@@ -365,13 +365,18 @@ static void print_info(const struct vmk_vm_info *v, int json)
 int cli_print_vms(int fd, int json, const char *sep)
 {
 	struct vmk_vm_info info;
+	struct vmk_ioc_vm l = { .op = VMK_VM_LIST };
 	int n = 0;
 
+	/* Ask only for the ids that exist: a probe of a missing one would be a
+	 * failed hypercall, which the vmkernel counts as bad. */
+	if (cli_ioctl(fd, VMK_IOC_VM, &l) != 0)
+		return 0;
 	for (uint32_t id = 1; id <= VMK_MAX_VMS; id++) {
 		struct vmk_ioc_vm a = { .op = VMK_VM_INFO, .id = id, .buf = (uintptr_t)&info,
 					.len = sizeof(info) };
-		if (cli_ioctl(fd, VMK_IOC_VM, &a) != 0)
-			continue;
+		if (!(l.result & (1ull << id)) || cli_ioctl(fd, VMK_IOC_VM, &a) != 0)
+			continue;   /* (destroyed since the list) */
 		if (json && n)
 			fputs(sep, stdout);
 		print_info(&info, json);

@@ -50,8 +50,11 @@ if [ "$(nproc)" -ge 2 ]; then
   taskset 2 vmk vm start "$b" > /tmp/b.out 2>&1 & pb=$!
   wait $pa || { cat /tmp/a.out; fail "VM $a beside VM $b"; }
   wait $pb || { cat /tmp/b.out; fail "VM $b beside VM $a"; }
-  vmk vm list
+  vmk vm list | tee /tmp/list
+  [ "$(grep -c '^vm' /tmp/list)" = 2 ] && grep -q "^vm$a " /tmp/list && grep -q "^vm$b " /tmp/list ||
+    fail "vm list does not show exactly VMs $a and $b"
   vmk vm destroy "$a"; vmk vm destroy "$b"
+  [ -z "$(vmk vm list)" ] || fail "vm list not empty after destroying both"
 fi
 touch /tmp/stop
 wait
