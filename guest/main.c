@@ -16,7 +16,8 @@
  *                    (include/vmk/guest_bench.h); OP is vmmcall (VMMCALL,
  *                    RAX=0), cpuid (leaf 0), pio (IN from the console's
  *                    LSR), yield (VMMCALL VMK_GHC_YIELD) or yield-port
- *                    (OUT to VMK_BENCH_YIELD_PORT)
+ *                    (OUT to VMK_BENCH_YIELD_PORT); ",mark" brackets
+ *                    each loop with the --insncount markers
  *
  * Pass is reported on the exit port as 0 (status 1), failure as 1. */
 #include <stdint.h>
@@ -148,10 +149,14 @@ static const char *const bench_names[B_OPS] = {
 	"empty", "vmmcall", "cpuid", "pio", "yield", "yield-port"
 };
 
+static int bench_mark;   /* ",mark": bracket each loop for --insncount */
+
 static uint64_t bench_loop(enum bench_op op, uint64_t n)
 {
 	uint64_t i = n, t0 = rdtsc();
 
+	if (bench_mark)
+		__asm__ volatile(VMK_INSN_MARK_BEGIN ::: "memory");
 	switch (op) {
 	case B_EMPTY:
 		__asm__ volatile("1: dec %0; jnz 1b" : "+r"(i));
@@ -179,6 +184,8 @@ static uint64_t bench_loop(enum bench_op op, uint64_t n)
 	default:
 		break;
 	}
+	if (bench_mark)
+		__asm__ volatile(VMK_INSN_MARK_END ::: "memory");
 	return rdtsc() - t0;
 }
 
@@ -196,11 +203,14 @@ static int bench(const char *a)
 		if (!*p && (!*s || *s == ','))
 			op = k;
 	}
-	for (const char *s = a; *s; s++)
+	for (const char *s = a; *s; s++) {
 		if (starts(s, ",n="))
 			n = parse_u64(s + 3);
+		if (starts(s, ",mark") && (s[5] == ',' || !s[5]))
+			bench_mark = 1;
+	}
 	if (op == B_OPS || n == 0) {
-		puts_("vmk-guest: bad bench= (want vmmcall|cpuid|pio|yield|yield-port[,n=N>0])\n");
+		puts_("vmk-guest: bad bench= (want vmmcall|cpuid|pio|yield|yield-port[,n=N>0][,mark])\n");
 		return 0;
 	}
 	empty = bench_loop(B_EMPTY, n);

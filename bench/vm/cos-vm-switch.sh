@@ -30,14 +30,40 @@
 # and, before any of that (KVM first), per repeat
 #   vm-bench: side=kvm rep=R op=yield-port-2vms n=... (both VMs' lines)
 # then the COS's TSC rate; stops with FAIL on any error.
-#   Usage: vm-switch.sh [N] [REPEATS]
+#
+# With INSNFILE (the boot runs under scripts/lab --insncount, which writes
+# that file in /results), the measured guests bracket their loops with the
+# plugin's markers (",mark"; the partners do not), and after each of them
+#   vm-insns: side=S rep=R op=OP n=N insns=T empty=E
+# gives the instructions CPU 1 executed in its timed loop (T) and in its
+# empty loop (E): the guest, the vmkernel or KVM, and the other VM.
+#   Usage: vm-switch.sh [N] [REPEATS] [INSNFILE]
 set -e
 n=${1:-10000}
 reps=${2:-3}
+insnfile=${3:-}
+mark=
+[ -z "$insnfile" ] || mark=,mark
 G=/lib/vmk/guests/vmk-guest.elf
 T=/tmp/vm-switch-trace
 fail() { echo "FAIL: $*"; vmk log 2>/dev/null | tail -20; exit 1; }
 [ "$(nproc)" -ge 2 ] || fail "needs a boot with 2 CPUs (got $(nproc))"
+
+# insns SIDE OP: the three intervals a marked guest left on vCPU 1 since the
+# last call (empty loop, one warm-up round trip, timed loop).
+seen=0
+insns() {
+  [ -n "$insnfile" ] || return 0
+  [ -r "$insnfile" ] || fail "insncount: $insnfile is not readable (boot without --insncount?)"
+  grep "^interval vcpu=1 " "$insnfile" > /tmp/iv || true
+  now=$(wc -l < /tmp/iv)
+  [ "$now" -eq $((seen + 3)) ] ||
+    fail "insncount: $((now - seen)) new intervals on vCPU 1 after $1 $2 (want 3)"
+  e=$(sed -n "$((seen + 1))s/.*insns=//p" /tmp/iv)
+  t=$(sed -n "$((seen + 3))s/.*insns=//p" /tmp/iv)
+  seen=$now
+  echo "vm-insns: side=$1 rep=$r op=$2 n=$n insns=$t empty=$e"
+}
 
 field() { sed -n "s/.*\"$2\": \([0-9-]*\).*/\1/p" "$1"; }
 info() { vmk vm info "$1" --json > "$2" || fail "vmk vm info $1"; }
@@ -74,9 +100,11 @@ modprobe kvm-amd || fail "modprobe kvm-amd"
 r=1
 while [ "$r" -le "$reps" ]; do
   # Two VMs, one thread, pinned to CPU 1.
-  taskset 2 kvm-guest --image $G --vms 2 --cmdline "bench=yield-port,n=$n" > /tmp/kvm.out 2>&1 ||
+  taskset 2 kvm-guest --image $G --vms 2 --cmdline "bench=yield-port,n=$n$mark" \
+    --cmdline-others "bench=yield-port,n=$n" > /tmp/kvm.out 2>&1 ||
     { cat /tmp/kvm.out; fail "kvm-guest --vms 2"; }
   sed -n "s/^vmk-bench: op=yield-port /vm-bench: side=kvm rep=$r op=yield-port-2vms /p" /tmp/kvm.out
+  insns kvm yield-port-2vms
   r=$((r + 1))
 done
 rmmod kvm-amd kvm
@@ -88,7 +116,7 @@ while [ "$r" -le "$reps" ]; do
   vmk cpu give 1 > /dev/null
   p=$(vmk vm create --image $G --mem 8M --cmdline "bench=yield,n=10000000") ||
     fail "vmk vm create (partner)"
-  m=$(vmk vm create --image $G --mem 8M --cmdline "bench=yield,n=$n") ||
+  m=$(vmk vm create --image $G --mem 8M --cmdline "bench=yield,n=$n$mark") ||
     fail "vmk vm create (measured)"
   vmk vm schedule "$p" --shares 1000
   start_trace
@@ -107,6 +135,7 @@ while [ "$r" -le "$reps" ]; do
   vmk vm console "$m" > /tmp/con$m
   grep -q "vmk-guest: PASS" /tmp/con$m || { cat /tmp/con$m; fail "vm$m did not pass"; }
   sed -n "s/^vmk-bench: op=yield /vm-bench: side=vmk rep=$r op=yield-2vms /p" /tmp/con$m
+  insns vmk yield-2vms
   dec=$(sed -n 's/.*"vmk_sched_decision": \([0-9]*\).*/\1/p' $T/summary.json)
   lost=$(field $T/summary.json lost)
   [ -n "$dec" ] || { cat $T/summary.json; fail "no scheduler decisions in the trace"; }
@@ -117,12 +146,13 @@ while [ "$r" -le "$reps" ]; do
   vmk vm destroy "$p"; vmk vm destroy "$m"
   # One VM alone on CPU 1: each yield goes to the system world and the
   # scheduler picks the same VM again (VM -> system world -> same VM).
-  s=$(vmk vm create --image $G --mem 8M --cmdline "bench=yield,n=$n" --shares 1000) ||
+  s=$(vmk vm create --image $G --mem 8M --cmdline "bench=yield,n=$n$mark" --shares 1000) ||
     fail "vmk vm create (alone)"
   wait_stopped "$s" 600
   vmk vm console "$s" > /tmp/con$s
   grep -q "vmk-guest: PASS" /tmp/con$s || { cat /tmp/con$s; fail "vm$s (alone) did not pass"; }
   sed -n "s/^vmk-bench: op=yield /vm-bench: side=vmk rep=$r op=yield-alone /p" /tmp/con$s
+  insns vmk yield-alone
   vmk vm destroy "$s"
   vmk cpu take 1 > /dev/null
   vmk unload > /dev/null

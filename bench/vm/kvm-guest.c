@@ -65,12 +65,13 @@ static int sys_fail(const char *what)
 static int usage(FILE *f)
 {
 	fprintf(f,
-		"usage: %s --image FILE [--mem MiB] [--cmdline S] [--vms N]\n"
+		"usage: %s --image FILE [--mem MiB] [--cmdline S] [--vms N] [--cmdline-others S]\n"
 		"Boots FILE, a multiboot (v1) a.out-kludge image such as vmk's bench guest,\n"
 		"in a KVM VM (32-bit protected mode, EAX = 0x2BADB002, EBX = multiboot info)\n"
 		"and prints its console.  --mem: guest memory in MiB (default 8, 4..1024).\n"
 		"--vms N (1..%d): N VMs of the same image and command line, run by this one\n"
 		"thread in turn; a VM gives the CPU to the next by writing port 0x%x.\n"
+		"--cmdline-others S: the command line of VMs 2..N (default: --cmdline's).\n"
 		"Needs /dev/kvm (kvm-amd or kvm-intel).  Exit status: 0 if every VM reported\n"
 		"pass on the exit port (0xf4), 1 otherwise or on error, 2 on bad usage.\n",
 		prog, MAX_VMS, VMK_BENCH_YIELD_PORT);
@@ -305,7 +306,7 @@ static int run_once(struct gvm *g)
 }
 
 static int parse_args(int argc, char **argv, const char **image, unsigned long *mem_mib,
-		      const char **cmdline, unsigned long *nvms)
+		      const char **cmdline, const char **others, unsigned long *nvms)
 {
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
@@ -322,6 +323,8 @@ static int parse_args(int argc, char **argv, const char **image, unsigned long *
 			*image = argv[++i];
 		else if (!strcmp(a, "--cmdline"))
 			*cmdline = argv[++i];
+		else if (!strcmp(a, "--cmdline-others"))
+			*others = argv[++i];
 		else if (!strcmp(a, "--mem"))
 			*mem_mib = strtoul(argv[++i], &end, 10);
 		else if (!strcmp(a, "--vms"))
@@ -342,15 +345,18 @@ static int parse_args(int argc, char **argv, const char **image, unsigned long *
 
 int main(int argc, char **argv)
 {
-	const char *path = NULL, *cmdline = "";
+	const char *path = NULL, *cmdline = "", *others = NULL;
 	unsigned long mem_mib = 8, nvms = 1;
 	static struct gvm vms[MAX_VMS];
 	struct image im;
 	int kvm, alive, rc = 0;
 
-	if (parse_args(argc, argv, &path, &mem_mib, &cmdline, &nvms))
+	if (parse_args(argc, argv, &path, &mem_mib, &cmdline, &others, &nvms))
 		return 2;
-	if (read_image(path, &im) || place_image(&im, (uint64_t)mem_mib << 20, cmdline))
+	if (!others)
+		others = cmdline;
+	if (read_image(path, &im) || place_image(&im, (uint64_t)mem_mib << 20, cmdline) ||
+	    place_image(&im, (uint64_t)mem_mib << 20, others))
 		return 1;
 	kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
 	if (kvm < 0) {
@@ -362,7 +368,8 @@ int main(int argc, char **argv)
 	if (!cpuid)
 		return 1;
 	for (unsigned long i = 0; i < nvms; i++)
-		if (create_vm(kvm, &vms[i], &im, (uint64_t)mem_mib << 20, cmdline, cpuid))
+		if (create_vm(kvm, &vms[i], &im, (uint64_t)mem_mib << 20, i ? others : cmdline,
+			      cpuid))
 			return 1;
 	/* Round robin over the VMs still running. */
 	alive = (int)nvms;

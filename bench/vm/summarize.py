@@ -8,8 +8,11 @@ user space alike); otherwise ticks become nanoseconds through the COS's TSC
 rate.  Medians over the repeats.  SWITCH.log is the 2-CPU boot
 (cos-vm-switch.sh): vmk's two VMs on the CPU given to its scheduler, wall
 time only, with the scheduler's decisions per yield, and KVM's two VMs on the
-same boot.
-  summarize.py ICOUNT.log WALL.log SWITCH.log OUT.json"""
+same boot.  INSNS.log is that boot again under the lab's instruction-count
+plugin (scripts/lab --insncount): the instructions CPU 1 executed in the
+measured guests' loops ("vm-insns:" lines), which give vm_to_vm_switch its
+instruction counts (SMP stalls under -icount).
+  summarize.py ICOUNT.log WALL.log SWITCH.log INSNS.log OUT.json"""
 import json
 import re
 import statistics
@@ -18,6 +21,12 @@ import sys
 LINE = re.compile(r"vm-bench: side=(\w+) rep=(\d+) op=([\w-]+) n=(\d+) tsc=(\d+) empty=(\d+)")
 KHZ = re.compile(r"vm-bench: tsc_khz=(\d+)")
 SWITCH = re.compile(r"vm-switch: rep=(\d+) (.*)")
+INSNS = re.compile(r"vm-insns: side=(\w+) rep=(\d+) op=([\w-]+) n=(\d+) insns=(\d+) empty=(\d+)")
+INSNS_METHOD = ("instructions CPU 1 executed between the measured guest's loop markers, "
+                "counted by vmk's QEMU plugin (tests/lab/insncount) on a 2-CPU boot, "
+                "empty loop subtracted.  Unlike -icount it also counts the exiting "
+                "instruction (VMMCALL, OUT) that leaves by #VMEXIT: one more per exit "
+                "than the 1-CPU rows' method")
 
 # (name, vmk op, KVM op, divisor, target?, equivalent?, what each side measures)
 OPS = (
@@ -52,9 +61,10 @@ OPS = (
      "the other VM (1.0 = strict alternation); on the rest the same VM ran "
      "again through the same path.  vmk figures are wall time from a 2-CPU "
      "boot (no --icount: QEMU 7.2 stalls SMP bring-up under icount); "
-     "kvm_same_boot is KVM's run on that boot and CPU.  Not equivalent: "
-     "vmk's figure is per yield through its scheduler, of which only a "
-     "fraction switch VMs, and has no instruction count"),
+     "kvm_same_boot is KVM's run on that boot and CPU; the instruction "
+     "counts of both come from the same boot under the instruction-count "
+     "plugin (see instructions_method).  Not equivalent: vmk's figure is per "
+     "yield through its scheduler, of which only a fraction switch VMs"),
 )
 
 
@@ -103,8 +113,28 @@ def wall_only(per, khz, side, op, div):
     return round(statistics.median(ns), 1), [round(x, 1) for x in ns]
 
 
-def switch_result(sw, swinfo, khz):
-    """vmk's side of vm_to_vm_switch, from the 2-CPU boot: wall time only."""
+def load_insns(path):
+    """(side, op) -> per-round-trip instruction samples from vm-insns lines."""
+    per = {}
+    with open(path) as f:
+        for line in f:
+            m = INSNS.search(line)
+            if m:
+                side, rep, op, n, t, e = m.groups()
+                per.setdefault((side, op), []).append((int(t) - int(e)) / int(n))
+    for key in (("vmk", "yield-2vms"), ("vmk", "yield-alone"), ("kvm", "yield-port-2vms")):
+        if key not in per:
+            sys.exit("summarize: no vm-insns lines for %s %s in %s" % (key + (path,)))
+    return per
+
+
+def insns(per, side, op, div):
+    v = [round(x / div, 2) for x in per[(side, op)]]
+    return round(statistics.median(v), 2), v
+
+
+def switch_result(sw, swinfo, khz, ins):
+    """vmk's side of vm_to_vm_switch, from the 2-CPU boots."""
     if not swinfo:
         sys.exit("summarize: no vm-switch lines in the switch boot's log")
     med, ns = wall_only(sw, khz, "vmk", "yield-2vms", 2)
@@ -116,9 +146,13 @@ def switch_result(sw, swinfo, khz):
         d = dict(d, rep=rep,
                  sched_switches_per_yield=round(d["sched_decisions"] / (2 * d["m_yields"]), 4))
         reps.append(d)
-    return {"guest_op": "yield-2vms", "instructions": None, "icount": None,
-            "icount_reason": "SMP bring-up stalls under -icount in QEMU 7.2, and vmk "
-                             "schedules VMs only on a CPU the COS gave it (2 CPUs)",
+    i_med, i_s = insns(ins, "vmk", "yield-2vms", 2)
+    a_med, a_s = insns(ins, "vmk", "yield-alone", 1)
+    return {"guest_op": "yield-2vms", "instructions": i_med, "instructions_samples": i_s,
+            "instructions_method": INSNS_METHOD,
+            "round_trip_instructions": round(2 * i_med, 2),
+            "alone_round_trip_instructions": a_med,
+            "alone_round_trip_instructions_samples": a_s,
             "wall_ns": med, "wall_ns_samples": ns,
             "round_trip_wall_ns": round(2 * med, 1),
             "sched_switches_per_yield": round(statistics.median(
@@ -131,8 +165,9 @@ def switch_result(sw, swinfo, khz):
             "repeats": reps}
 
 
-def main(icount_path, wall_path, switch_path, out_path):
+def main(icount_path, wall_path, switch_path, insns_path, out_path):
     ic, _, n = load(icount_path)
+    ins = load_insns(insns_path)
     wall, khz, _ = load(wall_path)
     swinfo = {}
     sw, swkhz, _ = load(switch_path, swinfo)
@@ -143,7 +178,7 @@ def main(icount_path, wall_path, switch_path, out_path):
     rows = []
     for name, vop, kop, div, target, equiv, what in OPS:
         if vop == "yield-2vms":
-            v = switch_result(sw, swinfo, swkhz)
+            v = switch_result(sw, swinfo, swkhz, ins)
         else:
             v = side_result(ic, wall, khz, "vmk", vop, div)
         k = side_result(ic, wall, khz, "kvm", kop, div)
@@ -156,10 +191,14 @@ def main(icount_path, wall_path, switch_path, out_path):
                "vmk": v, "kvm": k}
         if vop == "yield-2vms":
             med, ns = wall_only(sw, swkhz, "kvm", kop, div)
+            k_med, k_s = insns(ins, "kvm", kop, div)
             row["kvm_same_boot"] = {"guest_op": kop, "wall_ns": med, "wall_ns_samples": ns,
+                                    "instructions": k_med, "instructions_samples": k_s,
+                                    "instructions_method": INSNS_METHOD,
                                     "measures": "KVM's two VMs on the 2-CPU boot, "
                                                 "kvm-guest pinned to CPU 1"}
-            row["ratio_instructions"] = None
+            row["ratio_instructions"] = round(v["instructions"] / k_med, 4)
+            row["ratio_instructions_against"] = "kvm_same_boot"
             row["ratio_wall"] = round(v["wall_ns"] / med, 4)
             row["ratio_wall_against"] = "kvm_same_boot"
         elif v:
@@ -176,7 +215,8 @@ def main(icount_path, wall_path, switch_path, out_path):
         "lab": "QEMU TCG -cpu max, 1 CPU; instructions under -icount shift=0 "
                "(a guest TSC tick is one executed instruction, host and guest alike); "
                "wall time from a second boot without -icount; vm_to_vm_switch's vmk "
-               "side (and kvm_same_boot) from a third boot with 2 CPUs, wall time only",
+               "side (and kvm_same_boot) from a third boot with 2 CPUs (wall time) and "
+               "a fourth like it under vmk's instruction-count plugin (instructions)",
         "unit": "per round trip (per switch for vm_to_vm_switch), guest loop overhead "
                 "subtracted",
         "iterations": n,
@@ -190,10 +230,11 @@ def main(icount_path, wall_path, switch_path, out_path):
     print("%-16s %11s %11s %7s %11s %11s %7s" % ("", "vmk insns", "KVM insns", "ratio",
                                                  "vmk ns", "KVM ns", "ratio"))
     for r in rows:
-        v, k = r["vmk"], r["kvm"]
+        # vm_to_vm_switch: KVM on the same 2-CPU boots, as its ratios are.
+        v, k = r["vmk"], r.get("kvm_same_boot") or r["kvm"]
         note = ("" if r.get("target_met", True) else "  target 1/3 missed") + \
                ("" if r["equivalent"] else "  (not equivalent; see JSON)") + \
-               ("  (vmk: 2-CPU boot; ratio against KVM on it, below)"
+               ("  (both sides: 2-CPU boots, below)"
                 if r.get("kvm_same_boot") else "")
         print("%-16s %11s %11.1f %7s %11s %11.1f %7s%s" % (
             r["name"], "%.1f" % v["instructions"] if v and v["instructions"] else "-",
@@ -202,15 +243,19 @@ def main(icount_path, wall_path, switch_path, out_path):
             "%.3f" % r["ratio_wall"] if v else "-", note))
     r = rows[-1]
     v = r["vmk"]
-    print("vm_to_vm_switch, 2-CPU boot (wall only): vmk %.1f ns per yield (round trip %.1f), "
-          "KVM same boot %.1f ns, ratio %.3f; vmk switched VMs on %.3f of yields; "
-          "vmk one VM alone: round trip %.1f ns" % (
-              v["wall_ns"], v["round_trip_wall_ns"], r["kvm_same_boot"]["wall_ns"],
-              r["ratio_wall"], v["sched_switches_per_yield"], v["alone_round_trip_wall_ns"]))
+    print("vm_to_vm_switch, 2-CPU boots: vmk %.1f insns, %.1f ns per yield (round trip "
+          "%.1f insns, %.1f ns); KVM same boot %.1f insns, %.1f ns; ratio insns %.3f, "
+          "wall %.3f; vmk switched VMs on %.3f of yields; vmk one VM alone: round trip "
+          "%.1f insns, %.1f ns" % (
+              v["instructions"], v["wall_ns"], v["round_trip_instructions"],
+              v["round_trip_wall_ns"], r["kvm_same_boot"]["instructions"],
+              r["kvm_same_boot"]["wall_ns"], r["ratio_instructions"], r["ratio_wall"],
+              v["sched_switches_per_yield"], v["alone_round_trip_instructions"],
+              v["alone_round_trip_wall_ns"]))
     print("results: %s" % out_path)
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 5:
-        sys.exit("usage: summarize.py ICOUNT.log WALL.log SWITCH.log OUT.json")
+    if len(sys.argv) != 6:
+        sys.exit("usage: summarize.py ICOUNT.log WALL.log SWITCH.log INSNS.log OUT.json")
     main(*sys.argv[1:])

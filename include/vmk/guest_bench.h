@@ -23,4 +23,11 @@
 
 #define VMK_BENCH_DEFAULT_N 10000u
 
+/* "bench=OP,n=N,mark": each loop is bracketed by two instructions that do
+ * nothing, which the lab's instruction-count plugin (scripts/lab
+ * --insncount, tests/lab/insncount) turns into an exact per-vCPU count of
+ * what ran in between: the guest's loop, the VMM, other worlds on that CPU. */
+#define VMK_INSN_MARK_BEGIN ".byte 0x66, 0x87, 0xdb"   /* xchg %bx,%bx */
+#define VMK_INSN_MARK_END ".byte 0x66, 0x87, 0xc9"     /* xchg %cx,%cx */
+
 #endif

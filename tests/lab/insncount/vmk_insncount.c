@@ -1,0 +1,158 @@
+/* vmk_insncount: a QEMU TCG plugin that counts the instructions each vCPU
+ * executes between two marker instructions, exactly and without -icount.
+ *
+ * The lab needs exact path lengths on more than one CPU (a switch between
+ * two VMs on a CPU the vmkernel owns), and QEMU 7.2's SMP bring-up stalls
+ * under -icount.  With this plugin the guest brackets the code to measure:
+ *
+ *   66 87 db   xchg %bx,%bx   VMK_INSN_MARK_BEGIN
+ *   66 87 c9   xchg %cx,%cx   VMK_INSN_MARK_END
+ *
+ * (both do nothing), and every BEGIN..END pair executed by one vCPU becomes
+ * a line in the output file:
+ *
+ *   interval vcpu=V seq=K insns=N
+ *
+ * N counts every instruction the vCPU executed from the BEGIN marker up to
+ * but not including the END marker, whatever ran there: the guest, the
+ * vmkernel (the host of the nested guest), other VMs, interrupt handlers.
+ * An instruction that faults is counted once per attempt, as it executes.
+ *
+ * How: an inline add of 1 before every instruction bumps one counter, and a
+ * callback at the start of every translated block charges what the counter
+ * gained to the vCPU that ran before it, so the counts are per vCPU.  That
+ * needs one TCG thread (-accel tcg,thread=single), which scripts/lab forces
+ * when it loads the plugin; with one thread per vCPU the shared counter
+ * would race.
+ *
+ * Arguments: out=FILE (required).  Build: see CMakeLists.txt. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "qemu_plugin_api.h"
+
+VMK_PLUGIN_EXPORT int qemu_plugin_version = VMK_QEMU_PLUGIN_API;
+
+#define MAX_VCPUS 64u
+
+static const unsigned char mark_begin[3] = { 0x66, 0x87, 0xdb };
+static const unsigned char mark_end[3] = { 0x66, 0x87, 0xc9 };
+
+static uint64_t total;            /* instructions, all vCPUs (inline adds) */
+static uint64_t charged;          /* value of total last charged to a vCPU */
+static unsigned int last_vcpu;    /* the vCPU running since then */
+static uint64_t done[MAX_VCPUS];  /* instructions charged to each vCPU */
+static uint64_t begin_at[MAX_VCPUS];
+static int open_interval[MAX_VCPUS];
+static uint64_t seq[MAX_VCPUS];
+static FILE *out;
+
+static void charge(unsigned int vcpu)
+{
+	done[last_vcpu] += total - charged;
+	charged = total;
+	last_vcpu = vcpu;
+}
+
+static uint64_t count_of(unsigned int vcpu)
+{
+	charge(vcpu);
+	return done[vcpu];
+}
+
+static void tb_start(unsigned int vcpu, void *udata)
+{
+	(void)udata;
+	if (vcpu < MAX_VCPUS && vcpu != last_vcpu)
+		charge(vcpu);
+}
+
+static void on_begin(unsigned int vcpu, void *udata)
+{
+	(void)udata;
+	if (vcpu >= MAX_VCPUS)
+		return;
+	begin_at[vcpu] = count_of(vcpu);
+	open_interval[vcpu] = 1;
+}
+
+static void on_end(unsigned int vcpu, void *udata)
+{
+	uint64_t now;
+
+	(void)udata;
+	if (vcpu >= MAX_VCPUS || !open_interval[vcpu])
+		return;
+	now = count_of(vcpu);
+	open_interval[vcpu] = 0;
+	/* The inline add of this END marker has run already: leave it out. */
+	fprintf(out, "interval vcpu=%u seq=%llu insns=%llu\n", vcpu,
+		(unsigned long long)seq[vcpu]++, (unsigned long long)(now - 1 - begin_at[vcpu]));
+	fflush(out);
+}
+
+static int is_mark(const struct qemu_plugin_insn *insn, const unsigned char *m)
+{
+	return qemu_plugin_insn_size(insn) == 3 && !memcmp(qemu_plugin_insn_data(insn), m, 3);
+}
+
+static void tb_trans(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
+{
+	size_t n = qemu_plugin_tb_n_insns(tb);
+
+	(void)id;
+	qemu_plugin_register_vcpu_tb_exec_cb(tb, tb_start, QEMU_PLUGIN_CB_NO_REGS, NULL);
+	for (size_t i = 0; i < n; i++) {
+		struct qemu_plugin_insn *insn = qemu_plugin_tb_get_insn(tb, i);
+
+		qemu_plugin_register_vcpu_insn_exec_inline(insn, QEMU_PLUGIN_INLINE_ADD_U64,
+							   &total, 1);
+		if (is_mark(insn, mark_begin))
+			qemu_plugin_register_vcpu_insn_exec_cb(insn, on_begin,
+							       QEMU_PLUGIN_CB_NO_REGS, NULL);
+		else if (is_mark(insn, mark_end))
+			qemu_plugin_register_vcpu_insn_exec_cb(insn, on_end,
+							       QEMU_PLUGIN_CB_NO_REGS, NULL);
+	}
+}
+
+static void at_exit(qemu_plugin_id_t id, void *udata)
+{
+	(void)id, (void)udata;
+	charge(last_vcpu);
+	for (unsigned int v = 0; v < MAX_VCPUS; v++)
+		if (done[v])
+			fprintf(out, "vcpu %u insns=%llu\n", v, (unsigned long long)done[v]);
+	fclose(out);
+}
+
+VMK_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_t *info,
+					  int argc, char **argv)
+{
+	const char *path = NULL;
+
+	(void)info;
+	for (int i = 0; i < argc; i++) {
+		if (!strncmp(argv[i], "out=", 4)) {
+			path = argv[i] + 4;
+		} else {
+			fprintf(stderr, "vmk_insncount: unknown argument '%s' (want out=FILE)\n",
+				argv[i]);
+			return -1;
+		}
+	}
+	if (!path || !*path) {
+		fprintf(stderr, "vmk_insncount: out=FILE is required\n");
+		return -1;
+	}
+	out = fopen(path, "w");
+	if (!out) {
+		fprintf(stderr, "vmk_insncount: %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	qemu_plugin_register_vcpu_tb_trans_cb(id, tb_trans);
+	qemu_plugin_register_atexit_cb(id, at_exit, NULL);
+	return 0;
+}
