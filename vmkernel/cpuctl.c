@@ -311,6 +311,16 @@ static void cos_restart(struct pcpu *p)
 
 /* ---- the scheduler ------------------------------------------------------ */
 
+/* Under cpu_lock: VMs of the scheduler with a timer armed, so that a tick
+ * and a pick look through the VM table only when one is. */
+static uint32_t ntimers;
+
+static void set_deadline(struct vm *vm, uint64_t tsc)
+{
+	ntimers += (tsc != 0) - (vm->timer_deadline != 0);
+	vm->timer_deadline = tsc;
+}
+
 static void info_update(struct vm *vm)
 {
 	struct sched_world_info wi;
@@ -358,6 +368,7 @@ int sched_vm_add(struct vm *vm, const struct sched_params *sp)
 static void unschedule(struct vm *vm)
 {
 	info_update(vm);
+	set_deadline(vm, 0);
 	VMK_ASSERT(sched_remove_world(&sched, (int32_t)vm->w.id) == VMK_OK,
 		   "scheduler lost a world");
 	sched_vm[vm->w.id] = 0;
@@ -400,7 +411,7 @@ int64_t sched_vm_timer(struct vm *vm, uint64_t ns, uint64_t vec)
 	if (!vm->info.scheduled) {
 		r = VMK_EPERM;
 	} else {
-		vm->timer_deadline = ns ? rdtsc() + ns * vmk_boot->tsc_khz / 1000000 + 1 : 0;
+		set_deadline(vm, ns ? rdtsc() + ns * vmk_boot->tsc_khz / 1000000 + 1 : 0);
 		vm->timer_vec = (uint32_t)vec;
 		__atomic_store_n(&vm->timer_pending, 0, __ATOMIC_RELAXED);
 	}
@@ -423,6 +434,8 @@ static uint64_t timers_next_tsc(void)
 {
 	uint64_t first = 0;
 
+	if (!ntimers)
+		return 0;
 	for (uint32_t id = 1; id <= VMK_MAX_VMS; id++)
 		if (sched_vm[id] && sched_vm[id]->timer_deadline &&
 		    (!first || sched_vm[id]->timer_deadline < first))
@@ -436,13 +449,15 @@ static void timers_expire(uint64_t now)
 {
 	uint64_t tsc = rdtsc();
 
+	if (!ntimers)
+		return;
 	for (uint32_t id = 1; id <= VMK_MAX_VMS; id++) {
 		struct vm *vm = sched_vm[id];
 		int32_t kick_cpu = SCHED_NONE;
 
 		if (!vm || !vm->timer_deadline || tsc < vm->timer_deadline)
 			continue;
-		vm->timer_deadline = 0;
+		set_deadline(vm, 0);
 		__atomic_store_n(&vm->timer_pending, 1, __ATOMIC_RELEASE);
 		if (vm->timer_waiting) {
 			vm->timer_waiting = 0;
@@ -472,10 +487,10 @@ void sched_vm_left(struct pcpu *p, struct vm *vm, int64_t result)
 		else
 			vm->timer_waiting = 1;
 	}
+	/* vm->info's scheduler figures are refreshed when the COS asks
+	 * (sched_vm_info) and at unschedule, not on every leave. */
 	if (result == VMK_VM_STOPPED)
 		unschedule(vm);
-	else
-		info_update(vm);
 	if (result == VMK_VM_YIELDED)
 		p->resched = 1;
 	spin_unlock(&cpu_lock);

@@ -22,7 +22,7 @@ static int find(const struct sched *s, int32_t id)
 {
 	if (id < 0)
 		return SCHED_NONE;
-	for (int i = 0; i < SCHED_MAX_WORLDS; i++)
+	for (int i = 0; i < (int)s->nslots; i++)
 		if (s->w[i].id == id)
 			return i;
 	return SCHED_NONE;
@@ -170,7 +170,7 @@ static void fill_run(struct fill *f, struct sched *s, uint64_t cap)
 static void recompute(struct sched *s)
 {
 	struct fill f = { .s = s, .n = 0, .local = false };
-	for (int i = 0; i < SCHED_MAX_WORLDS; i++) {
+	for (int i = 0; i < (int)s->nslots; i++) {
 		s->w[i].ent_ppm = 0;
 		if (runnable(&s->w[i]))
 			f.idx[f.n++] = (uint8_t)i;
@@ -211,7 +211,7 @@ static void accrue(struct sched *s, uint64_t now)
 	uint64_t dt = now - s->lag_clock;
 	int64_t bound = (int64_t)(LAG_PERIODS * s->cfg.limit_period_ns);
 	s->lag_clock = now;
-	for (int i = 0; i < SCHED_MAX_WORLDS; i++) {
+	for (int i = 0; i < (int)s->nslots; i++) {
 		struct sched_world *w = &s->w[i];
 		if (!runnable(w))
 			continue;
@@ -258,7 +258,7 @@ static void migrate(struct sched *s, int slot, uint32_t dst)
 
 static bool cpu_has_ready(const struct sched *s, uint32_t cpu)
 {
-	for (int i = 0; i < SCHED_MAX_WORLDS; i++)
+	for (int i = 0; i < (int)s->nslots; i++)
 		if (s->w[i].id != SCHED_NONE && s->w[i].cpu == cpu &&
 		    s->w[i].state == SCHED_READY)
 			return true;
@@ -281,7 +281,7 @@ static void finish_move(struct sched *s, int slot)
 
 static bool cpu_has_eligible(struct sched *s, uint32_t cpu, uint64_t now)
 {
-	for (int i = 0; i < SCHED_MAX_WORLDS; i++) {
+	for (int i = 0; i < (int)s->nslots; i++) {
 		struct sched_world *w = &s->w[i];
 		if (w->id == SCHED_NONE || w->cpu != cpu || w->state != SCHED_READY)
 			continue;
@@ -345,6 +345,7 @@ int sched_init(struct sched *s, const struct sched_config *cfg)
 		return VMK_EINVAL;
 	for (int i = 0; i < SCHED_MAX_WORLDS; i++)
 		s->w[i] = (struct sched_world){ .id = SCHED_NONE, .move_to = SCHED_NONE };
+	s->nslots = 0;
 	for (int c = 0; c < SCHED_MAX_CPUS; c++)
 		s->c[c] = (struct sched_cpu){ .cur = SCHED_NONE };
 	s->cfg = *cfg;
@@ -374,6 +375,8 @@ int sched_add_world(struct sched *s, int32_t id, const struct sched_params *p,
 	};
 	s->c[cpu].resv_ppm += p->reservation_ppm;
 	s->c[cpu].nworlds++;
+	if ((uint32_t)slot >= s->nslots)
+		s->nslots = (uint32_t)slot + 1;
 	return VMK_OK;
 }
 
@@ -388,6 +391,8 @@ int sched_remove_world(struct sched *s, int32_t id)
 	s->c[w->cpu].resv_ppm -= w->p.reservation_ppm;
 	s->c[w->cpu].nworlds--;
 	*w = (struct sched_world){ .id = SCHED_NONE, .move_to = SCHED_NONE };
+	while (s->nslots && s->w[s->nslots - 1].id == SCHED_NONE)
+		s->nslots--;
 	recompute(s);
 	return VMK_OK;
 }
@@ -568,7 +573,7 @@ int sched_tick(struct sched *s, uint32_t cpu, uint64_t now)
 static uint64_t idle_hint(const struct sched *s, uint32_t cpu)
 {
 	uint64_t best = 0;
-	for (int i = 0; i < SCHED_MAX_WORLDS; i++) {
+	for (int i = 0; i < (int)s->nslots; i++) {
 		const struct sched_world *w = &s->w[i];
 		if (w->id == SCHED_NONE || w->cpu != cpu || w->state != SCHED_READY)
 			continue;
@@ -584,7 +589,7 @@ static uint64_t idle_hint(const struct sched *s, uint32_t cpu)
 static int pick_best(struct sched *s, uint32_t cpu, uint64_t now)
 {
 	int best = SCHED_NONE;
-	for (int i = 0; i < SCHED_MAX_WORLDS; i++) {
+	for (int i = 0; i < (int)s->nslots; i++) {
 		struct sched_world *w = &s->w[i];
 		if (w->id == SCHED_NONE || w->cpu != cpu || w->state != SCHED_READY)
 			continue;
@@ -608,7 +613,7 @@ static int steal(struct sched *s, uint32_t cpu, int local, uint64_t now)
 	int best = SCHED_NONE;
 	int64_t floor = local == SCHED_NONE ? INT64_MIN :
 			lag_of(&s->w[local]) + (int64_t)s->cfg.steal_lag_ns;
-	for (int i = 0; i < SCHED_MAX_WORLDS; i++) {
+	for (int i = 0; i < (int)s->nslots; i++) {
 		struct sched_world *w = &s->w[i];
 		if (w->id == SCHED_NONE || w->state != SCHED_READY || w->cpu == cpu ||
 		    !(w->affinity >> cpu & 1) ||
@@ -626,7 +631,7 @@ static int steal(struct sched *s, uint32_t cpu, int local, uint64_t now)
 /* An idle CPU that may take one of the eligible worlds waiting on cpu. */
 static int32_t idle_taker(const struct sched *s, uint32_t cpu)
 {
-	for (int i = 0; i < SCHED_MAX_WORLDS; i++) {
+	for (int i = 0; i < (int)s->nslots; i++) {
 		const struct sched_world *w = &s->w[i];
 		if (w->id == SCHED_NONE || w->cpu != cpu || w->state != SCHED_READY ||
 		    !eligible(s, w))
@@ -689,7 +694,7 @@ static int best_move(const struct sched *s, uint32_t *to, uint64_t *gain_out)
 {
 	int best = SCHED_NONE;
 	uint64_t best_gain = 0;
-	for (int i = 0; i < SCHED_MAX_WORLDS; i++) {
+	for (int i = 0; i < (int)s->nslots; i++) {
 		const struct sched_world *w = &s->w[i];
 		if (w->id == SCHED_NONE || w->state != SCHED_READY)
 			continue;
@@ -729,12 +734,12 @@ static bool best_swap(const struct sched *s, int *xs, int *ys)
 {
 	int64_t best = (int64_t)s->cfg.slice_ns;
 	bool found = false;
-	for (int i = 0; i < SCHED_MAX_WORLDS; i++) {
+	for (int i = 0; i < (int)s->nslots; i++) {
 		const struct sched_world *x = &s->w[i];
 		if (x->id == SCHED_NONE || x->state != SCHED_READY ||
 		    s->c[x->cpu].load_ppm <= PPM + s->cfg.balance_min_ppm)
 			continue;
-		for (int j = 0; j < SCHED_MAX_WORLDS; j++) {
+		for (int j = 0; j < (int)s->nslots; j++) {
 			const struct sched_world *y = &s->w[j];
 			uint32_t dx = x->ent_ppm, dy = y->ent_ppm;
 			if (!swap_ok(s, x, y) || s->c[y->cpu].load_ppm >= s->c[x->cpu].load_ppm ||
@@ -755,12 +760,12 @@ static bool best_swap(const struct sched *s, int *xs, int *ys)
 static uint64_t best_even_swap(const struct sched *s, int *xs, int *ys)
 {
 	uint64_t best = 0;
-	for (int i = 0; i < SCHED_MAX_WORLDS; i++) {
+	for (int i = 0; i < (int)s->nslots; i++) {
 		const struct sched_world *x = &s->w[i];
 		if (x->id == SCHED_NONE || x->state != SCHED_READY)
 			continue;
 		uint64_t la = s->c[x->cpu].load_ppm;
-		for (int j = 0; j < SCHED_MAX_WORLDS; j++) {
+		for (int j = 0; j < (int)s->nslots; j++) {
 			const struct sched_world *y = &s->w[j];
 			uint64_t lb = s->c[y->cpu].load_ppm, d = x->ent_ppm - (uint64_t)y->ent_ppm;
 			if (y->ent_ppm >= x->ent_ppm || !swap_ok(s, x, y) ||

@@ -85,6 +85,7 @@ struct sched_cpu {
 struct sched {
 	struct sched_config cfg;
 	struct sched_world w[SCHED_MAX_WORLDS];
+	uint32_t nslots;         /* slots nslots.. are free: scans stop there */
 	struct sched_cpu c[SCHED_MAX_CPUS];
 	uint64_t lag_clock;      /* entitlements are integrated up to here */
 };

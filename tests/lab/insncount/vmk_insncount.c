@@ -25,7 +25,11 @@
  * when it loads the plugin; with one thread per vCPU the shared counter
  * would race.
  *
- * Arguments: out=FILE (required).  Build: see CMakeLists.txt. */
+ * Arguments: out=FILE (required); profile=FILE (optional): also a profile
+ * of the instructions executed inside intervals, by the virtual address of
+ * the translated block they belong to ("tb 0xADDR insns N", most first; a
+ * block left early by an exception is charged whole, so the profile, unlike
+ * the intervals, is approximate).  Build: see CMakeLists.txt. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,6 +52,70 @@ static uint64_t begin_at[MAX_VCPUS];
 static int open_interval[MAX_VCPUS];
 static uint64_t seq[MAX_VCPUS];
 static FILE *out;
+static const char *profile_path;
+
+/* The profile: blocks by start address, open addressing.  Blocks are
+ * retranslated, so an address maps to one entry however often it is seen. */
+#define PROF_SLOTS (1u << 20)
+struct prof { uint64_t vaddr, n_insns, insns; };
+static struct prof *prof;
+static uint64_t prof_used, prof_full;
+
+static struct prof *prof_slot(uint64_t vaddr)
+{
+	uint64_t h = (vaddr * 0x9e3779b97f4a7c15ull) >> 44;
+
+	for (uint32_t i = 0; i < 64; i++) {
+		struct prof *e = &prof[(h + i) & (PROF_SLOTS - 1)];
+
+		if (e->vaddr == vaddr && e->n_insns)
+			return e;
+		if (!e->n_insns) {
+			e->vaddr = vaddr;
+			prof_used++;
+			return e;
+		}
+	}
+	prof_full++;
+	return NULL;
+}
+
+static void tb_profile(unsigned int vcpu, void *udata)
+{
+	struct prof *e = udata;
+
+	if (vcpu < MAX_VCPUS && open_interval[vcpu])
+		e->insns += e->n_insns;
+}
+
+static int prof_cmp(const void *a, const void *b)
+{
+	const struct prof *x = a, *y = b;
+
+	return x->insns < y->insns ? 1 : x->insns > y->insns ? -1 : 0;
+}
+
+static void prof_write(void)
+{
+	FILE *f = fopen(profile_path, "w");
+	uint32_t k = 0;
+
+	if (!f) {
+		fprintf(stderr, "vmk_insncount: %s: %s\n", profile_path, strerror(errno));
+		return;
+	}
+	for (uint32_t i = 0; i < PROF_SLOTS; i++)
+		if (prof[i].insns)
+			prof[k++] = prof[i];
+	qsort(prof, k, sizeof(*prof), prof_cmp);
+	for (uint32_t i = 0; i < k; i++)
+		fprintf(f, "tb 0x%llx insns %llu\n", (unsigned long long)prof[i].vaddr,
+			(unsigned long long)prof[i].insns);
+	if (prof_full)
+		fprintf(f, "# %llu blocks not profiled: table full\n",
+			(unsigned long long)prof_full);
+	fclose(f);
+}
 
 static void charge(unsigned int vcpu)
 {
@@ -104,6 +172,15 @@ static void tb_trans(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
 
 	(void)id;
 	qemu_plugin_register_vcpu_tb_exec_cb(tb, tb_start, QEMU_PLUGIN_CB_NO_REGS, NULL);
+	if (prof) {
+		struct prof *e = prof_slot(qemu_plugin_tb_vaddr(tb));
+
+		if (e) {
+			e->n_insns = n;
+			qemu_plugin_register_vcpu_tb_exec_cb(tb, tb_profile,
+							     QEMU_PLUGIN_CB_NO_REGS, e);
+		}
+	}
 	for (size_t i = 0; i < n; i++) {
 		struct qemu_plugin_insn *insn = qemu_plugin_tb_get_insn(tb, i);
 
@@ -126,6 +203,8 @@ static void at_exit(qemu_plugin_id_t id, void *udata)
 		if (done[v])
 			fprintf(out, "vcpu %u insns=%llu\n", v, (unsigned long long)done[v]);
 	fclose(out);
+	if (prof)
+		prof_write();
 }
 
 VMK_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_t *info,
@@ -137,8 +216,11 @@ VMK_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_t
 	for (int i = 0; i < argc; i++) {
 		if (!strncmp(argv[i], "out=", 4)) {
 			path = argv[i] + 4;
+		} else if (!strncmp(argv[i], "profile=", 8) && argv[i][8]) {
+			profile_path = argv[i] + 8;
 		} else {
-			fprintf(stderr, "vmk_insncount: unknown argument '%s' (want out=FILE)\n",
+			fprintf(stderr, "vmk_insncount: unknown argument '%s' "
+				"(want out=FILE [profile=FILE])\n",
 				argv[i]);
 			return -1;
 		}
@@ -150,6 +232,10 @@ VMK_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_t
 	out = fopen(path, "w");
 	if (!out) {
 		fprintf(stderr, "vmk_insncount: %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	if (profile_path && !(prof = calloc(PROF_SLOTS, sizeof(*prof)))) {
+		fprintf(stderr, "vmk_insncount: no memory for the profile\n");
 		return -1;
 	}
 	qemu_plugin_register_vcpu_tb_trans_cb(id, tb_trans);

@@ -498,6 +498,41 @@ static void test_wake_kick(void **st)
 	free(h);
 }
 
+/* Scans stop at the highest slot in use (s->nslots): a world in a high slot
+ * behind freed ones is still seen, the bound shrinks as the top slots free,
+ * and a freed low slot is reused first. */
+static void test_slot_bound(void **st)
+{
+	(void)st;
+	struct harness *h = new_h(1);
+	struct sched *s = &h->s;
+	struct sched_params p = { 1000, 0, PPM };
+	struct sched_pick pk;
+	int32_t kick;
+	assert_int_equal(s->nslots, 0);
+	for (int32_t id = 10; id < 13; id++)
+		assert_int_equal(sched_add_world(s, id, &p, CPU(0)), VMK_OK);
+	assert_int_equal(s->nslots, 3);
+	assert_int_equal(sched_remove_world(s, 10), VMK_OK);
+	assert_int_equal(sched_remove_world(s, 11), VMK_OK);
+	assert_int_equal(s->nslots, 3);                 /* world 12 is in slot 2 */
+	assert_int_equal(sched_add_world(s, 12, &p, CPU(0)), VMK_EBUSY);   /* found */
+	assert_int_equal(sched_wake(s, 12, 0, &kick), VMK_OK);
+	assert_int_equal(sched_pick_next(s, 0, 0, &pk), VMK_OK);
+	assert_int_equal(pk.world, 12);
+	assert_int_equal(sched_block(s, 12, 1 * MS), VMK_OK);
+	assert_int_equal(sched_tick(s, 0, 1 * MS), 1);
+	assert_int_equal(sched_pick_next(s, 0, 1 * MS, &pk), VMK_OK);
+	assert_int_equal(pk.world, SCHED_NONE);
+	assert_int_equal(sched_add_world(s, 13, &p, CPU(0)), VMK_OK);   /* slot 0 */
+	assert_int_equal(s->nslots, 3);
+	assert_int_equal(sched_remove_world(s, 12), VMK_OK);
+	assert_int_equal(s->nslots, 1);
+	assert_int_equal(sched_remove_world(s, 13), VMK_OK);
+	assert_int_equal(s->nslots, 0);
+	free(h);
+}
+
 /* An idle CPU whose only world is out of limit credit says when to look
  * again, so the vmkernel can arm its timer instead of polling. */
 static void test_idle_hint(void **st)
@@ -674,6 +709,7 @@ int main(void)
 		cmocka_unit_test(test_idle_cpu_steals),
 		cmocka_unit_test(test_wake_moves_and_lag_bound),
 		cmocka_unit_test(test_wake_kick),
+		cmocka_unit_test(test_slot_bound),
 		cmocka_unit_test(test_idle_hint),
 		cmocka_unit_test(test_admission_control),
 		cmocka_unit_test(test_table_full),
