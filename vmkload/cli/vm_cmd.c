@@ -217,6 +217,8 @@ static int cmd_create(int fd, int argc, char **argv)
 	}
 	if (!image || mem <= 0)
 		return fprintf(stderr, "%s vm create: need --image G [--mem M] [--cmdline S]\n", prog), 2;
+	if (so.given && so.reserve > so.limit)
+		return fprintf(stderr, "%s vm: --reserve above --limit\n", prog), 2;
 	img = cli_read_file(image, &len);
 	if (!img)
 		return 1;
@@ -253,9 +255,17 @@ static int cmd_create(int fd, int argc, char **argv)
 		cli_ioctl(fd, VMK_IOC_VM, &d);
 		return 1;
 	}
+	/* A VM that cannot be scheduled as asked is not left behind, and its id
+	 * is printed only once it exists as asked. */
+	if (so.given && (r = do_schedule(fd, (uint32_t)a.result, &so)) != 0) {
+		struct vmk_ioc_vm d = { .op = VMK_VM_DESTROY, .id = (uint32_t)a.result };
+
+		cli_ioctl(fd, VMK_IOC_VM, &d);
+		return r;
+	}
 	printf("%lld\n", (long long)a.result);
 	fflush(stdout);
-	return so.given ? do_schedule(fd, (uint32_t)a.result, &so) : 0;
+	return 0;
 }
 
 static int cmd_schedule(int fd, uint32_t id, int argc, char **argv)

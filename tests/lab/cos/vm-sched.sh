@@ -17,7 +17,9 @@ vmk load --mem 96M > /dev/null
 expect "CPU 0 stays with the COS" vmk cpu give 0
 expect "not the vmkernel's" vmk cpu take 1
 expect "no CPU is the vmkernel's" vmk vm create --image $G --mem 4M --cmdline spin --shares 10
-vmk vm destroy 1
+[ -z "$(vmk vm list)" ] || { vmk vm list; fail "the failed create left a VM behind"; }
+expect "reserve above --limit" vmk vm create --image $G --mem 4M --cmdline spin --reserve 50 --limit 10
+[ -z "$(vmk vm list)" ] || { vmk vm list; fail "the refused create left a VM behind"; }
 vmk cpu give 1
 [ "$(cat /sys/devices/system/cpu/cpu1/online)" = 0 ] || fail "cpu1 still online for Linux"
 vmk cpu list | grep -qx "cpu1 vmkernel" || fail "cpu1 is not the vmkernel's"
