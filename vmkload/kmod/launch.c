@@ -49,6 +49,9 @@ struct vmk_loaded {
 	bool launched[NR_CPUS];           /* CPU runs under the vmkernel */
 	bool given[NR_CPUS];              /* offline: the vmkernel owns it */
 	int index[NR_CPUS];               /* the vmkernel's number for the CPU */
+	/* Linux's CPU feature words at load, boot_cpu_data's then each CPU's
+	 * (nr_cpu_ids + 1 entries): see restore_caps(). */
+	u32 (*caps)[NCAPINTS + NBUGINTS];
 };
 
 static inline long vmk_hypercall(unsigned long nr, unsigned long a0,
@@ -112,12 +115,46 @@ static void free_loaded(struct vmk_loaded *ld)
 {
 	unsigned int i;
 
+	kfree(ld->caps);
 	for (i = 0; i < ld->nchunks; i++)
 		__free_pages(ld->chunk[i], VMK_CHUNK_SHIFT - PAGE_SHIFT);
 	for (i = 0; i < NR_CPUS; i++)
 		if (ld->lc[i])
 			free_page((unsigned long)ld->lc[i]);
 	kfree(ld);
+}
+
+/* A CPU the COS takes back is identified again by Linux while the vmkernel
+ * answers its CPUID with SVM hidden (svm_cpuid.h), and Linux keeps in
+ * boot_cpu_data only the features every CPU has: from then on this boot had
+ * no SVM, and kvm-amd refused to load even after unload.  So the feature
+ * words are saved at load and, once the vmkernel is gone, every bit that was
+ * set then is set again; nothing is added that Linux did not have. */
+static int save_caps(struct vmk_loaded *ld)
+{
+	unsigned int cpu;
+
+	ld->caps = kcalloc(nr_cpu_ids + 1, sizeof(*ld->caps), GFP_KERNEL);
+	if (!ld->caps)
+		return -ENOMEM;
+	memcpy(ld->caps[0], boot_cpu_data.x86_capability, sizeof(ld->caps[0]));
+	for_each_possible_cpu(cpu)
+		memcpy(ld->caps[cpu + 1], cpu_data(cpu).x86_capability, sizeof(ld->caps[0]));
+	return 0;
+}
+
+static unsigned int restore_caps(const struct vmk_loaded *ld)
+{
+	unsigned int cpu, i, n = 0;
+
+	for (i = 0; i < NCAPINTS + NBUGINTS; i++) {
+		n += hweight32(ld->caps[0][i] & ~boot_cpu_data.x86_capability[i]);
+		boot_cpu_data.x86_capability[i] |= ld->caps[0][i];
+	}
+	for_each_possible_cpu(cpu)
+		for (i = 0; i < NCAPINTS + NBUGINTS; i++)
+			cpu_data(cpu).x86_capability[i] |= ld->caps[cpu + 1][i];
+	return n;
 }
 
 /* Page-table pages come from vmkernel memory after the laid-out part. */
@@ -545,7 +582,7 @@ int vmkload_load(struct vmk_ioc_load __user *uarg)
 	ld = kzalloc(sizeof(*ld), GFP_KERNEL);
 	if (!ld)
 		goto out;
-	r = check_cpus(arg->err, &levels, &maxphyaddr);
+	r = check_cpus(arg->err, &levels, &maxphyaddr) ?: save_caps(ld);
 	if (r)
 		goto out;
 	/* The CPU set stays frozen from here until unload. */
@@ -615,6 +652,11 @@ int vmkload_unload(void)
 		}
 	}
 	if (!r) {
+		unsigned int n = restore_caps(ld);
+
+		if (n)
+			pr_info(VMKLOAD_NAME ": %u CPU features Linux lost while the vmkernel "
+				"was loaded are back\n", n);
 		WRITE_ONCE(vmk, NULL);
 		free_loaded(ld);
 		cpu_hotplug_enable();

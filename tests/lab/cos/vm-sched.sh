@@ -109,4 +109,10 @@ echo "cpu1: $ticks vmkernel timer ticks while given"
 # Give and take again: the cycle repeats.
 vmk cpu give 1 && vmk cpu take 1
 vmk unload
+# Linux has its machine back: SVM on both CPUs (CPU 1 was identified again
+# while the vmkernel hid SVM from it) and kvm-amd runs a guest on CPU 1.
+[ "$(grep -c '\bsvm\b' /proc/cpuinfo)" = 2 ] || fail "SVM missing from /proc/cpuinfo after unload"
+modprobe kvm-amd || fail "kvm-amd does not load after give/take/unload"
+taskset 2 kvm-guest --image $G --cmdline pass || fail "KVM guest on CPU 1 after give/take"
+rmmod kvm-amd kvm
 echo "vm-sched: PASS"
