@@ -94,8 +94,8 @@ start_trace() {
   cat $T.out; fail "vmk trace record did not start"
 }
 
-# KVM first: once a CPU was given to the vmkernel and taken back, kvm-amd
-# no longer loads in this boot ("no hardware support"; see bench/README.md).
+# KVM first, as before vmkload restored the CPU features Linux loses when a
+# CPU is taken back (kvm-amd then refused to load; see bench/README.md).
 modprobe kvm-amd || fail "modprobe kvm-amd"
 r=1
 while [ "$r" -le "$reps" ]; do
