@@ -7,7 +7,9 @@
  *   svm              execute VMRUN: expects #UD
  *   hypercall        unknown and known guest hypercalls: expects ENOSYS, ABI 1
  *   switches=N       N yields to the vmkernel, checking all its registers
- *                    after each (world-switch isolation)
+ *                    after each, then N more checking RFLAGS, segments,
+ *                    descriptor tables, CR0/CR4, x87, MXCSR, XMM and YMM
+ *                    (world-switch isolation)
  *   timer=N[,us=P]   N one-shot timer periods of P us, halting in each
  *                    (scheduled VMs only: the timer needs the vmkernel's CPUs)
  *   spin             compute forever without an exit (a CPU-bound load for
@@ -263,6 +265,116 @@ static void timer_test(const char *s)
 	finish(1);
 }
 
+/* The state switch.S does not cover, across n yields: RFLAGS' arithmetic
+ * flags and DF (a different pattern each time), the segment selectors, GDTR,
+ * IDTR, LDTR and TR, CR0/CR4, the x87 control word and top of stack, MXCSR
+ * and XMM2/XMM15.  The values set are not those the COS or the vmkernel
+ * use, so a leak or a lost restore shows.  Returns 0, or a nonzero code
+ * naming the first thing found wrong (the iteration's number in the high
+ * bits). */
+struct sys_state {
+	uint16_t cs, ds, es, ss, fs, gs, ldtr, tr;
+	struct { uint16_t limit; uint64_t base; } __attribute__((packed)) gdtr, idtr;
+	uint64_t cr0, cr4;
+};
+
+static void sys_state(struct sys_state *st)
+{
+	__asm__ volatile("mov %%cs, %0; mov %%ds, %1; mov %%es, %2; mov %%ss, %3; "
+			 "mov %%fs, %4; mov %%gs, %5; sldt %6; str %7"
+			 : "=m"(st->cs), "=m"(st->ds), "=m"(st->es), "=m"(st->ss), "=m"(st->fs),
+			   "=m"(st->gs), "=m"(st->ldtr), "=m"(st->tr));
+	__asm__ volatile("sgdt %0; sidt %1" : "=m"(st->gdtr), "=m"(st->idtr));
+	__asm__ volatile("mov %%cr0, %0; mov %%cr4, %1" : "=r"(st->cr0), "=r"(st->cr4));
+}
+
+static int sys_state_equal(const struct sys_state *a, const struct sys_state *b)
+{
+	const uint8_t *x = (const uint8_t *)a, *y = (const uint8_t *)b;
+
+	for (unsigned i = 0; i < sizeof(*a); i++)
+		if (x[i] != y[i])
+			return 0;
+	return 1;
+}
+
+#define RFLAGS_PATTERN_BITS 0xcd5ull   /* CF PF AF ZF SF DF OF */
+
+/* AVX: usable if the CPU has XSAVE and AVX and the XCR0 it runs with (the
+ * vmkernel lets a VM run with the COS's; XSETBV stops the VM) enables YMM.
+ * Sets CR4.OSXSAVE, which the VM's own CR4 may. */
+static int avx_on(void)
+{
+	uint32_t a, b, c, d, lo, hi;
+	uint64_t cr4;
+
+	__asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(1), "c"(0));
+	if (!(c & (1u << 26)) || !(c & (1u << 28)))
+		return 0;
+	__asm__ volatile("mov %%cr4, %0" : "=r"(cr4));
+	__asm__ volatile("mov %0, %%cr4" : : "r"(cr4 | (1ull << 18)));
+	__asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+	return (lo & 6) == 6;
+}
+
+static uint64_t state_switch_test(uint64_t n)
+{
+	struct sys_state before, after;
+	int avx = avx_on();
+
+	__asm__ volatile("fninit");
+	sys_state(&before);
+	for (uint64_t i = 1; i <= n; i++) {
+		uint64_t fl_in = 0x2 | ((i * 0x9e3779b97f4a7c15ull >> 20) & RFLAGS_PATTERN_BITS);
+		uint64_t fl_out, x2, x15, rax = VMK_GHC_YIELD;
+		uint16_t cw_in = (uint16_t)(0x037f ^ ((i & 3) << 10)), cw_out;  /* rounding */
+		uint32_t mx_in = 0x1f80u | (uint32_t)((i & 3) << 13), mx_out;   /* rounding */
+		int64_t st_in = (int64_t)(i * 0x5851f42d4c957f2dull >> 12), st_out;
+
+		__asm__ volatile("fldcw %0; fildll %1; ldmxcsr %2" : : "m"(cw_in), "m"(st_in),
+				 "m"(mx_in));
+		__asm__ volatile("movq %2, %%xmm2; movq %3, %%xmm15\n\t"
+				 "pushq %4; popfq\n\t"
+				 "vmmcall\n\t"
+				 "pushfq; popq %1; cld\n\t"
+				 "movq %%xmm2, %2; movq %%xmm15, %3"
+				 : "+a"(rax), "=r"(fl_out), "=r"(x2), "=r"(x15)
+				 : "r"(fl_in), "2"(i ^ 0x1111222233334444ull),
+				   "3"(~i)
+				 : "cc", "memory");   /* the compiler uses no SSE or x87 (-mno-sse -mno-80387) */
+		__asm__ volatile("fnstcw %0; fistpll %1; stmxcsr %2" : "=m"(cw_out), "=m"(st_out),
+				 "=m"(mx_out));
+		__asm__ volatile("ldmxcsr %0" : : "m"((uint32_t){ 0x1f80u }));
+		sys_state(&after);
+		if (rax != 0)
+			return i << 8 | 1;
+		if ((fl_out & (RFLAGS_PATTERN_BITS | 0x2)) != fl_in)
+			return i << 8 | 2;
+		if (x2 != (i ^ 0x1111222233334444ull) || x15 != ~i)
+			return i << 8 | 3;
+		if (cw_out != cw_in || mx_out != mx_in)
+			return i << 8 | 4;
+		if (st_out != st_in)
+			return i << 8 | 5;
+		if (!sys_state_equal(&before, &after))
+			return i << 8 | 6;
+		if (avx) {   /* all 256 bits of YMM3 */
+			uint64_t in[4] = { i, ~i, i * 3, i ^ 0xa5a5a5a5a5a5a5a5ull }, out[4];
+
+			rax = VMK_GHC_YIELD;
+			__asm__ volatile("vmovdqu %2, %%ymm3\n\tvmmcall\n\tvmovdqu %%ymm3, %1"
+					 : "+a"(rax), "=m"(out) : "m"(in) : "memory");
+			if (rax != 0)
+				return i << 8 | 1;
+			for (int k = 0; k < 4; k++)
+				if (out[k] != in[k])
+					return i << 8 | 7;
+		}
+	}
+	__asm__ volatile("fninit");
+	return 0;
+}
+
 void guest_main(void);
 void guest_main(void)
 {
@@ -296,11 +408,30 @@ void guest_main(void)
 		for (volatile uint64_t i = 0;; i++)
 			;
 	} else if (starts(cl, "switches=")) {
-		uint64_t n = parse_u64(cl + 9), bad = guest_switch_test(n);
+		uint64_t n = parse_u64(cl + 9), bad = guest_switch_test(n), sys = 0;
+		static const char *const what[] = {
+			"?", "yield result", "RFLAGS", "XMM2/XMM15", "x87 control word or MXCSR",
+			"x87 stack", "segments, descriptor tables or CR0/CR4", "YMM3" };
+
+		if (!bad)
+			sys = state_switch_test(n);
 		puts_("vmk-guest: ");
 		put_u64(n);
-		puts_(bad ? " world switches, state broken\n" : " world switches, state intact\n");
-		finish(!bad);
+		if (bad) {
+			puts_(" world switches, state broken: general registers, CF or XMM0/XMM1\n");
+		} else if (sys) {
+			puts_(" world switches, state broken: ");
+			puts_(what[(sys & 0xff) < 8 ? (sys & 0xff) : 0]);
+			puts_(" at switch ");
+			put_u64(sys >> 8);
+			puts_("\n");
+		} else {
+			puts_(" world switches, state intact (general registers, RFLAGS, segments, "
+			      "descriptor tables, CR0/CR4, x87, MXCSR, XMM");
+			puts_(avx_on() ? ", YMM" : "; no AVX here");
+			puts_(")\n");
+		}
+		finish(!bad && !sys);
 	} else if (starts(cl, "bench=")) {
 		finish(bench(cl + 6));
 	}

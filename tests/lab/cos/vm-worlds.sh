@@ -1,7 +1,9 @@
 #!/bin/sh
 # VM worlds beside the COS: the bench guest passes; hostile guests are
 # stopped with their reason while the COS goes on; 100000 world switches
-# keep the guest's registers, flags and XMM state intact while the COS works;
+# each keep the guest's general registers and XMM0/1, then its RFLAGS,
+# segments, descriptor tables, CR0/CR4, x87, MXCSR and XMM2/15, then its
+# YMM3 intact while the COS works (guest/main.c, switches=N);
 # two VMs run at once on two CPUs; 100 create/destroy cycles return every
 # byte; bad requests get clear errors.  Usage: vm-worlds.sh [SWITCHES]
 set -e
