@@ -321,7 +321,12 @@ static uint64_t state_switch_test(uint64_t n)
 {
 	struct sys_state before, after;
 	int avx = avx_on();
+	const uint64_t tsc0 = 1ull << 50;   /* far from any other world's TSC */
+	uint64_t tsc_prev = tsc0;
 
+	/* This VM's own TSC (its offset lives in its VMCB): set it, and it must
+	 * run on from there, whatever ran between two of our instructions. */
+	__asm__ volatile("wrmsr" : : "c"(0x10u), "a"((uint32_t)tsc0), "d"((uint32_t)(tsc0 >> 32)));
 	__asm__ volatile("fninit");
 	sys_state(&before);
 	for (uint64_t i = 1; i <= n; i++) {
@@ -358,6 +363,13 @@ static uint64_t state_switch_test(uint64_t n)
 			return i << 8 | 5;
 		if (!sys_state_equal(&before, &after))
 			return i << 8 | 6;
+		{
+			uint64_t t = rdtsc();
+
+			if (t < tsc_prev || t - tsc0 > (1ull << 44))
+				return i << 8 | 8;
+			tsc_prev = t;
+		}
 		if (avx) {   /* all 256 bits of YMM3 */
 			uint64_t in[4] = { i, ~i, i * 3, i ^ 0xa5a5a5a5a5a5a5a5ull }, out[4];
 
@@ -411,7 +423,8 @@ void guest_main(void)
 		uint64_t n = parse_u64(cl + 9), bad = guest_switch_test(n), sys = 0;
 		static const char *const what[] = {
 			"?", "yield result", "RFLAGS", "XMM2/XMM15", "x87 control word or MXCSR",
-			"x87 stack", "segments, descriptor tables or CR0/CR4", "YMM3" };
+			"x87 stack", "segments, descriptor tables or CR0/CR4", "YMM3",
+			"TSC (its offset)" };
 
 		if (!bad)
 			sys = state_switch_test(n);
@@ -421,13 +434,13 @@ void guest_main(void)
 			puts_(" world switches, state broken: general registers, CF or XMM0/XMM1\n");
 		} else if (sys) {
 			puts_(" world switches, state broken: ");
-			puts_(what[(sys & 0xff) < 8 ? (sys & 0xff) : 0]);
+			puts_(what[(sys & 0xff) < 9 ? (sys & 0xff) : 0]);
 			puts_(" at switch ");
 			put_u64(sys >> 8);
 			puts_("\n");
 		} else {
 			puts_(" world switches, state intact (general registers, RFLAGS, segments, "
-			      "descriptor tables, CR0/CR4, x87, MXCSR, XMM");
+			      "descriptor tables, CR0/CR4, TSC offset, x87, MXCSR, XMM");
 			puts_(avx_on() ? ", YMM" : "; no AVX here");
 			puts_(")\n");
 		}

@@ -63,6 +63,7 @@ void vm_vmcb_init(struct vm *vm, uint64_t entry, uint64_t ebx)
 	v->s.dr7 = 0x400;
 	v->s.g_pat = PAT_RESET;
 	v->s.rflags = 2;
+	v->c.tsc_offset = -rdtsc();   /* the VM's own TSC, from 0 at its start */
 	v->s.rip = entry;
 	v->s.rax = 0x2badb002;
 	vm->w.g = (struct gprs){ .rbx = ebx };
@@ -172,7 +173,8 @@ static int pat_ok(uint64_t pat)
 	return 1;
 }
 
-/* The explicit list: EFER (SCE, LME, NXE), PAT, TSC (read). */
+/* The explicit list: EFER (SCE, LME, NXE), PAT, TSC (a write sets this
+ * VM's own offset; RDTSC applies it without an exit). */
 static int msr_access(struct vm *vm, uint32_t msr, int write, uint64_t *val)
 {
 	struct vmcb *v = vm->w.vmcb;
@@ -189,6 +191,8 @@ static int msr_access(struct vm *vm, uint32_t msr, int write, uint64_t *val)
 		v->s.g_pat = *val;
 	} else if (msr == MSR_TSC && !write) {
 		*val = rdtsc() + v->c.tsc_offset;
+	} else if (msr == MSR_TSC) {
+		v->c.tsc_offset = *val - rdtsc();
 	} else {
 		return 0;
 	}
