@@ -42,7 +42,8 @@ static unsigned ntaking;             /* CPUs on their way back; under cpu_lock *
 /* The policy schedules CPUs 0..n-1 and counts all of them as capacity, so it
  * gets exactly the owned CPUs, renumbered: sched_cpu[vmkernel index] is a
  * CPU's number there, or -1.  Rebuilt when CPUs change hands with no VM
- * scheduled; a CPU given while VMs are scheduled idles until then. */
+ * scheduled; a CPU given while VMs are scheduled is added to it
+ * (sched_add_cpu), and a CPU is taken back only with none scheduled. */
 static int32_t sched_cpu[VMK_MAX_CPUS];
 static uint32_t sched_ncpus;
 static uint32_t vmk_cpu_of[VMK_MAX_CPUS];
@@ -82,6 +83,11 @@ static uint64_t tsc_to_ns(uint64_t t)
 static uint64_t now_ns(void)
 {
 	return tsc_to_ns(rdtsc());
+}
+
+uint64_t cpuctl_clock_ns(void)
+{
+	return now_ns();
 }
 
 /* Under cpu_lock: the policy's clock.  It must never go backwards, on any
@@ -259,8 +265,22 @@ int cpuctl_cos_halt(struct pcpu *p)
 	p->slice_end = 0;
 	spin_lock(&cpu_lock);
 	owned_mask |= 1ull << p->index;
-	if (!nscheduled)
+	if (!nscheduled) {
 		sched_rebuild();
+	} else {
+		/* VMs are scheduled: the policy gets one more CPU, and they reach
+		 * it by stealing and balancing. */
+		int c = sched_add_cpu(&sched, sched_now());
+
+		if (c >= 0) {
+			sched_cpu[p->index] = c;
+			vmk_cpu_of[c] = p->index;
+			sched_ncpus++;
+		} else {
+			vmk_log("cpu%u: the scheduler refused it (%d); it idles until no VM "
+				"is scheduled\n", p->linux_cpu, c);
+		}
+	}
 	p->stat.gives++;
 	__atomic_store_n(&p->owner, VMK_CPU_VMK, __ATOMIC_RELEASE);
 	spin_unlock(&cpu_lock);
@@ -343,8 +363,7 @@ int sched_vm_add(struct vm *vm, const struct sched_params *sp)
 	} else if (ntaking) {
 		err = VMK_EBUSY;   /* a CPU is leaving: the scheduler is rebuilt then */
 	} else {
-		err = sched_add_world(&sched, (int32_t)vm->w.id, sp,
-				      sched_ncpus == 64 ? ~0ull : (1ull << sched_ncpus) - 1);
+		err = sched_add_world(&sched, (int32_t)vm->w.id, sp, SCHED_AFFINITY_ALL);
 		if (err == VMK_OK && (err = sched_wake(&sched, (int32_t)vm->w.id, sched_now(),
 						       &kick_cpu)) != VMK_OK)
 			sched_remove_world(&sched, (int32_t)vm->w.id);
@@ -512,7 +531,7 @@ static struct vm *sched_next(struct pcpu *p, uint32_t *kick_cpu)
 	*kick_cpu = (uint32_t)SCHED_NONE;
 	if (p->tick)
 		timers_expire(now);
-	if (me < 0) {          /* given while VMs were scheduled: idle */
+	if (me < 0) {          /* the policy refused it when given (see give): idle */
 		p->sched_cur = SCHED_NONE;
 		p->slice_end = 0;
 		goto out;

@@ -47,6 +47,7 @@ static void status_fill(struct vmk_status *s)
 	s->mem_free = mem_free_bytes();
 	s->log_size = vmk_log_total();
 	s->launch_tsc = vmk_launch_tsc;
+	s->now_ns = cpuctl_clock_ns();
 	for (uint32_t i = 0; i < vmk_boot->ncpus && i < ARRAY_SIZE(s->cpu); i++) {
 		const struct pcpu *c = vmk_pcpus[i];
 		struct pcpu_stats ms;

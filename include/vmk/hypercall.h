@@ -82,6 +82,8 @@ struct vmk_status {
 	uint64_t mem_free;        /* of which unused */
 	uint64_t log_size;        /* bytes written to the log so far */
 	uint64_t launch_tsc;      /* TSC when the first CPU entered */
+	uint64_t now_ns;          /* the vmkernel's clock (TSC in ns) at this reading:
+				   * the clock VMs' run_ns is charged by */
 	struct vmk_cpu_status cpu[64];
 };
 

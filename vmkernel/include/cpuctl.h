@@ -32,5 +32,7 @@ int64_t sched_vm_timer(struct vm *vm, uint64_t ns, uint64_t vec);
 /* Before entering a VM whose timer_pending was seen set: raise the timer's
  * interrupt if it can take one now (IF set, nothing else being injected). */
 void vm_timer_inject(struct vm *vm);
+/* The scheduler's clock, TSC in ns: what run_ns is charged by. */
+uint64_t cpuctl_clock_ns(void);
 
 #endif

@@ -832,3 +832,19 @@ int sched_balance(struct sched *s, uint64_t now, struct sched_migration *out,
 	}
 	return VMK_OK;
 }
+
+int sched_add_cpu(struct sched *s, uint64_t now)
+{
+	if (!s || now < s->lag_clock)
+		return VMK_EINVAL;
+	for (uint32_t c = 0; c < s->cfg.ncpus; c++)
+		if (now < s->c[c].last)
+			return VMK_EINVAL;
+	if (s->cfg.ncpus >= SCHED_MAX_CPUS)
+		return VMK_ENOSPC;
+	accrue(s, now);   /* entitlements so far, at the old capacity */
+	uint32_t c = s->cfg.ncpus++;
+	s->c[c] = (struct sched_cpu){ .cur = SCHED_NONE, .last = now };
+	recompute(s);
+	return (int)c;
+}

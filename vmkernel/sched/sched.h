@@ -160,4 +160,10 @@ int sched_balance(struct sched *s, uint64_t now, struct sched_migration *out,
 		  uint32_t max, uint32_t *n);
 
 int sched_world_info(const struct sched *s, int32_t id, struct sched_world_info *out);
+
+/* One more CPU, numbered cfg.ncpus, while worlds are scheduled: it starts
+ * idle, entitlements are computed again for the larger capacity, and worlds
+ * whose affinity allows it reach it by stealing and balancing.  Returns its
+ * number; ENOSPC at SCHED_MAX_CPUS, EINVAL if now goes backwards. */
+int sched_add_cpu(struct sched *s, uint64_t now);
 #endif

@@ -391,9 +391,9 @@ static void print_status_json(const struct vmk_status *st)
 	static const char *const names[VMK_XS_COUNT] = VMK_XS_NAMES;
 
 	printf("{\"abi\": %u, \"ncpus\": %u, \"mem_size\": %llu, \"mem_free\": %llu, "
-	       "\"log_size\": %llu, \"cpus\": [", st->abi_version, st->ncpus,
+	       "\"log_size\": %llu, \"now_ns\": %llu, \"cpus\": [", st->abi_version, st->ncpus,
 	       (unsigned long long)st->mem_size, (unsigned long long)st->mem_free,
-	       (unsigned long long)st->log_size);
+	       (unsigned long long)st->log_size, (unsigned long long)st->now_ns);
 	for (uint32_t i = 0; i < st->ncpus && i < 64; i++) {
 		const struct vmk_cpu_status *c = &st->cpu[i];
 		printf("%s\n  {\"cpu\": %u, \"apic_id\": %u, \"owner\": \"%s\", "

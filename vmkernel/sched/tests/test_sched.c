@@ -246,6 +246,32 @@ static void test_migration_balances_two_cpus(void **st)
 	free(h);
 }
 
+/* A CPU added while two worlds share one: each then gets a whole CPU, and
+ * the new CPU is idle for at most one balance period. */
+static void test_cpu_added_while_scheduled(void **st)
+{
+	(void)st;
+	struct harness *h = new_h(1);
+	h->balance_ns = 100 * MS;
+	for (int32_t i = 0; i < 2; i++)
+		assert_int_equal(h_add(h, i, 1000, 0, PPM, SCHED_AFFINITY_ALL), VMK_OK);
+	assert_int_equal(h_run(h, 1 * SEC), 0);
+	assert_int_equal(ent(h, 0), PPM / 2);
+	assert_int_equal(sched_add_cpu(&h->s, h->now - 1), VMK_EINVAL);   /* backwards */
+	assert_int_equal(sched_add_cpu(&h->s, h->now), 1);
+	h->t[1] = h->now;
+	h->ncpus = 2;
+	assert_int_equal(ent(h, 0), PPM);
+	assert_int_equal(ent(h, 1), PPM);
+	h_reset_counters(h);
+	assert_int_equal(h_run(h, 3 * SEC), 0);
+	assert_true(h->idle_ns[1] <= 100 * MS);
+	assert_true(cpu_of(h, 0) != cpu_of(h, 1));
+	for (int32_t i = 0; i < 2; i++)
+		assert_within(h, i, 0.05);
+	free(h);
+}
+
 /* Entitlements 1.0, 0.5, 0.5 pack exactly onto two CPUs. */
 static void test_migration_packs_entitlements(void **st)
 {
@@ -710,6 +736,7 @@ int main(void)
 		cmocka_unit_test(test_wake_moves_and_lag_bound),
 		cmocka_unit_test(test_wake_kick),
 		cmocka_unit_test(test_slot_bound),
+		cmocka_unit_test(test_cpu_added_while_scheduled),
 		cmocka_unit_test(test_idle_hint),
 		cmocka_unit_test(test_admission_control),
 		cmocka_unit_test(test_table_full),
