@@ -25,6 +25,7 @@
 #include "storpath_be.h"
 #include "storpath_drv.h"
 #include "storpath_uring.h"
+#include <vmk/xorshift.h>
 
 #define SB_BS 4096u
 #define SB_MAX_QD 128u
@@ -69,10 +70,7 @@ static double sb_cpu_us(void)
 
 static uint64_t sb_rnd(struct sb *b)
 {
-	b->rng ^= b->rng << 13;
-	b->rng ^= b->rng >> 7;
-	b->rng ^= b->rng << 17;
-	return b->rng;
+	return vmk_xorshift64(&b->rng);
 }
 
 static uint64_t sb_data_off(uint32_t slot)

@@ -17,6 +17,7 @@
 #include <vmk/err.h>
 
 #include "np_fixture.h"
+#include <vmk/xorshift.h>
 
 #define FRAMES 100000u
 #define NBUFS 256u   /* TX buffers 0..255, RX buffers 256..511 */
@@ -27,13 +28,6 @@ struct hdr {
 	uint32_t sum;
 };
 
-static uint32_t xorshift(uint32_t *s)
-{
-	*s ^= *s << 13;
-	*s ^= *s >> 17;
-	*s ^= *s << 5;
-	return *s;
-}
 
 static uint32_t checksum(const uint8_t *p, uint32_t len)
 {
@@ -46,10 +40,10 @@ static uint32_t checksum(const uint8_t *p, uint32_t len)
 /* Writes a frame of 12..NP_BUF_SIZE bytes with a random payload. */
 static uint32_t make_frame(uint8_t *p, uint32_t seq, uint32_t *rng)
 {
-	uint32_t len = sizeof(struct hdr) + xorshift(rng) % (NP_BUF_SIZE - sizeof(struct hdr) + 1);
+	uint32_t len = sizeof(struct hdr) + vmk_xorshift32(rng) % (NP_BUF_SIZE - sizeof(struct hdr) + 1);
 	uint8_t *pay = p + sizeof(struct hdr);
 	for (uint32_t i = 0; i < len - sizeof(struct hdr); i++)
-		pay[i] = (uint8_t)xorshift(rng);
+		pay[i] = (uint8_t)vmk_xorshift32(rng);
 	struct hdr h = { seq, len, checksum(pay, len - sizeof(struct hdr)) };
 	memcpy(p, &h, sizeof(h));
 	return len;
@@ -100,7 +94,7 @@ static void test_stress_tx(void **state)
 		uint32_t r = netpath_drv_tx_reclaim(&f->drv, ids, 64);
 		for (uint32_t i = 0; i < r; i++)
 			free_bufs[nfree++] = ids[i];
-		uint32_t batch = 1 + xorshift(&rng) % 32;
+		uint32_t batch = 1 + vmk_xorshift32(&rng) % 32;
 		for (uint32_t k = 0; k < batch && nfree && seq < FRAMES; k++, seq++) {
 			uint32_t b = free_bufs[--nfree];
 			uint32_t len = make_frame(np_buf(f, b), seq, &rng);

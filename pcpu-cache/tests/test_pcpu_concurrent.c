@@ -12,6 +12,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <vmk/xorshift.h>
 
 #define NTHREADS 2
 #define SLOTS 8u
@@ -31,13 +32,6 @@ struct worker {
 	unsigned long errors;  /* failed calls or a mapping that changed under us */
 };
 
-static uint32_t xorshift32(uint32_t *x)
-{
-	*x ^= *x << 13;
-	*x ^= *x >> 17;
-	*x ^= *x << 5;
-	return *x;
-}
 
 static void worker_drop(struct worker *w, uintptr_t va, uint64_t mpn)
 {
@@ -61,7 +55,7 @@ static void *worker_run(void *arg)
 		h = i % HELD;
 		if (i >= HELD)
 			worker_drop(w, va[h], mpn[h]);
-		mpn[h] = 1 + xorshift32(&w->rng) % POOL;
+		mpn[h] = 1 + vmk_xorshift32(&w->rng) % POOL;
 		w->maps++;
 		if (w->f->api->map(w->f->cache, w->cpu, mpn[h], &va[h]) != VMK_OK ||
 		    pcpu_fake_pt_lookup(&w->f->pt, va[h]) != mpn[h])

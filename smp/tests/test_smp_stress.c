@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "smp_tlb.h"
+#include <vmk/xorshift.h>
 
 #define NCPU 4
 #define NASID 6
@@ -168,10 +169,7 @@ static int model_teardown(void **state)
 
 static uint32_t rnd(struct cpu_model *c)
 {
-	c->rng ^= c->rng << 13;
-	c->rng ^= c->rng >> 17;
-	c->rng ^= c->rng << 5;
-	return c->rng;
+	return vmk_xorshift32(&c->rng);
 }
 
 /* Take the "IPI" if it is there: what the vmkernel's vector does. */

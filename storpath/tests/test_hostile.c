@@ -19,6 +19,7 @@
 
 #include "sp_fixture.h"
 #include "storpath_scsi.h"
+#include <vmk/xorshift.h>
 
 #define IN STORPATH_DIR_READ
 #define OUT STORPATH_DIR_WRITE
@@ -316,7 +317,7 @@ static void test_fuzz(void **state)
 			struct storpath_req *r = storpath_drv_next(&f->drv);
 			uint8_t *p = (uint8_t *)r;
 			for (uint32_t i = 0; i < sizeof(*r); i++) {
-				x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+				vmk_xorshift64(&x);
 				p[i] = (uint8_t)x;
 			}
 			/* Sometimes plausible, so deeper paths are reached too. */
@@ -370,7 +371,7 @@ static void *scribble(void *arg)
 			 * CDB length/direction/segment count, CDB, first segment. */
 			if (!((1u << (i % 16)) & 0xfa))
 				continue;
-			x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+			vmk_xorshift64(&x);
 			/* Mostly plausible values, so deep paths are raced too. */
 			uint64_t v = (x & 3) ? __atomic_load_n(&w->slots[i], __ATOMIC_RELAXED) ^ (x >> 60)
 					     : x;

@@ -24,6 +24,7 @@
 
 #include "sp_fixture.h"
 #include "storpath_scsi.h"
+#include <vmk/xorshift.h>
 
 #define QD 32u
 #define ZONE (SP_DISK_BLOCKS / QD)     /* blocks: one zone per slot in flight */
@@ -38,10 +39,7 @@ static uint64_t rng = 0x2545f4914f6cdd1dull;
 
 static uint64_t rnd(void)
 {
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return rng;
+	return vmk_xorshift64(&rng);
 }
 
 static uint64_t fnv1a(const uint8_t *p, size_t n)

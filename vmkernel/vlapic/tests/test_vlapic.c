@@ -2,6 +2,7 @@
  * values come from the SDM (vol. 3, APIC chapter) and the APM (vol. 2,
  * chapter 16); the timer and IPI tests are in their own files. */
 #include "vlapic_test.h"
+#include <vmk/xorshift.h>
 
 static const uint32_t lvt_regs[VLAPIC_LVT_COUNT] = {
 	VLAPIC_LVT_TIMER, VLAPIC_LVT_THERMAL, VLAPIC_LVT_PERF,
@@ -749,10 +750,7 @@ static void test_lvt_events(void **st)
 static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
 static uint64_t rng(void)
 {
-	rng_state ^= rng_state << 13;
-	rng_state ^= rng_state >> 7;
-	rng_state ^= rng_state << 17;
-	return rng_state;
+	return vmk_xorshift64(&rng_state);
 }
 
 static void hostile_step(struct vlapic *v, uint64_t now)
