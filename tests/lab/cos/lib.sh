@@ -7,3 +7,13 @@ expect() {
   grep -q "$pat" /tmp/out || { cat /tmp/out; fail "'$*' did not say '$pat'"; }
   echo "ok: $* -> $(head -n1 /tmp/out)"
 }
+
+# busy_start: a COS process that reads, copies and hashes data (busybox with
+# glibc's memcpy: the vector registers are in use) until busy_stop.  fail()
+# should touch /tmp/stop so that it ends with the script.
+busy_start() {
+  rm -f /tmp/stop
+  ( while [ ! -e /tmp/stop ]; do head -c 1048576 /dev/urandom | sha256sum > /dev/null; done ) &
+  busy_pid=$!
+}
+busy_stop() { touch /tmp/stop; wait "$busy_pid" 2>/dev/null || true; }

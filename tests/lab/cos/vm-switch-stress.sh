@@ -9,10 +9,10 @@ runs=${1:-8}
 switches=${2:-100000}
 G=/lib/vmk/guests/vmk-guest.elf
 fail() { echo "FAIL: $*"; touch /tmp/stop; vmk log | tail -12; exit 1; }
+. /lib/vmk/tests/lib.sh
 modprobe vmkload
 vmk load --mem 96M || fail "load"
-rm -f /tmp/stop
-( while [ ! -e /tmp/stop ]; do head -c 1048576 /dev/urandom | sha256sum > /dev/null; done ) &
+busy_start
 i=0
 while [ $i -lt "$runs" ]; do
   id=$(vmk vm create --image $G --mem 8M --cmdline "switches=$switches") || fail "create, run $i"
@@ -23,7 +23,6 @@ while [ $i -lt "$runs" ]; do
   vmk vm destroy "$id" || fail "destroy, run $i"
   i=$((i + 1))
 done
-touch /tmp/stop
-wait
+busy_stop
 vmk unload || fail "unload"
 echo "PASS: $runs runs of $switches world switches beside a busy CPU"

@@ -42,7 +42,7 @@ vmk vm destroy "$id"
 
 # World switches while the COS copies and hashes data (its FPU/SSE state
 # is in use too: glibc's memcpy in busybox).
-( while [ ! -e /tmp/stop ]; do head -c 1048576 /dev/urandom | sha256sum > /dev/null; done ) &
+busy_start
 run "switches=$switches" 0 "$switches world switches, state intact"
 # Two VMs at once, one per CPU.
 if [ "$(nproc)" -ge 2 ]; then
@@ -58,8 +58,7 @@ if [ "$(nproc)" -ge 2 ]; then
   vmk vm destroy "$a"; vmk vm destroy "$b"
   [ -z "$(vmk vm list)" ] || fail "vm list not empty after destroying both"
 fi
-touch /tmp/stop
-wait
+busy_stop
 
 # A VM that spins forever is preempted by the COS's interrupts and stopped
 # on request while it runs.
