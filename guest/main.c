@@ -317,10 +317,9 @@ static int avx_on(void)
 	return (lo & 6) == 6;
 }
 
-static uint64_t state_switch_test(uint64_t n)
+static uint64_t state_switch_test(uint64_t n, int avx)
 {
 	struct sys_state before, after;
-	int avx = avx_on();
 	const uint64_t tsc0 = 1ull << 50;   /* far from any other world's TSC */
 	uint64_t tsc_prev = tsc0;
 
@@ -421,13 +420,16 @@ void guest_main(void)
 			;
 	} else if (starts(cl, "switches=")) {
 		uint64_t n = parse_u64(cl + 9), bad = guest_switch_test(n), sys = 0;
+		int avx = 0;
 		static const char *const what[] = {
 			"?", "yield result", "RFLAGS", "XMM2/XMM15", "x87 control word or MXCSR",
 			"x87 stack", "segments, descriptor tables or CR0/CR4", "YMM3",
 			"TSC (its offset)" };
 
-		if (!bad)
-			sys = state_switch_test(n);
+		if (!bad) {
+			avx = avx_on();
+			sys = state_switch_test(n, avx);
+		}
 		puts_("vmk-guest: ");
 		put_u64(n);
 		if (bad) {
@@ -441,7 +443,7 @@ void guest_main(void)
 		} else {
 			puts_(" world switches, state intact (general registers, RFLAGS, segments, "
 			      "descriptor tables, CR0/CR4, TSC offset, x87, MXCSR, XMM");
-			puts_(avx_on() ? ", YMM" : "; no AVX here");
+			puts_(avx ? ", YMM" : "; no AVX here");
 			puts_(")\n");
 		}
 		finish(!bad && !sys);

@@ -62,11 +62,15 @@ uint32_t vlapic_timer_current(const struct vlapic *v, uint64_t now)
 	return v->ticr - (uint32_t)((ticks - v->t_cnt) % v->ticr);
 }
 
-/* t_deadline from the counting state (t_cnt * unit <= 2^32 * 2^27). */
+/* t_deadline from the timer's state: the TSC deadline in TSC-deadline
+ * mode, else the counting state (t_cnt * unit <= 2^32 * 2^27). */
 static void arm(struct vlapic *v)
 {
-	v->t_deadline = v->t_cnt ? add_sat(v->t_base, (uint64_t)v->t_cnt * unit(v))
-				 : VLAPIC_NO_DEADLINE;
+	if (mode(v) == VLAPIC_TIMER_TSC_DEADLINE)
+		v->t_deadline = v->tsc_deadline ? v->tsc_deadline : VLAPIC_NO_DEADLINE;
+	else
+		v->t_deadline = v->t_cnt ? add_sat(v->t_base, (uint64_t)v->t_cnt * unit(v))
+					 : VLAPIC_NO_DEADLINE;
 }
 
 /* Restate the count as of the start of the current tick, so that the mode
@@ -194,7 +198,7 @@ void vlapic_timer_write_deadline(struct vlapic *v, uint64_t tsc, uint64_t now,
 		return;
 	expire_due(v, now, out);
 	v->tsc_deadline = tsc;
-	v->t_deadline = tsc ? tsc : VLAPIC_NO_DEADLINE;
+	arm(v);
 	out->events |= VLAPIC_EV_TIMER;
 	expire_due(v, now, out);   /* a deadline already past fires at once */
 }

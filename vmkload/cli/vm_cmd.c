@@ -189,6 +189,14 @@ static int do_schedule(int fd, uint32_t id, const struct sched_opts *o)
 	return 1;
 }
 
+/* A create that failed half-way: the VM goes (its error was reported). */
+static void undo_create(int fd, uint32_t id)
+{
+	struct vmk_ioc_vm d = { .op = VMK_VM_DESTROY, .id = id };
+
+	cli_ioctl(fd, VMK_IOC_VM, &d);
+}
+
 static int cmd_create(int fd, int argc, char **argv)
 {
 	struct sched_opts so = { 0, 1000, 0, 1000000 };
@@ -248,19 +256,16 @@ static int cmd_create(int fd, int argc, char **argv)
 					  lm ? VMK_VM_START_LONG : 0 } };
 	if (entry < 0 || write_mbi(fd, (uint32_t)a.result, (uint64_t)mem, cmdline) ||
 	    vm_ioctl(fd, &st, "create (setting the entry point)")) {
-		struct vmk_ioc_vm d = { .op = VMK_VM_DESTROY, .id = (uint32_t)a.result };
 		if (entry < 0)
 			fprintf(stderr, "%s vm create: %s: cannot load its segments into %lld bytes\n",
 				prog, image, mem);
-		cli_ioctl(fd, VMK_IOC_VM, &d);
+		undo_create(fd, (uint32_t)a.result);
 		return 1;
 	}
 	/* A VM that cannot be scheduled as asked is not left behind, and its id
 	 * is printed only once it exists as asked. */
 	if (so.given && (r = do_schedule(fd, (uint32_t)a.result, &so)) != 0) {
-		struct vmk_ioc_vm d = { .op = VMK_VM_DESTROY, .id = (uint32_t)a.result };
-
-		cli_ioctl(fd, VMK_IOC_VM, &d);
+		undo_create(fd, (uint32_t)a.result);
 		return r;
 	}
 	printf("%lld\n", (long long)a.result);

@@ -123,9 +123,9 @@ static int map_stats(void *buf, u64 pa, unsigned int me, u64 out[3])
  * MAP_PAGES distinct pages, three times the slots: every write must land in
  * its own page and nowhere else (a slot's PTE rewritten wrongly would send it
  * elsewhere), the cache must count the misses and evictions, and writing the
- * same page twice must hit.  A missing invlpg after an eviction cannot be
- * seen here: QEMU flushes its whole soft TLB at every #VMEXIT (checked: the
- * test still passes with cosmem.c's invlpg removed). */
+ * same page twice must hit.  A missing invlpg after an eviction is not seen
+ * here: the test still passes with cosmem.c's invlpg removed (QEMU's TCG
+ * apparently drops its soft TLB at the #VMEXIT of each hypercall). */
 #define MAP_PAGES 192
 #define MAP_LEN 64
 static void mapping_cache(void *buf, u64 pa)
@@ -136,7 +136,7 @@ static void mapping_cache(void *buf, u64 pa)
 	long r;
 
 	for (i = 0; i < MAP_PAGES; i++) {
-		pages[i] = get_zeroed_page(GFP_ATOMIC);
+		pages[i] = __get_free_page(GFP_ATOMIC);
 		if (!pages[i])
 			break;
 		memset((void *)pages[i], 0xa5, PAGE_SIZE);

@@ -59,7 +59,7 @@ static const char *profile_path;
 #define PROF_SLOTS (1u << 20)
 struct prof { uint64_t vaddr, n_insns, insns; };
 static struct prof *prof;
-static uint64_t prof_used, prof_full;
+static uint64_t prof_full;
 
 static struct prof *prof_slot(uint64_t vaddr)
 {
@@ -72,7 +72,6 @@ static struct prof *prof_slot(uint64_t vaddr)
 			return e;
 		if (!e->n_insns) {
 			e->vaddr = vaddr;
-			prof_used++;
 			return e;
 		}
 	}

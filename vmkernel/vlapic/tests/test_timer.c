@@ -192,6 +192,9 @@ static void test_tsc_deadline(void **st)
 	assert_int_equal(rd(v, VLAPIC_TICR), 0);
 	assert_int_equal(rd_at(v, VLAPIC_TCCR, 20), 0);
 	assert_int_equal(vlapic_timer_next_deadline(v), 5000);
+	wr_at(v, VLAPIC_TDCR, 0x3, 30);          /* the divider does not touch it */
+	assert_int_equal(mrd(v, VLAPIC_MSR_TSC_DEADLINE), 5000);
+	assert_int_equal(vlapic_timer_next_deadline(v), 5000);
 	assert_int_equal(vlapic_timer_expire(v, 4999), 0);
 	assert_int_equal(vlapic_timer_expire(v, 5000), 1);
 	assert_int_equal(mrd(v, VLAPIC_MSR_TSC_DEADLINE), 0);         /* disarmed */
