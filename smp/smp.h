@@ -59,10 +59,16 @@ struct smp;
  * it must be short, must not block and must not start a cross-call. */
 typedef void (*smp_call_fn)(struct smp *s, unsigned cpu, void *arg);
 
+/* A mailbox word is the call's sequence number above two state bits.  The
+ * number makes a stale claim fail: a CPU that saw call k posted but claims
+ * only after k was withdrawn and k+1 posted finds a different word. */
+enum { SMP_MB_IDLE = 0, SMP_MB_POSTED = 1, SMP_MB_RUNNING = 2 };
+#define SMP_MB_STATE ((uint64_t)3)
+
 /* One CPU's mailbox, a cache line of its own: the one initiator (under the
  * call lock) posts and revokes, the owner claims and acknowledges. */
 struct smp_mailbox {
-	uint64_t word;          /* seq << 2 | SMP_MB_* state (smp_call.c) */
+	uint64_t word;          /* seq << 2 | SMP_MB_* state */
 	smp_call_fn fn;         /* written before word is posted; read by */
 	void *arg;              /*   the owner only after it claimed word */
 	uint32_t owe_flush;     /* set by an initiator that revoked a TLB request;

@@ -2,12 +2,6 @@
  * call lock), a bounded wait that withdraws what was not picked up. */
 #include "smp.h"
 
-/* A mailbox word is the call's sequence number above two state bits.  The
- * number makes a stale claim fail: a CPU that saw call k posted but claims
- * only after k was withdrawn and k+1 posted finds a different word. */
-enum { SMP_MB_IDLE = 0, SMP_MB_POSTED = 1, SMP_MB_RUNNING = 2 };
-#define SMP_MB_STATE ((uint64_t)3)
-
 /* What smp_call() was asked, carried down its helpers. */
 struct smp_call_req {
 	const struct smp_cpuset *set;
@@ -244,10 +238,12 @@ static int smp_revoke(struct smp *s, struct smp_cpu *me, struct smp_cpuset *pend
 	smp_cpuset_for_each(cpu, pending) {
 		struct smp_mailbox *mb = &s->cpu[cpu].mb;
 		uint64_t w = smp_mb_word(seq, SMP_MB_POSTED);
+		uint32_t owed = 0;
 
-		/* Before the withdrawal, which publishes it (release). */
+		/* Before the withdrawal, which publishes it (release).  @owed: a
+		 * flush still owed from an earlier shootdown. */
 		if (rq->tlb)
-			__atomic_store_n(&mb->owe_flush, 1, __ATOMIC_RELAXED);
+			owed = __atomic_exchange_n(&mb->owe_flush, 1, __ATOMIC_RELAXED);
 		if (__atomic_compare_exchange_n(&mb->word, &w, smp_mb_word(seq, SMP_MB_IDLE),
 						false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
 			if (rq->missing)
@@ -255,8 +251,8 @@ static int smp_revoke(struct smp *s, struct smp_cpu *me, struct smp_cpuset *pend
 			n++;
 			continue;
 		}
-		/* Claimed: it does the flush itself, so it owes none. */
-		if (rq->tlb)
+		/* Claimed: it does this flush itself, but an older debt stays. */
+		if (rq->tlb && !owed)
 			__atomic_store_n(&mb->owe_flush, 0, __ATOMIC_RELAXED);
 		while (__atomic_load_n(&mb->word, __ATOMIC_ACQUIRE) != smp_mb_word(seq, SMP_MB_IDLE))
 			s->ops.pause(s->ops.ctx);

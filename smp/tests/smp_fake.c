@@ -56,6 +56,8 @@ static void fake_pause(void *ctx)
 	smp_cpuset_and(&go, &f->ipi_pending, &f->answering);
 	smp_cpuset_for_each(cpu, &go)
 		smp_fake_deliver(f, cpu);
+	if (f->on_pause)
+		f->on_pause(f);
 }
 
 static unsigned fake_this_cpu(void *ctx)

@@ -37,6 +37,8 @@ struct smp_fake {
 	unsigned sender[FAKE_MAX_SENDS];
 	unsigned nflush;
 	struct fake_flush flush[FAKE_MAX_FLUSHES];
+	void (*on_pause)(struct smp_fake *f);   /* if set, after each pause */
+	uint64_t until;                         /* for on_pause's use */
 };
 
 extern const struct smp_ops smp_fake_ops;

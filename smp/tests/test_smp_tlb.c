@@ -254,6 +254,44 @@ static void test_timeout_owes_flush(void **state)
 	assert_int_equal(smp_fake_count(f, 1, FAKE_ALL), 0);
 }
 
+/* CPU 2 as a slow handler: it claims whatever is posted to it and is still
+ * running it until the fake clock passes f->until. */
+static void cpu2_slow(struct smp_fake *f)
+{
+	struct smp_mailbox *mb = &f->s.cpu[2].mb;
+	uint64_t w = __atomic_load_n(&mb->word, __ATOMIC_ACQUIRE);
+
+	if ((w & SMP_MB_STATE) == SMP_MB_POSTED)
+		__atomic_store_n(&mb->word, (w & ~SMP_MB_STATE) | SMP_MB_RUNNING,
+				 __ATOMIC_RELEASE);
+	else if ((w & SMP_MB_STATE) == SMP_MB_RUNNING && f->clock > f->until)
+		__atomic_store_n(&mb->word, w & ~SMP_MB_STATE, __ATOMIC_RELEASE);
+}
+
+/* A CPU that still owes a full flush from a shootdown that gave up on it
+ * claims the next one, but too late for that initiator: withdrawing the
+ * second must not wipe the debt of the first. */
+static void test_owed_flush_survives_late_claim(void **state)
+{
+	struct smp_fake *f = *state;
+	struct smp_cpuset set = smp_fake_set(0x4), missing;
+	struct smp_tlb_req r;
+
+	smp_cpuset_del(&f->answering, 2);
+	req_of(&r, 5, pages3, 1);
+	assert_int_equal(smp_tlb_shootdown(&f->s, &set, &r, 20, &missing), VMK_ETIMEDOUT);
+	assert_int_equal(f->s.cpu[2].mb.owe_flush, 1);
+	f->on_pause = cpu2_slow;
+	f->until = f->clock + 20;
+	assert_int_equal(smp_tlb_shootdown(&f->s, &set, &r, 20, &missing), VMK_OK);
+	assert_int_equal(f->s.cpu[2].mb.owe_flush, 1);
+	f->on_pause = NULL;
+	assert_int_equal(smp_fake_count(f, 2, FAKE_ALL), 0);
+	smp_fake_deliver(f, 2);
+	assert_int_equal(smp_fake_count(f, 2, FAKE_ALL), 1);
+	assert_int_equal(f->s.cpu[2].mb.owe_flush, 0);
+}
+
 /* Random callers, sets and batches: the IPIs go to exactly the set minus
  * the caller (one send, or none), and every CPU of the set, and no other,
  * flushes exactly the batch. */
@@ -308,6 +346,7 @@ int main(void)
 		T(test_empty_batch),
 		T(test_bad_requests),
 		T(test_timeout_owes_flush),
+		T(test_owed_flush_survives_late_claim),
 		T(test_random_exact_sets),
 	};
 
