@@ -83,8 +83,7 @@ int netpath_be_init(struct netpath_be *be, const struct netpath_be_cfg *cfg)
 		err = netpath_attach(be, &be->rx, &cfg->dev.rx);
 	if (err)
 		return err;
-	ring_set_remote_fence(&be->tx, cfg->remote_fence, cfg->fence_ctx);
-	ring_set_remote_fence(&be->rx, cfg->remote_fence, cfg->fence_ctx);
+	netpath_be_set_remote_fence(be, cfg->remote_fence, cfg->fence_ctx);
 	return VMK_OK;
 }
 

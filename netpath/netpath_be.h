@@ -103,6 +103,15 @@ struct netpath_be {
 	struct netpath_qstats rxs;
 };
 
+/* Asymmetric wake ordering on both rings (ring_core.h), as
+ * netpath_be_cfg.remote_fence sets it at init. */
+static inline void netpath_be_set_remote_fence(struct netpath_be *be, ring_fence_fn fence,
+					       void *ctx)
+{
+	ring_set_remote_fence(&be->tx, fence, ctx);
+	ring_set_remote_fence(&be->rx, fence, ctx);
+}
+
 int netpath_be_init(struct netpath_be *be, const struct netpath_be_cfg *cfg);
 
 /* Up to @max (<= NETPATH_MAX_BURST) valid TX frames, one index snapshot. */

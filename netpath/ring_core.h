@@ -83,10 +83,10 @@ _Static_assert(offsetof(struct ring_shared, cons_wake) == 192, "cons_wake offset
 #define RING_CACHE_LINE 64u
 _Static_assert(RING_SLOTS_OFFSET % RING_CACHE_LINE == 0, "slots start on a line");
 
-/* One endpoint's private view.  Never shared: the peer cannot corrupt it. */
 /* Makes the peer's CPU execute a full memory barrier before returning. */
 typedef void (*ring_fence_fn)(void *ctx);
 
+/* One endpoint's private view.  Never shared: the peer cannot corrupt it. */
 struct ring {
 	struct ring_shared *sh;
 	uint8_t *slots;

@@ -110,6 +110,7 @@ static uint8_t *buf_at(struct run *r, uint32_t i) { return r->mem + BUF_OFF + (s
 
 static int run_setup_netpath(struct run *r)
 {
+	ring_fence_fn fence = r->fenced ? NULL : ring_membarrier;
 	struct netpath_be_cfg cfg = {
 		.regions = &r->region, .nregions = 1,
 		.dev = { .abi_version = NETPATH_ABI_VERSION,
@@ -117,12 +118,12 @@ static int run_setup_netpath(struct run *r)
 			 .rx = { GPA_BASE + RING_BYTES, SLOTS, 0 } },
 		.mode = r->kind == COPY_POLL ? NETPATH_COPY : NETPATH_ZEROCOPY,
 		.bounce = r->bounce, .bounce_len = NETPATH_MAX_BURST * BUF_SIZE,
-		.remote_fence = r->fenced ? NULL : ring_membarrier,
+		.remote_fence = fence,
 	};
 	int err = netpath_drv_init(&r->drv, r->mem, RING_BYTES, SLOTS,
 				   r->mem + RING_BYTES, RING_BYTES, SLOTS, NULL, NULL);
-	if (err == VMK_OK && !r->fenced)
-		netpath_drv_set_remote_fence(&r->drv, ring_membarrier, NULL);
+	if (err == VMK_OK)
+		netpath_drv_set_remote_fence(&r->drv, fence, NULL);
 	return err ? err : netpath_be_init(&r->be, &cfg);
 }
 

@@ -14,6 +14,7 @@
 import json
 import os
 import re
+import statistics
 import subprocess
 import sys
 import time
@@ -126,11 +127,8 @@ def bench_runs(path):
 
 
 def median(xs):
-    xs = sorted(xs)
-    if not xs:
-        return 0.0
-    n = len(xs)
-    return xs[n // 2] if n % 2 else (xs[n // 2 - 1] + xs[n // 2]) / 2
+    xs = list(xs)
+    return statistics.median(xs) if xs else 0.0
 
 
 def div(a, b):

@@ -23,6 +23,7 @@
 
 #include "np_fixture.h"
 #include "ring_membarrier.h"
+#include <vmk/xorshift.h>
 
 #define FRAMES 60000u
 #define SLOTS 16u
@@ -95,7 +96,7 @@ static void *wake_backend(void *arg)
 		if (netpath_be_tx_complete(be))
 			bell_ring(&w->irq);
 		if (n) {
-			if ((rng = rng * 1103515245u + 12345u) >> 28 == 0)
+			if (vmk_xorshift32(&rng) >> 28 == 0)
 				sched_yield();   /* let the ring fill up sometimes */
 			continue;
 		}
@@ -115,7 +116,7 @@ static void wake_driver(struct wake_run *w)
 	uint32_t seq = 0, rng = 7;
 	while (seq < FRAMES) {
 		netpath_drv_tx_reclaim(d, NULL, SLOTS);
-		uint32_t batch = 1 + (rng = rng * 1103515245u + 12345u) % 8;
+		uint32_t batch = 1 + vmk_xorshift32(&rng) % 8;
 		uint32_t k = 0;
 		for (; k < batch && seq < FRAMES; k++, seq++)
 			if (netpath_drv_tx_add(d, np_buf_gpa(seq % 64), 64, 0, (uint16_t)seq))
@@ -144,8 +145,7 @@ static void run_wake(bool asym)
 	w.f->drv.ctx = &w;
 	if (asym) {
 		assert_int_equal(ring_membarrier_init(), 0);
-		ring_set_remote_fence(&w.f->be.tx, ring_membarrier, NULL);
-		ring_set_remote_fence(&w.f->be.rx, ring_membarrier, NULL);
+		netpath_be_set_remote_fence(&w.f->be, ring_membarrier, NULL);
 		netpath_drv_set_remote_fence(&w.f->drv, ring_membarrier, NULL);
 	}
 	pthread_t t;

@@ -5,6 +5,7 @@
 #include "smp_tlb.h"
 
 #include <stdlib.h>
+#include <vmk/xorshift.h>
 
 static const uintptr_t pages3[3] = { 0x1000, 0x2000, 0x7ffff3abc };
 
@@ -306,7 +307,7 @@ static void test_random_exact_sets(void **state)
 		struct smp_tlb_req r;
 		unsigned n;
 
-		x = x * 1103515245 + 12345;
+		vmk_xorshift32(&x);
 		f->cur = (x >> 8) % 4;
 		set = smp_fake_set((x >> 12) & 0xf);
 		n = 1 + (x >> 20) % SMP_TLB_FULL_DEFAULT;

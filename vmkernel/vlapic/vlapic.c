@@ -262,7 +262,7 @@ void vlapic_eoi(struct vlapic *v, struct vlapic_out *out)
 static enum vlapic_delivery lvt_fixed(struct vlapic *v, enum vlapic_lvt lvt)
 {
 	uint32_t e = v->lvt[lvt];
-	bool lint = lvt == VLAPIC_LVT_IDX_LINT0 || lvt == VLAPIC_LVT_IDX_LINT1;
+	bool lint = vlapic_lvt_is_lint(lvt);
 	bool level = lint && (e & VLAPIC_LVT_LEVEL);
 
 	if (level && (e & VLAPIC_LVT_REMOTE_IRR))
@@ -277,7 +277,7 @@ static enum vlapic_delivery lvt_fixed(struct vlapic *v, enum vlapic_lvt lvt)
 static enum vlapic_delivery lvt_deliver(struct vlapic *v, enum vlapic_lvt lvt)
 {
 	uint32_t e = v->lvt[lvt];
-	bool lint = lvt == VLAPIC_LVT_IDX_LINT0 || lvt == VLAPIC_LVT_IDX_LINT1;
+	bool lint = vlapic_lvt_is_lint(lvt);
 
 	if (e & VLAPIC_LVT_MASKED)
 		return VLAPIC_DELIVER_NONE;

@@ -23,6 +23,12 @@ static inline bool vlapic_sw_enabled(const struct vlapic *v)
 	return vlapic_hw_enabled(v) && (v->svr & VLAPIC_SVR_ENABLE);
 }
 
+/* LINT0/LINT1: the LVT entries with a remote IRR bit and level triggering. */
+static inline bool vlapic_lvt_is_lint(unsigned i)
+{
+	return i == VLAPIC_LVT_IDX_LINT0 || i == VLAPIC_LVT_IDX_LINT1;
+}
+
 static inline uint32_t vlapic_timer_mode_of(uint32_t lvt)
 {
 	return (lvt >> VLAPIC_LVT_TIMER_SHIFT) & 3u;

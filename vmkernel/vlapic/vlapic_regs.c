@@ -68,11 +68,6 @@ static uint64_t reg_read(struct vlapic *v, uint32_t idx, uint64_t now)
 	return 0;   /* RRD: no remote read in progress */
 }
 
-static bool is_lint(unsigned i)
-{
-	return i == VLAPIC_LVT_IDX_LINT0 || i == VLAPIC_LVT_IDX_LINT1;
-}
-
 /* Writable bits of each LVT entry (SDM "Local Vector Table"). */
 static uint32_t lvt_wmask(const struct vlapic *v, unsigned i)
 {
@@ -99,7 +94,7 @@ static int lvt_write(struct vlapic *v, unsigned i, uint32_t val, uint64_t now,
 {
 	const uint32_t tmode = 3u << VLAPIC_LVT_TIMER_SHIFT;
 	uint32_t wm = lvt_wmask(v, i);
-	uint32_t ro = LVT_STATUS | (is_lint(i) ? VLAPIC_LVT_REMOTE_IRR : 0);
+	uint32_t ro = LVT_STATUS | (vlapic_lvt_is_lint(i) ? VLAPIC_LVT_REMOTE_IRR : 0);
 	uint32_t e;
 
 	if (i >= VLAPIC_LVT_COUNT)
@@ -129,23 +124,26 @@ static void svr_write(struct vlapic *v, uint32_t val)
 			v->lvt[i] |= VLAPIC_LVT_MASKED;
 }
 
-static int icr_write(struct vlapic *v, uint64_t val, bool x2, struct vlapic_out *out)
-{
-	if (x2 && ((uint32_t)val & ~ICR_WMASK))
-		return VMK_EINVAL;
-	v->icr_lo = (uint32_t)val & ICR_WMASK;
-	if (x2)
-		v->icr_hi = (uint32_t)(val >> 32);
-	vlapic_icr_send(v, out);
-	return VMK_OK;
-}
-
 /* x2APIC refuses reserved bits that the xAPIC ignores. */
 static int masked(bool x2, uint64_t val, uint32_t wmask, uint32_t *out)
 {
 	if (x2 && (val & ~(uint64_t)wmask))
 		return VMK_EINVAL;
 	*out = (uint32_t)val & wmask;
+	return VMK_OK;
+}
+
+/* The low half is checked like any register; in x2APIC mode the high half
+ * is the destination. */
+static int icr_write(struct vlapic *v, uint64_t val, bool x2, struct vlapic_out *out)
+{
+	int rc = masked(x2, (uint32_t)val, ICR_WMASK, &v->icr_lo);
+
+	if (rc)
+		return rc;
+	if (x2)
+		v->icr_hi = (uint32_t)(val >> 32);
+	vlapic_icr_send(v, out);
 	return VMK_OK;
 }
 
