@@ -116,7 +116,8 @@ static int read_image(const char *path, struct image *im)
 }
 
 /* Where the image goes, checked before any VM exists. */
-static int place_image(struct image *im, uint64_t size, const char *cmdline)
+static int place_image(struct image *im, uint64_t size, const char *cmdline,
+		       const char *opt)
 {
 	const struct mb_header *h = im->h;
 	size_t hoff = (size_t)((const uint8_t *)h - im->data);
@@ -140,7 +141,7 @@ static int place_image(struct image *im, uint64_t size, const char *cmdline)
 		return -1;
 	}
 	if (strlen(cmdline) >= VMK_GUEST_CMDLINE_MAX) {
-		fprintf(stderr, "%s: --cmdline longer than %u bytes\n", prog,
+		fprintf(stderr, "%s: %s longer than %u bytes\n", prog, opt,
 			VMK_GUEST_CMDLINE_MAX - 1);
 		return -1;
 	}
@@ -355,8 +356,9 @@ int main(int argc, char **argv)
 		return 2;
 	if (!others)
 		others = cmdline;
-	if (read_image(path, &im) || place_image(&im, (uint64_t)mem_mib << 20, cmdline) ||
-	    place_image(&im, (uint64_t)mem_mib << 20, others))
+	if (read_image(path, &im) ||
+	    place_image(&im, (uint64_t)mem_mib << 20, cmdline, "--cmdline") ||
+	    place_image(&im, (uint64_t)mem_mib << 20, others, "--cmdline-others"))
 		return 1;
 	kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
 	if (kvm < 0) {
