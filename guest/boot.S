@@ -3,6 +3,7 @@
  * 1 GiB (2 MiB pages), enter long mode and call guest_main().  The a.out
  * kludge fields let loaders that refuse ELF64 (QEMU's -kernel) load us. */
 #include <vmk/guest.h>
+#define GUEST_MAX_CPUS 8             /* a power of two; main.c's too */
 #define MB_MAGIC 0x1badb002
 #define MB_FLAGS 0x00010000   /* addresses below are valid (a.out kludge) */
 
@@ -56,7 +57,72 @@ _start32:
 	lgdt gdt_ptr
 	ljmp $0x08, $start64
 
+/* The application processors' start-up code: guest_smp_start() copies it to
+ * VMK_GUEST_AP_TRAMP_PA and starts each AP there with INIT and a start-up
+ * IPI (real mode, CS = PA >> 4, IP = 0).  It loads our GDT, reaches 32-bit
+ * protected mode, then long mode on the BSP's page tables, and jumps to
+ * ap_start64.  Position-dependent on the PA only through the far jump. */
+	.globl ap_tramp_start, ap_tramp_end
+	.code16
+ap_tramp_start:
+	cli
+	movw %cs, %ax
+	movw %ax, %ds
+	lgdtl (ap_tramp_gdtp - ap_tramp_start)
+	movl %cr0, %eax
+	andl $0x9fffffff, %eax       /* caches on: CD and NW off */
+	orl $1, %eax                 /* PE */
+	movl %eax, %cr0
+	ljmpl $0x18, $(VMK_GUEST_AP_TRAMP_PA + ap_tramp32 - ap_tramp_start)
+	.code32
+ap_tramp32:
+	movw $0x10, %ax
+	movw %ax, %ds
+	movw %ax, %es
+	movw %ax, %ss
+	movl %cr4, %eax
+	orl $((1 << 5) | (1 << 9) | (1 << 10)), %eax   /* PAE, OSFXSR, OSXMMEXCPT */
+	movl %eax, %cr4
+	movl $pml4, %eax
+	movl %eax, %cr3
+	movl $0xc0000080, %ecx       /* EFER.LME */
+	rdmsr
+	orl $(1 << 8), %eax
+	wrmsr
+	movl %cr0, %eax
+	orl $0x80000001, %eax        /* PG | PE */
+	movl %eax, %cr0
+	ljmp $0x08, $ap_start64
+	.balign 8
+ap_tramp_gdtp:
+	.word gdt_end - gdt - 1
+	.long gdt
+ap_tramp_end:
+
 	.code64
+/* An AP in long mode: its index is its initial APIC ID (CPUID 1, EBX
+ * 31:24), its stack ap_stacks[index]. */
+ap_start64:
+	movw $0x10, %ax
+	movw %ax, %ds
+	movw %ax, %es
+	movw %ax, %ss
+	xorw %ax, %ax
+	movw %ax, %fs
+	movw %ax, %gs
+	movl $1, %eax
+	cpuid
+	shrl $24, %ebx
+	andl $(GUEST_MAX_CPUS - 1), %ebx
+	movl %ebx, %edi
+	leal 1(%ebx), %eax
+	shlq $14, %rax
+	leaq ap_stacks(%rip), %rsp
+	addq %rax, %rsp
+	call guest_ap_main
+3:	hlt
+	jmp 3b
+
 /* Entered by the VMM in 64-bit mode on its own tables: RBX = multiboot
  * information.  Our tables and GDT take over from here as on the 32-bit
  * path, so both paths run the same code from start64 on. */
@@ -107,6 +173,7 @@ gdt:
 	.quad 0
 	.quad 0x00af9a000000ffff     /* 0x08: 64-bit code */
 	.quad 0x00cf92000000ffff     /* 0x10: data */
+	.quad 0x00cf9a000000ffff     /* 0x18: 32-bit code (the AP trampoline) */
 gdt_end:
 gdt_ptr:
 	.word gdt_end - gdt - 1
@@ -132,5 +199,8 @@ pd:	.skip 4096
 boot_stack:
 	.skip 16384
 boot_stack_top:
+	.align 16
+ap_stacks:                   /* 16 KiB each, by CPU index (0 unused) */
+	.skip 16384 * GUEST_MAX_CPUS
 
 	.section .note.GNU-stack, "", @progbits

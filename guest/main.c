@@ -20,12 +20,22 @@
  *                    LSR), yield (VMMCALL VMK_GHC_YIELD) or yield-port
  *                    (OUT to VMK_BENCH_YIELD_PORT); ",mark" brackets
  *                    each loop with the --insncount markers
+ *   bench=ipi[,n=N][,mark]
+ *                    N IPI round trips between vCPU 0 and 1 (smp.c)
+ *   smp=N[,n=K]      start N-1 APs with INIT/SIPI; all N run K steps of
+ *                    their own work and K increments of a locked shared
+ *                    counter, then each sends vCPU 0 an IPI (smp.c)
+ *   apictimer        the x2APIC timer in TSC-deadline, one-shot and
+ *                    periodic modes (smp.c)
+ *   apicbad          nonsense to APIC registers and IPIs to absent vCPUs
+ *                    (smp.c)
  *
  * Pass is reported on the exit port as 0 (status 1), failure as 1. */
 #include <stdint.h>
 #include <vmk/err.h>
 #include <vmk/guest.h>
 #include <vmk/guest_bench.h>
+#include "guest_lib.h"
 
 extern uint32_t mb_info_ptr;
 extern uint32_t boot_by_vmm;   /* boot.S: 1 if the VMM entered us in long mode */
@@ -37,13 +47,13 @@ static inline void outb(uint16_t port, uint8_t v)
 	__asm__ volatile("outb %0, %1" : : "a"(v), "Nd"(port));
 }
 
-static void puts_(const char *s)
+void puts_(const char *s)
 {
 	while (*s)
 		outb(VMK_GUEST_CONSOLE_PORT, (uint8_t)*s++);
 }
 
-static void put_u64(uint64_t v)
+void put_u64(uint64_t v)
 {
 	char b[21];
 	int i = 20;
@@ -56,7 +66,7 @@ static void put_u64(uint64_t v)
 	puts_(b + i);
 }
 
-static void __attribute__((noreturn)) finish(int pass)
+void finish(int pass)
 {
 	puts_(pass ? "vmk-guest: PASS\n" : "vmk-guest: FAIL\n");
 	outb(VMK_GUEST_EXIT_PORT, pass ? VMK_GUEST_EXIT_PASS : 1);
@@ -73,7 +83,7 @@ static const char *cmdline(void)
 	return (const char *)(uintptr_t)mbi[4];
 }
 
-static int starts(const char *s, const char *p)
+int starts(const char *s, const char *p)
 {
 	while (*p)
 		if (*s++ != *p++)
@@ -103,22 +113,36 @@ struct idt_gate {
 } __attribute__((packed));
 
 #define TIMER_VEC 32
-static struct idt_gate idt[TIMER_VEC + 1] __attribute__((aligned(16)));
+static struct idt_gate idt[256] __attribute__((aligned(16)));
 extern const uint64_t guest_exc_stubs[32];
+extern const uint64_t guest_irq_stubs[];   /* idt.S: (vector, stub) pairs, 0-ended */
 void guest_timer_stub(void);     /* idt.S */
 volatile uint64_t guest_timer_count;
 
-static void idt_load(void)
+void guest_gate(unsigned v, uint64_t a);
+void guest_gate(unsigned v, uint64_t a)
+{
+	idt[v] = (struct idt_gate){ (uint16_t)a, 0x08, 0, 0x8e, (uint16_t)(a >> 16),
+				    (uint32_t)(a >> 32), 0 };
+}
+
+/* Built once by the BSP; every CPU loads the same table. */
+void guest_idt_load(void)
 {
 	struct { uint16_t limit; uint64_t base; } __attribute__((packed)) d =
 		{ sizeof(idt) - 1, (uint64_t)idt };
 
-	for (int v = 0; v <= TIMER_VEC; v++) {
-		uint64_t a = v < 32 ? guest_exc_stubs[v] : (uint64_t)guest_timer_stub;
-		idt[v] = (struct idt_gate){ (uint16_t)a, 0x08, 0, 0x8e, (uint16_t)(a >> 16),
-					    (uint32_t)(a >> 32), 0 };
-	}
 	__asm__ volatile("lidt %0" : : "m"(d));
+}
+
+static void idt_load(void)
+{
+	for (int v = 0; v < 32; v++)
+		guest_gate((unsigned)v, guest_exc_stubs[v]);
+	guest_gate(TIMER_VEC, (uint64_t)guest_timer_stub);
+	for (const uint64_t *e = guest_irq_stubs; e[0]; e += 2)
+		guest_gate((unsigned)e[0], e[1]);
+	guest_idt_load();
 }
 
 static long hypercall(long nr)
@@ -127,7 +151,7 @@ static long hypercall(long nr)
 	return nr;
 }
 
-static uint64_t parse_u64(const char *s)
+uint64_t parse_u64(const char *s)
 {
 	uint64_t v = 0;
 
@@ -136,13 +160,6 @@ static uint64_t parse_u64(const char *s)
 	return v;
 }
 
-static inline uint64_t rdtsc(void)
-{
-	uint32_t lo, hi;
-
-	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
-	return ((uint64_t)hi << 32) | lo;
-}
 
 /* The loops: the exiting instruction with its one set-up instruction, then
  * dec/jnz.  The same bytes run under every VMM. */
@@ -447,8 +464,16 @@ void guest_main(void)
 			puts_(")\n");
 		}
 		finish(!bad && !sys);
+	} else if (starts(cl, "bench=ipi")) {
+		finish(guest_ipi_bench(cl + 9));
 	} else if (starts(cl, "bench=")) {
 		finish(bench(cl + 6));
+	} else if (starts(cl, "smp=")) {
+		finish(guest_smp_test(cl + 4));
+	} else if (starts(cl, "apictimer")) {
+		finish(guest_apic_timer_test());
+	} else if (starts(cl, "apicbad")) {
+		finish(guest_apic_bad_test());
 	}
 	finish(1);
 }

@@ -35,7 +35,7 @@ struct pcpu *vmk_pcpu_by_apic[256];
 
 static spinlock_t cpu_lock;
 static struct sched sched;           /* under cpu_lock */
-static struct vm *sched_vm[VMK_MAX_VMS + 1];   /* by VM id, under cpu_lock */
+static struct vcpu *sched_vc[VM_SID_LIMIT];  /* by scheduler id, under cpu_lock */
 static uint64_t owned_mask;          /* vmkernel CPU indices; under cpu_lock */
 static unsigned nscheduled;          /* VMs the scheduler has; under cpu_lock */
 static unsigned ntaking;             /* CPUs on their way back; under cpu_lock */
@@ -141,6 +141,8 @@ void vmk_irq(uint64_t vec)
 	} else if (vec == VMK_VEC_KICK) {
 		p->stat.kicks++;
 		p->resched = 1;
+	} else if (vec == VMK_VEC_NOTIFY) {
+		p->stat.kicks++;   /* a vCPU here has an interrupt: its exit is enough */
 	} else {
 		p->stat.stray_irqs++;   /* a device or IPI the COS aimed here */
 	}
@@ -331,45 +333,91 @@ static void cos_restart(struct pcpu *p)
 
 /* ---- the scheduler ------------------------------------------------------ */
 
-/* Under cpu_lock: VMs of the scheduler with a timer armed, so that a tick
- * and a pick look through the VM table only when one is. */
+/* Under cpu_lock: vCPUs of the scheduler with a timer armed, so that a tick
+ * and a pick look through the table only when one is. */
 static uint32_t ntimers;
 
-static void set_deadline(struct vm *vm, uint64_t tsc)
+static void timer_update(struct vcpu *vc)
 {
-	ntimers += (tsc != 0) - (vm->timer_deadline != 0);
-	vm->timer_deadline = tsc;
+	uint64_t t = vc->pv_deadline;
+
+	if (vc->apic_deadline && (!t || vc->apic_deadline < t))
+		t = vc->apic_deadline;
+	ntimers += (t != 0) - (vc->timer_deadline != 0);
+	vc->timer_deadline = t;
 }
 
+static void kick_notify(uint32_t index)
+{
+	if (index < vmk_boot->ncpus && vmk_pcpus[index])
+		lapic_send_ipi(vmk_pcpus[index]->apic_id, VMK_VEC_NOTIFY);
+}
+
+/* Under cpu_lock: the VM's scheduler figures, summed over its vCPUs. */
 static void info_update(struct vm *vm)
 {
 	struct sched_world_info wi;
+	uint64_t run = 0, ent = 0, mig = 0;
 
-	if (sched_world_info(&sched, (int32_t)vm->w.id, &wi) == VMK_OK) {
-		vm->info.run_ns = wi.run_ns;
-		vm->info.entitled_ppm = wi.entitlement_ppm;
-		vm->info.migrations = wi.migrations;
-	}
+	for (uint32_t i = 0; i < vm->nvcpus; i++)
+		if (sched_world_info(&sched, vm->vcpu[i]->sid, &wi) == VMK_OK) {
+			run += wi.run_ns;
+			ent += wi.entitlement_ppm;
+			mig += wi.migrations;
+		}
+	vm->info.run_ns = run;
+	vm->info.entitled_ppm = ent;
+	vm->info.migrations = mig;
 }
 
+/* Under cpu_lock: the vCPU, not running, leaves the scheduler for good;
+ * the VM does with its last vCPU.  With none left, the policy is rebuilt
+ * for the CPUs owned now. */
+static void unschedule(struct vcpu *vc)
+{
+	struct vm *vm = vc->vm;
+
+	if (sched_vc[vc->sid] != vc)
+		return;   /* gone already */
+	info_update(vm);
+	vc->pv_deadline = vc->apic_deadline = 0;
+	timer_update(vc);
+	vc->waiting = 0;
+	VMK_ASSERT(sched_remove_world(&sched, vc->sid) == VMK_OK, "scheduler lost a world");
+	sched_vc[vc->sid] = 0;
+	if (--vm->nsched)
+		return;
+	nscheduled--;
+	vm->info.scheduled = 0;
+	if (!nscheduled && !ntaking)
+		sched_rebuild();
+}
+
+/* Every vCPU becomes a world with the same parameters; vCPU 0 is woken,
+ * the others wait for their start-up IPI. */
 int sched_vm_add(struct vm *vm, const struct sched_params *sp)
 {
 	int32_t kick_cpu = SCHED_NONE;
-	int err;
+	int err = VMK_OK;
+	uint32_t n = 0;
 
 	spin_lock(&cpu_lock);
-	if (!sched_ncpus) {
+	if (!sched_ncpus)
 		err = VMK_ENODEV;
-	} else if (ntaking) {
+	else if (ntaking)
 		err = VMK_EBUSY;   /* a CPU is leaving: the scheduler is rebuilt then */
+	for (; err == VMK_OK && n < vm->nvcpus; n++)
+		err = sched_add_world(&sched, vm->vcpu[n]->sid, sp, SCHED_AFFINITY_ALL);
+	if (err == VMK_OK)
+		err = sched_wake(&sched, vm->vcpu[0]->sid, sched_now(), &kick_cpu);
+	if (err != VMK_OK) {
+		while (n--)
+			sched_remove_world(&sched, vm->vcpu[n]->sid);
+		kick_cpu = SCHED_NONE;
 	} else {
-		err = sched_add_world(&sched, (int32_t)vm->w.id, sp, SCHED_AFFINITY_ALL);
-		if (err == VMK_OK && (err = sched_wake(&sched, (int32_t)vm->w.id, sched_now(),
-						       &kick_cpu)) != VMK_OK)
-			sched_remove_world(&sched, (int32_t)vm->w.id);
-	}
-	if (err == VMK_OK) {
-		sched_vm[vm->w.id] = vm;
+		for (uint32_t i = 0; i < vm->nvcpus; i++)
+			sched_vc[vm->vcpu[i]->sid] = vm->vcpu[i];
+		vm->nsched = vm->nvcpus;
 		nscheduled++;
 		vm->info.scheduled = 1;
 		vm->info.shares = sp->shares;
@@ -382,34 +430,29 @@ int sched_vm_add(struct vm *vm, const struct sched_params *sp)
 	return err;
 }
 
-/* Under cpu_lock: the VM, not running, leaves the scheduler for good.  With
- * none left, the policy is rebuilt for the CPUs owned now. */
-static void unschedule(struct vm *vm)
+/* vCPUs that are not running leave the scheduler; running ones are kicked
+ * (they stop at their next exit, seeing vm->stop_req).  VMK_OK if none was
+ * running (the VM is off the scheduler), EBUSY otherwise. */
+int sched_vm_stop(struct vm *vm, int32_t self)
 {
-	info_update(vm);
-	set_deadline(vm, 0);
-	VMK_ASSERT(sched_remove_world(&sched, (int32_t)vm->w.id) == VMK_OK,
-		   "scheduler lost a world");
-	sched_vm[vm->w.id] = 0;
-	nscheduled--;
-	vm->info.scheduled = 0;
-	if (!nscheduled && !ntaking)
-		sched_rebuild();
-}
-
-int sched_vm_stop(struct vm *vm)
-{
-	struct sched_world_info wi;
-	int err;
+	int busy = 0;
 
 	spin_lock(&cpu_lock);
-	err = sched_world_info(&sched, (int32_t)vm->w.id, &wi);
-	if (err == VMK_OK && wi.state == SCHED_RUNNING)
-		err = VMK_EBUSY;   /* its CPU stops it at the next exit */
-	else if (err == VMK_OK)
-		unschedule(vm);
+	for (uint32_t i = 0; i < vm->nvcpus; i++) {
+		struct vcpu *vc = vm->vcpu[i];
+
+		if (sched_vc[vc->sid] != vc)
+			continue;
+		if (vc->cpu >= 0) {
+			busy = 1;
+			if (vc->cpu != self)
+				kick_notify((uint32_t)vc->cpu);
+		} else {
+			unschedule(vc);
+		}
+	}
 	spin_unlock(&cpu_lock);
-	return err;
+	return busy ? VMK_EBUSY : VMK_OK;
 }
 
 void sched_vm_info(struct vm *vm)
@@ -420,96 +463,233 @@ void sched_vm_info(struct vm *vm)
 	spin_unlock(&cpu_lock);
 }
 
-int64_t sched_vm_timer(struct vm *vm, uint64_t ns, uint64_t vec)
+int64_t sched_vm_timer(struct vcpu *vc, uint64_t ns, uint64_t vec)
 {
 	int64_t r = VMK_OK;
 
 	if (vec < 32 || vec > 255 || ns > (1ull << 40))
 		return VMK_EINVAL;
 	spin_lock(&cpu_lock);
-	if (!vm->info.scheduled) {
+	if (!vc->vm->info.scheduled) {
 		r = VMK_EPERM;
 	} else {
-		set_deadline(vm, ns ? rdtsc() + ns * vmk_boot->tsc_khz / 1000000 + 1 : 0);
-		vm->timer_vec = (uint32_t)vec;
-		__atomic_store_n(&vm->timer_pending, 0, __ATOMIC_RELAXED);
+		vc->pv_deadline = ns ? rdtsc() + ns * vmk_boot->tsc_khz / 1000000 + 1 : 0;
+		timer_update(vc);
+		vc->timer_vec = (uint32_t)vec;
+		vc->pv_pending = 0;
 	}
 	spin_unlock(&cpu_lock);
 	return r;
 }
 
-void vm_timer_inject(struct vm *vm)
+/* The vLAPIC timer of the vCPU running on @p is due at host TSC @tsc (0:
+ * disarmed).  The CPU's own timer is brought forward if it is earlier. */
+void sched_vcpu_apic_timer(struct pcpu *p, struct vcpu *vc, uint64_t tsc)
 {
-	struct vmcb *v = vm->w.vmcb;
-
-	if (!(v->s.rflags & (1u << 9)) || (v->c.event_inj & SVM_EVT_VALID) || (v->c.int_state & 1))
-		return;
-	if (__atomic_exchange_n(&vm->timer_pending, 0, __ATOMIC_ACQ_REL))
-		v->c.event_inj = SVM_EVT_VALID | vm->timer_vec;   /* type 0: external interrupt */
+	spin_lock(&cpu_lock);
+	if (sched_vc[vc->sid] == vc) {
+		vc->apic_deadline = tsc;
+		timer_update(vc);
+		if (tsc && p->owner == VMK_CPU_VMK)
+			timer_arm(p, sched_now());
+	}
+	spin_unlock(&cpu_lock);
 }
 
-/* Under cpu_lock: the earliest armed VM timer (TSC), 0 if none. */
+/* Before entry, with vc->timer_due seen: which of its timers fired.  The
+ * paravirtual one becomes pv_pending; the vLAPIC's goes through its model
+ * (the caller holds nothing). */
+void sched_vcpu_timers(struct vcpu *vc)
+{
+	uint64_t tsc = rdtsc(), next;
+
+	spin_lock(&cpu_lock);
+	if (vc->pv_deadline && vc->pv_deadline <= tsc) {
+		vc->pv_deadline = 0;
+		vc->pv_pending = 1;
+	}
+	if (vc->apic_deadline && vc->apic_deadline <= tsc) {
+		spin_lock(&vc->apic_lock);
+		vlapic_timer_expire(&vc->apic, tsc + vc->w.vmcb->c.tsc_offset);
+		next = vlapic_timer_next_deadline(&vc->apic);
+		spin_unlock(&vc->apic_lock);
+		vc->apic_deadline = next == VLAPIC_NO_DEADLINE ? 0 :
+				    next - vc->w.vmcb->c.tsc_offset ?: 1;
+	}
+	timer_update(vc);
+	spin_unlock(&cpu_lock);
+}
+
+/* Under cpu_lock: the earliest armed vCPU timer (TSC), 0 if none. */
 static uint64_t timers_next_tsc(void)
 {
 	uint64_t first = 0;
 
 	if (!ntimers)
 		return 0;
-	for (uint32_t id = 1; id <= VMK_MAX_VMS; id++)
-		if (sched_vm[id] && sched_vm[id]->timer_deadline &&
-		    (!first || sched_vm[id]->timer_deadline < first))
-			first = sched_vm[id]->timer_deadline;
+	for (int32_t id = 0; id < VM_SID_LIMIT; id++)
+		if (sched_vc[id] && sched_vc[id]->timer_deadline &&
+		    (!first || sched_vc[id]->timer_deadline < first))
+			first = sched_vc[id]->timer_deadline;
 	return first;
 }
 
-/* Under cpu_lock, at a tick: expired timers become pending, and a VM that
- * waits for one is woken; its CPU gets a reschedule IPI. */
-static void timers_expire(uint64_t now)
+/* Under cpu_lock: the vCPU has something for its entry path; a waiting one
+ * is woken, a running one elsewhere is kicked out of the guest. */
+static void notify_locked(struct vcpu *vc, uint64_t now, uint32_t me)
+{
+	int32_t kick_cpu = SCHED_NONE;
+
+	__atomic_store_n(&vc->attn, 1, __ATOMIC_RELEASE);
+	if (vc->waiting && vc->run_state == VCPU_RUN &&
+	    (__atomic_load_n(&vc->timer_due, __ATOMIC_ACQUIRE) || vcpu_has_wakeup(vc))) {
+		vc->waiting = 0;
+		if (sched_wake(&sched, vc->sid, now, &kick_cpu) == VMK_OK && kick_cpu != SCHED_NONE)
+			kick(vmk_cpu_of[kick_cpu]);   /* sending never waits */
+	} else if (vc->cpu >= 0 && (uint32_t)vc->cpu != me) {
+		kick_notify((uint32_t)vc->cpu);
+	}
+}
+
+/* Under cpu_lock, at a tick: expired timers become due, and a vCPU that
+ * waits for one is woken. */
+static void timers_expire(uint64_t now, uint32_t me)
 {
 	uint64_t tsc = rdtsc();
 
 	if (!ntimers)
 		return;
-	for (uint32_t id = 1; id <= VMK_MAX_VMS; id++) {
-		struct vm *vm = sched_vm[id];
-		int32_t kick_cpu = SCHED_NONE;
+	for (int32_t id = 0; id < VM_SID_LIMIT; id++) {
+		struct vcpu *vc = sched_vc[id];
 
-		if (!vm || !vm->timer_deadline || tsc < vm->timer_deadline)
+		if (!vc || !vc->timer_deadline || tsc < vc->timer_deadline)
 			continue;
-		set_deadline(vm, 0);
-		__atomic_store_n(&vm->timer_pending, 1, __ATOMIC_RELEASE);
-		if (vm->timer_waiting) {
-			vm->timer_waiting = 0;
-			if (sched_wake(&sched, (int32_t)id, now, &kick_cpu) == VMK_OK &&
-			    kick_cpu != SCHED_NONE)
-				kick(vmk_cpu_of[kick_cpu]);   /* sending never waits */
-		}
+		ntimers--;
+		vc->timer_deadline = 0;   /* until the vCPU looks (sched_vcpu_timers) */
+		__atomic_store_n(&vc->timer_due, 1, __ATOMIC_RELEASE);
+		notify_locked(vc, now, me);
 	}
 }
 
-/* The VM that ran here left the CPU (its state is saved). */
-void sched_vm_left(struct pcpu *p, struct vm *vm, int64_t result)
+/* Another vCPU (or a device) gave @vc something to take (vm_apic.c). */
+void sched_vcpu_notify(struct pcpu *p, struct vcpu *vc)
 {
 	spin_lock(&cpu_lock);
-	vm->cpu = -1;
+	if (sched_vc[vc->sid] == vc)
+		notify_locked(vc, sched_now(), p->index);
+	else
+		__atomic_store_n(&vc->attn, 1, __ATOMIC_RELEASE);
+	spin_unlock(&cpu_lock);
+}
+
+/* Under cpu_lock: INIT on a vCPU that is not running.  Its vLAPIC resets,
+ * its timers stop, and it waits for a start-up IPI. */
+static void init_locked(struct vcpu *vc, uint64_t now)
+{
+	struct sched_world_info wi;
+
+	if (sched_world_info(&sched, vc->sid, &wi) == VMK_OK && wi.state == SCHED_READY)
+		sched_block(&sched, vc->sid, now);
+	spin_lock(&vc->apic_lock);
+	vlapic_init_signal(&vc->apic);
+	spin_unlock(&vc->apic_lock);
+	vc->pv_deadline = vc->apic_deadline = 0;
+	timer_update(vc);
+	vc->pv_pending = vc->waiting = 0;
+	__atomic_store_n(&vc->nmi_req, 0, __ATOMIC_RELAXED);
+	vc->run_state = VCPU_WAIT_SIPI;
+}
+
+/* Under cpu_lock: a vCPU waiting for SIPI, not running, starts at vec:0. */
+static void sipi_locked(struct vcpu *vc, uint32_t vec, uint64_t now)
+{
+	int32_t kick_cpu = SCHED_NONE;
+
+	vm_vmcb_sipi(vc, vec);
+	vc->run_state = VCPU_RUN;
+	if (sched_wake(&sched, vc->sid, now, &kick_cpu) == VMK_OK && kick_cpu != SCHED_NONE)
+		kick(vmk_cpu_of[kick_cpu]);
+}
+
+void sched_vcpu_init(struct pcpu *p, struct vcpu *vc)
+{
+	spin_lock(&cpu_lock);
+	if (sched_vc[vc->sid] != vc) {
+		/* not scheduled (VMK_HC_VM_RUN: one vCPU, so a self-INIT): ignored */
+	} else if (vc->cpu >= 0) {
+		__atomic_store_n(&vc->init_req, 1, __ATOMIC_RELEASE);
+		vc->sipi_latched = 0;
+		if ((uint32_t)vc->cpu != p->index)
+			kick_notify((uint32_t)vc->cpu);
+		__atomic_store_n(&vc->attn, 1, __ATOMIC_RELEASE);
+	} else {
+		init_locked(vc, sched_now());
+	}
+	spin_unlock(&cpu_lock);
+}
+
+void sched_vcpu_sipi(struct pcpu *p, struct vcpu *vc, uint32_t vec)
+{
+	(void)p;
+	spin_lock(&cpu_lock);
+	if (sched_vc[vc->sid] != vc)
+		;   /* not scheduled: nothing to start */
+	else if (__atomic_load_n(&vc->init_req, __ATOMIC_ACQUIRE))
+		vc->sipi_latched = (int32_t)vec + 1;   /* its INIT is still on its way */
+	else if (vc->run_state == VCPU_WAIT_SIPI && vc->cpu < 0)
+		sipi_locked(vc, vec, sched_now());
+	spin_unlock(&cpu_lock);   /* else ignored, as a running CPU ignores SIPI */
+}
+
+/* The running vCPU takes its own INIT (vc->init_req): 1 if it goes on
+ * (a start-up IPI came with it), 0 if it must leave to wait for one. */
+int sched_vcpu_take_init(struct vcpu *vc)
+{
+	int go_on = 0;
+
+	spin_lock(&cpu_lock);
+	__atomic_store_n(&vc->init_req, 0, __ATOMIC_RELAXED);
+	spin_lock(&vc->apic_lock);
+	vlapic_init_signal(&vc->apic);
+	spin_unlock(&vc->apic_lock);
+	vc->pv_deadline = vc->apic_deadline = 0;
+	timer_update(vc);
+	vc->pv_pending = 0;
+	__atomic_store_n(&vc->nmi_req, 0, __ATOMIC_RELAXED);
+	if (vc->sipi_latched) {
+		vm_vmcb_sipi(vc, (uint32_t)vc->sipi_latched - 1);
+		go_on = 1;
+	} else {
+		vc->run_state = VCPU_WAIT_SIPI;
+	}
+	vc->sipi_latched = 0;
+	spin_unlock(&cpu_lock);
+	return go_on;
+}
+
+/* The vCPU that ran here left the CPU (its state is saved). */
+void sched_vm_left(struct pcpu *p, struct vcpu *vc, int64_t result)
+{
+	spin_lock(&cpu_lock);
+	vc->cpu = -1;
 	if (result == VMK_VM_HALTED || result == VMK_VM_STOPPED || result == VMK_VM_WAITING) {
-		VMK_ASSERT(sched_block(&sched, (int32_t)vm->w.id, sched_now()) == VMK_OK,
+		VMK_ASSERT(sched_block(&sched, vc->sid, sched_now()) == VMK_OK,
 			   "scheduler refused to block a running world");
 		p->sched_cur = SCHED_NONE;
 	}
-	if (result == VMK_VM_WAITING) {
-		/* Expired meanwhile: wake it at once. */
+	if (result == VMK_VM_WAITING && vc->run_state == VCPU_RUN) {
+		/* Something came meanwhile: wake it at once. */
 		int32_t kick_cpu = SCHED_NONE;
 
-		if (__atomic_load_n(&vm->timer_pending, __ATOMIC_ACQUIRE) || !vm->timer_deadline)
-			sched_wake(&sched, (int32_t)vm->w.id, sched_now(), &kick_cpu);
+		if (__atomic_load_n(&vc->timer_due, __ATOMIC_ACQUIRE) || vcpu_has_wakeup(vc))
+			sched_wake(&sched, vc->sid, sched_now(), &kick_cpu);
 		else
-			vm->timer_waiting = 1;
+			vc->waiting = 1;
 	}
 	/* vm->info's scheduler figures are refreshed when the COS asks
 	 * (sched_vm_info) and at unschedule, not on every leave. */
 	if (result == VMK_VM_STOPPED)
-		unschedule(vm);
+		unschedule(vc);
 	if (result == VMK_VM_YIELDED)
 		p->resched = 1;
 	spin_unlock(&cpu_lock);
@@ -519,7 +699,7 @@ void sched_vm_left(struct pcpu *p, struct vm *vm, int64_t result)
 /* Under cpu_lock: what runs next on this CPU, NULL for idle.  The running
  * world goes on unless it yielded, a kick asked for a new pick, or its slice
  * ran out at this tick. */
-static struct vm *sched_next(struct pcpu *p, uint32_t *kick_cpu)
+static struct vcpu *sched_next(struct pcpu *p, uint32_t *kick_cpu)
 {
 	struct sched_pick pick;
 	struct sched_migration mv[8];
@@ -530,7 +710,7 @@ static struct vm *sched_next(struct pcpu *p, uint32_t *kick_cpu)
 
 	*kick_cpu = (uint32_t)SCHED_NONE;
 	if (p->tick)
-		timers_expire(now);
+		timers_expire(now, p->index);
 	if (me < 0) {          /* the policy refused it when given (see give): idle */
 		p->sched_cur = SCHED_NONE;
 		p->slice_end = 0;
@@ -559,15 +739,23 @@ out:
 	p->resched = 0;
 	if (rearm)
 		timer_arm(p, now);
-	if (p->sched_cur < 1 || p->sched_cur > (int32_t)VMK_MAX_VMS)
+	if (p->sched_cur < 0 || p->sched_cur >= VM_SID_LIMIT)
 		return 0;
-	return sched_vm[p->sched_cur];
+	return sched_vc[p->sched_cur];
+}
+
+/* An interrupt exit on an owned CPU: the interrupt is taken here; the vCPU
+ * goes on unless it was a tick or a kick (then the scheduler decides). */
+int sched_vcpu_irq_exit(struct pcpu *p)
+{
+	irq_window();
+	return p->tick || p->resched;
 }
 
 void sysworld_run(struct pcpu *p)
 {
 	for (;;) {
-		struct vm *vm;
+		struct vcpu *vc;
 		uint32_t kick_cpu;
 
 		irq_window();
@@ -600,16 +788,16 @@ void sysworld_run(struct pcpu *p)
 			continue;
 		}
 		spin_lock(&cpu_lock);
-		vm = sched_next(p, &kick_cpu);
-		if (vm) {
-			vm->cpu = (int32_t)p->index;
-			vm->info.last_cpu = (int32_t)p->index;
+		vc = sched_next(p, &kick_cpu);
+		if (vc) {
+			vc->cpu = (int32_t)p->index;
+			vc->vm->info.last_cpu = (int32_t)p->index;
 		}
 		spin_unlock(&cpu_lock);
 		if (kick_cpu != (uint32_t)SCHED_NONE)
 			kick(kick_cpu);
-		if (vm) {
-			vm_switch_in(p, vm, 0);
+		if (vc) {
+			vm_switch_in(p, vc, 0);
 			return;
 		}
 		idle_window(p);

@@ -84,13 +84,43 @@ static void *ctl_table(void *ctx, uint64_t pa)
 	return mem_pa_to_va(pa);
 }
 
+/* Each vCPU: its struct in whole pages, then its VMCB, from the control
+ * chunk (zeroed when the chunk was taken). */
+static int vcpus_build(struct vm *vm)
+{
+	uint64_t pages = (sizeof(struct vcpu) + PAGE_SIZE - 1) / PAGE_SIZE, pa;
+
+	for (uint32_t i = 0; i < vm->nvcpus; i++) {
+		struct vcpu *vc = ctl_alloc(vm, &pa);
+
+		for (uint64_t k = 1; vc && k < pages; k++)
+			if (!ctl_alloc(vm, &pa))
+				vc = NULL;
+		if (!vc || !(vc->w.vmcb = ctl_alloc(vm, &vc->w.vmcb_pa)))
+			return VMK_ENOMEM;
+		vc->w.kind = WORLD_VM;
+		vc->w.id = vm->id;
+		vc->vm = vm;
+		vc->idx = i;
+		vc->sid = VM_SID(vm->id, i);
+		vc->cpu = -1;
+		vc->run_state = i ? VCPU_WAIT_SIPI : VCPU_RUN;
+		/* FPU/SSE start in their reset state: x87 init, MXCSR's default. */
+		*(uint32_t *)(vc->xsave + 24) = 0x1f80;
+		vcpu_apic_init(vc);
+		vm->vcpu[i] = vc;
+	}
+	return VMK_OK;
+}
+
 static int vm_build(struct vm *vm)
 {
 	struct pt_ops o = { .alloc = ctl_alloc, .table = ctl_table, .ctx = vm,
 			    .levels = vmk_boot->paging_levels };
-	int err;
+	int err = vcpus_build(vm);
 
-	vm->w.vmcb = ctl_alloc(vm, &vm->w.vmcb_pa);
+	if (err)
+		return err;
 	if (!ctl_alloc(vm, &vm->npt_root))
 		return VMK_ENOMEM;
 	for (uint32_t i = 0; i < vm->nchunks; i++) {
@@ -103,7 +133,7 @@ static int vm_build(struct vm *vm)
 	return VMK_OK;
 }
 
-static int64_t vm_create(uint64_t mem)
+static int64_t vm_create(uint64_t mem, uint64_t nvcpus)
 {
 	struct vm *vm = NULL;
 	uint32_t n = (uint32_t)(ALIGN_UP(mem, VMK_CHUNK_SIZE) >> VMK_CHUNK_SHIFT);
@@ -112,12 +142,12 @@ static int64_t vm_create(uint64_t mem)
 
 	if (!vm_usable)
 		return VMK_ENODEV;
-	if (mem < VMK_CHUNK_SIZE || mem > VMK_VM_MAX_MEM)
+	if (mem < VMK_CHUNK_SIZE || mem > VMK_VM_MAX_MEM || nvcpus > VM_MAX_VCPUS)
 		return VMK_EINVAL;
 	spin_lock(&vm_lock);
 	for (uint32_t i = 0; i < VMK_MAX_VMS && !vm; i++)
 		if (vms[i].state == VMK_VMS_FREE)
-			vm = &vms[i], vm->state = VMS_BUILDING, vm->w.id = i + 1;
+			vm = &vms[i], vm->state = VMS_BUILDING, vm->id = i + 1;
 	spin_unlock(&vm_lock);
 	if (!vm)
 		return VMK_ENOSPC;
@@ -130,7 +160,7 @@ static int64_t vm_create(uint64_t mem)
 		vm->mem_size = (uint64_t)n << VMK_CHUNK_SHIFT;
 		vm->cpu = -1;
 		vm->home = -1;
-		vm->w.kind = WORLD_VM;
+		vm->nvcpus = nvcpus ? (uint32_t)nvcpus : 1;
 		err = vm_build(vm);
 		if (err != VMK_OK)
 			mem_give_chunks(n + 1, idx);
@@ -141,21 +171,21 @@ static int64_t vm_create(uint64_t mem)
 		spin_unlock(&vm_lock);
 		return err;
 	}
-	/* FPU/SSE start in their reset state: x87 init, MXCSR's default. */
-	*(uint32_t *)(vm->xsave + 24) = 0x1f80;
-	vm->info.id = vm->w.id;
+	vm->info.id = vm->id;
+	vm->info.nvcpus = vm->nvcpus;
 	vm->info.mem_size = vm->mem_size;
 	vm->info.exit_status = -1;
-	vmk_log("vm%u: created, %lu MiB\n", vm->w.id, vm->mem_size >> 20);
+	vmk_log("vm%u: created, %lu MiB, %u vCPU%s\n", vm->id, vm->mem_size >> 20, vm->nvcpus,
+		vm->nvcpus == 1 ? "" : "s");
 	spin_lock(&vm_lock);
 	vm->state = VMK_VMS_CREATED;   /* visible from now on */
 	spin_unlock(&vm_lock);
-	return vm->w.id;
+	return vm->id;
 }
 
 static void vm_free(struct vm *vm)
 {
-	uint32_t id = vm->w.id;
+	uint32_t id = vm->id;
 
 	mem_give_chunks(vm->nchunks, vm->chunk);
 	mem_give_chunks(1, &vm->ctl_chunk);
@@ -251,19 +281,29 @@ static int64_t vm_op_locked(struct pcpu *p, struct vm *vm, const struct vmk_vm_r
 	case VMK_VM_INFO:
 		sched_vm_info(vm);
 		vm->info.state = vm->state;
-		vm->info.rip = vm->w.vmcb->s.rip;
+		vm->info.rip = vm->vcpu[0]->w.vmcb->s.rip;
+		vm->info.switches = 0;
+		for (uint32_t k = 0; k < VMK_VX_COUNT; k++)
+			vm->info.exits[k] = 0;
+		for (uint32_t i = 0; i < vm->nvcpus; i++) {   /* racy reads of counters */
+			vm->info.switches += vm->vcpu[i]->switches;
+			for (uint32_t k = 0; k < VMK_VX_COUNT; k++)
+				vm->info.exits[k] += vm->vcpu[i]->exits[k];
+		}
 		n = rq->arg[1] < sizeof(vm->info) ? (int64_t)rq->arg[1] : (int64_t)sizeof(vm->info);
 		return cos_write(p->index, rq->arg[0], &vm->info, (uint64_t)n) ?: n;
 	case VMK_VM_CONSOLE:
 		return rq->arg[1] > VMK_HC_MAX_BUF ? VMK_ERANGE :
 		       vm_console_take(p, vm, rq->arg[0], rq->arg[1]);
 	case VMK_VM_STOP:
-		if (vm->info.scheduled && sched_vm_stop(vm) == VMK_OK) {
-			vm->state = VMK_VMS_STOPPED;
-			memcpy(vm->info.reason, "stopped by the COS", 19);
-		} else if (vm->cpu >= 0 || vm->info.scheduled) {
-			vm->stop_req = 1;   /* its CPU stops it at the next exit */
-		} else if (vm->state != VMK_VMS_STOPPED) {
+		if (vm->cpu >= 0 || vm->info.scheduled) {
+			/* Running vCPUs stop at their next exit; the scheduler
+			 * drops the others now. */
+			__atomic_store_n(&vm->stop_req, 1, __ATOMIC_RELEASE);
+			if (!vm->info.scheduled || sched_vm_stop(vm, -1) != VMK_OK)
+				return 0;
+		}
+		if (vm->state != VMK_VMS_STOPPED) {
 			vm->state = VMK_VMS_STOPPED;
 			memcpy(vm->info.reason, "stopped by the COS", 19);
 		}
@@ -289,10 +329,14 @@ static int64_t vm_op_locked(struct pcpu *p, struct vm *vm, const struct vmk_vm_r
 		if (vm->state != VMK_VMS_CREATED || rq->arg[0] >= vm->mem_size ||
 		    rq->arg[1] >= vm->mem_size || rq->arg[2] > VMK_VM_START_LONG)
 			return VMK_EINVAL;
-		vm_vmcb_init(vm, rq->arg[0], rq->arg[1]);
+		/* Every vCPU gets the same TSC; the APs wait for a start-up IPI. */
+		for (uint32_t i = 0; i < vm->nvcpus; i++)
+			vm_vmcb_init(vm->vcpu[i], rq->arg[0], rq->arg[1]);
+		for (uint32_t i = 1; i < vm->nvcpus; i++)
+			vm->vcpu[i]->w.vmcb->c.tsc_offset = vm->vcpu[0]->w.vmcb->c.tsc_offset;
 		if (rq->arg[2] == VMK_VM_START_LONG) {
 			vm_long_mode_tables(vm);
-			vm_vmcb_long_mode(vm);
+			vm_vmcb_long_mode(vm->vcpu[0]);
 		}
 		vm->state = VMK_VMS_READY;
 		return 0;
@@ -315,7 +359,7 @@ int64_t vm_ctl(struct pcpu *p, uint64_t pa, uint64_t len)
 	if (len != sizeof(rq) || cos_read(p->index, pa, &rq, sizeof(rq)))
 		return VMK_EFAULT;
 	if (rq.op == VMK_VM_CREATE)
-		return vm_create(rq.arg[0]);
+		return vm_create(rq.arg[0], rq.arg[1]);
 	if (rq.op == VMK_VM_LIST) {
 		int64_t mask = 0;
 
@@ -338,37 +382,37 @@ int64_t vm_ctl(struct pcpu *p, uint64_t pa, uint64_t len)
 	return r;
 }
 
-/* The world switch into a VM.  The state of the world that had the CPU is
+/* The world switch into a vCPU.  The state of the world that had the CPU is
  * already saved (its VMCB and GPRs, by the exit); the CPU runs with GIF
  * clear, so nothing interrupts.  From the COS (@from_cos): its FPU state is
  * saved first.  From a system world there is none: the vmkernel never
- * touches FPU or vector registers.  Then the VM's FPU state is loaded, the
- * VM becomes current, and the world-run loop loads and starts it. */
-void vm_switch_in(struct pcpu *p, struct vm *vm, int from_cos)
+ * touches FPU or vector registers.  Then the vCPU's FPU state is loaded, it
+ * becomes current, and the world-run loop loads and starts it. */
+void vm_switch_in(struct pcpu *p, struct vcpu *vc, int from_cos)
 {
 	if (from_cos)
 		xsave(p->cos_xsave);
-	xrstor(vm->xsave);
-	vm->w.vmcb->c.tlb_control = SVM_TLB_FLUSH_ALL;   /* ASIDs are not per CPU */
-	vm->info.switches++;
-	trace_world_switch(&p->tw, p->cur->id, vm->w.id, 0);
-	trace_set_world(&p->tw, vm->w.id);
-	p->cur = &vm->w;
+	xrstor(vc->xsave);
+	vc->w.vmcb->c.tlb_control = SVM_TLB_FLUSH_ALL;   /* ASIDs are not per CPU */
+	vc->switches++;
+	trace_world_switch(&p->tw, p->cur->id, vc->w.id, 0);
+	trace_set_world(&p->tw, vc->w.id);
+	p->cur = &vc->w;
 }
 
-/* The world switch out of a VM: to the COS, ending its VMK_HC_VM_RUN, or on
- * a CPU the vmkernel owns to its system world, which asks the scheduler. */
-void vm_leave(struct pcpu *p, struct vm *vm, int64_t result)
+/* The world switch out of a vCPU: to the COS, ending its VMK_HC_VM_RUN, or
+ * on a CPU the vmkernel owns to its system world, which asks the scheduler. */
+void vm_leave(struct pcpu *p, struct vcpu *vc, int64_t result)
 {
-	xsave(vm->xsave);
+	xsave(vc->xsave);
 	if (p->owner == VMK_CPU_VMK) {
-		trace_world_switch(&p->tw, vm->w.id, VMK_WORLD_SYSTEM, 0);
+		trace_world_switch(&p->tw, vc->w.id, VMK_WORLD_SYSTEM, 0);
 		trace_set_world(&p->tw, VMK_WORLD_SYSTEM);
-		sched_vm_left(p, vm, result);
+		sched_vm_left(p, vc, result);
 		return;
 	}
 	xrstor(p->cos_xsave);
-	trace_world_switch(&p->tw, vm->w.id, 0, 0);
+	trace_world_switch(&p->tw, vc->w.id, 0, 0);
 	trace_set_world(&p->tw, 0);
 	p->cur = &p->cos;
 	p->cos.vmcb->s.rax = (uint64_t)result;
@@ -377,31 +421,45 @@ void vm_leave(struct pcpu *p, struct vm *vm, int64_t result)
 	 * the COS ran on the VM's cached translations and corrupted its memory. */
 	p->cos.vmcb->c.tlb_control = SVM_TLB_FLUSH_ALL;
 	spin_lock(&vm_lock);
-	vm->cpu = -1;
+	vc->vm->cpu = -1;
 	spin_unlock(&vm_lock);
 }
 
-void vm_stop(struct pcpu *p, struct vm *vm, const char *why)
+/* The vCPU stops, and with it the VM: its first reason is kept, and every
+ * other vCPU stops at its next exit (a running one is kicked, a waiting one
+ * leaves the scheduler at once). */
+void vm_stop(struct pcpu *p, struct vcpu *vc, const char *why)
 {
-	const struct vmcb *v = vm->w.vmcb;
+	const struct vmcb *v = vc->w.vmcb;
+	struct vm *vm = vc->vm;
 	size_t n = 0;
+	int first;
 
 	while (why[n] && n < sizeof(vm->info.reason) - 1)
 		n++;
 	spin_lock(&vm_lock);   /* VMK_VM_INFO copies the reason under it */
-	memcpy(vm->info.reason, why, n);
-	vm->info.reason[n] = 0;
+	first = vm->state != VMK_VMS_STOPPED;
+	if (first) {
+		memcpy(vm->info.reason, why, n);
+		vm->info.reason[n] = 0;
+		vm->state = VMK_VMS_STOPPED;
+	}
 	spin_unlock(&vm_lock);
-	vmk_log("vm%u: stopped: %s (exit %lx info1 %lx info2 %lx)\n", vm->w.id, why,
-		v->c.exit_code, v->c.exit_info_1, v->c.exit_info_2);
-	vmk_log("  rip %016lx rsp %016lx rflags %08lx rax %016lx\n", v->s.rip, v->s.rsp,
-		v->s.rflags, v->s.rax);
-	vmk_log("  cr0 %016lx cr3 %016lx cr4 %016lx efer %lx\n", v->s.cr0, v->s.cr3,
-		v->s.cr4, v->s.efer);
-	vmk_log("  gdtr %lx idtr %lx cs %x on cpu%u\n", v->s.gdtr.base, v->s.idtr.base,
-		v->s.cs.sel, p->linux_cpu);
-	vm->state = VMK_VMS_STOPPED;
-	vm_leave(p, vm, VMK_VM_STOPPED);
+	if (first) {
+		vmk_log("vm%u: stopped: %s (vcpu %u, exit %lx info1 %lx info2 %lx)\n", vm->id,
+			why, vc->idx, v->c.exit_code, v->c.exit_info_1, v->c.exit_info_2);
+		vmk_log("  rip %016lx rsp %016lx rflags %08lx rax %016lx\n", v->s.rip,
+			v->s.rsp, v->s.rflags, v->s.rax);
+		vmk_log("  cr0 %016lx cr3 %016lx cr4 %016lx efer %lx\n", v->s.cr0, v->s.cr3,
+			v->s.cr4, v->s.efer);
+		vmk_log("  gdtr %lx idtr %lx cs %x on cpu%u\n", v->s.gdtr.base, v->s.idtr.base,
+			v->s.cs.sel, p->linux_cpu);
+	}
+	if (vm->nvcpus > 1) {
+		__atomic_store_n(&vm->stop_req, 1, __ATOMIC_RELEASE);
+		sched_vm_stop(vm, (int32_t)p->index);   /* the others; this one leaves below */
+	}
+	vm_leave(p, vc, VMK_VM_STOPPED);
 }
 
 /* VMK_HC_VM_RUN: the caller's CPU runs the VM from the next VMRUN on. */
@@ -416,6 +474,8 @@ int64_t vm_run(struct pcpu *p, uint64_t id)
 		r = VMK_ENOENT;
 	else if (vm->cpu >= 0 || vm->info.scheduled)
 		r = VMK_EBUSY;
+	else if (vm->nvcpus > 1)
+		r = VMK_EINVAL;   /* several vCPUs: only the scheduler runs them */
 	else if (vm->home >= 0 && vm->home != (int32_t)p->index)
 		r = VMK_EPERM;   /* VMs stay on the CPU they started on, for now */
 	else if (vm->state == VMK_VMS_CREATED)
@@ -430,6 +490,6 @@ int64_t vm_run(struct pcpu *p, uint64_t id)
 	if (r)
 		return r;
 	vm->info.runs++;
-	vm_switch_in(p, vm, 1);
+	vm_switch_in(p, vm->vcpu[0], 1);
 	return 0;   /* replaced by vm_leave's result before the COS runs again */
 }

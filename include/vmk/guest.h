@@ -46,6 +46,10 @@ struct vmk_guest_lm_header {
 };
 #endif
 
+/* Where the bench guest copies its AP start-up code (the start-up IPI's
+ * vector is this >> 12); below the multiboot information. */
+#define VMK_GUEST_AP_TRAMP_PA 0x7000u
+
 /* Where the VMM puts the multiboot information and command line. */
 #define VMK_GUEST_MBI_GPA 0x8000u
 #define VMK_GUEST_CMDLINE_GPA 0x8100u

@@ -7,7 +7,7 @@
 #define VMK_HYPERCALL_H
 #include <vmk/types.h>
 
-#define VMK_HC_ABI_VERSION 4u   /* 4: VMK_VM_LIST */
+#define VMK_HC_ABI_VERSION 5u   /* 4: VMK_VM_LIST; 5: VMs with several vCPUs */
 
 enum vmk_hypercall {
 	VMK_HC_VERSION = 0,   /* -> VMK_HC_ABI_VERSION */
@@ -90,7 +90,8 @@ struct vmk_status {
 /* VM worlds.  VMK_HC_VM_CTL takes a request in COS memory; buffers it names
  * are COS physical addresses, checked like any other. */
 enum vmk_vm_op {
-	VMK_VM_CREATE,    /* arg0 = memory bytes -> id (1..VMK_MAX_VMS) */
+	VMK_VM_CREATE,    /* arg0 = memory bytes, arg1 = vCPUs (0: one; at most
+			   * VMK_VM_MAX_VCPUS) -> id (1..VMK_MAX_VMS) */
 	VMK_VM_WRITE,     /* id; arg0 = guest pa, arg1 = COS pa, arg2 = len -> 0 */
 	VMK_VM_START,     /* id; arg0 = entry, arg1 = EBX (multiboot info), arg2 = 0 for
 			   * 32-bit multiboot entry, VMK_VM_START_LONG for a direct
@@ -109,6 +110,7 @@ enum vmk_vm_op {
 
 #define VMK_VM_START_LONG 1u
 #define VMK_MAX_VMS 16u
+#define VMK_VM_MAX_VCPUS 8u
 #define VMK_VM_MAX_MEM (256ull << 20)
 
 struct vmk_vm_req {
@@ -150,7 +152,7 @@ struct vmk_vm_info {
 	uint64_t entitled_ppm;    /* its entitlement now (0 while blocked) */
 	uint64_t migrations;
 	int32_t last_cpu;         /* vmkernel CPU index it last ran on, -1 if none */
-	uint32_t rsvd;
+	uint32_t nvcpus;          /* vCPUs (scheduler figures: their sums) */
 };
 
 /* Trace rings (format: trace/vmk_trace.h, trace/trace_ring.h).  Each CPU's

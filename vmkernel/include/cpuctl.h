@@ -22,16 +22,25 @@ void sysworld_run(struct pcpu *p);
 void vmk_irq(uint64_t vec);
 
 /* The scheduler (under its lock).  vm.c: */
+struct vcpu;
 int sched_vm_add(struct vm *vm, const struct sched_params *sp);
-int sched_vm_stop(struct vm *vm);     /* a scheduled VM that is not running */
-/* The VM on this owned CPU left it; @result is enum vmk_vm_run_result. */
-void sched_vm_left(struct pcpu *p, struct vm *vm, int64_t result);
+/* Its vCPUs that are not running leave the scheduler, running ones are
+ * kicked unless on CPU @self (they stop at their next exit, seeing
+ * vm->stop_req): VMK_OK if none ran, else EBUSY. */
+int sched_vm_stop(struct vm *vm, int32_t self);
+/* The vCPU on this owned CPU left it; @result is enum vmk_vm_run_result. */
+void sched_vm_left(struct pcpu *p, struct vcpu *vc, int64_t result);
 void sched_vm_info(struct vm *vm);    /* fills vm->info's scheduler fields */
-/* VMK_GHC_TIMER from the running VM: 0 or a VMK_E* for the guest. */
-int64_t sched_vm_timer(struct vm *vm, uint64_t ns, uint64_t vec);
-/* Before entering a VM whose timer_pending was seen set: raise the timer's
- * interrupt if it can take one now (IF set, nothing else being injected). */
-void vm_timer_inject(struct vm *vm);
+/* VMK_GHC_TIMER from the running vCPU: 0 or a VMK_E* for the guest. */
+int64_t sched_vm_timer(struct vcpu *vc, uint64_t ns, uint64_t vec);
+/* vm_apic.c and vm_exit.c: */
+void sched_vcpu_apic_timer(struct pcpu *p, struct vcpu *vc, uint64_t tsc);
+void sched_vcpu_timers(struct vcpu *vc);
+void sched_vcpu_notify(struct pcpu *p, struct vcpu *vc);
+void sched_vcpu_init(struct pcpu *p, struct vcpu *vc);
+void sched_vcpu_sipi(struct pcpu *p, struct vcpu *vc, uint32_t vec);
+int sched_vcpu_take_init(struct vcpu *vc);
+int sched_vcpu_irq_exit(struct pcpu *p);
 /* The scheduler's clock, TSC in ns: what run_ns is charged by. */
 uint64_t cpuctl_clock_ns(void);
 

@@ -64,6 +64,11 @@ enum vlapic_mode vlapic_mode(const struct vlapic *v)
 	return vlapic_x2(v) ? VLAPIC_MODE_X2APIC : VLAPIC_MODE_XAPIC;
 }
 
+bool vlapic_enabled(const struct vlapic *v)
+{
+	return vlapic_sw_enabled(v);
+}
+
 uint64_t vlapic_base_address(const struct vlapic *v)
 {
 	return v->base & ~0xfffull;

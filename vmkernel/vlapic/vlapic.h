@@ -192,6 +192,8 @@ int vlapic_init(struct vlapic *v, const struct vlapic_config *cfg);
 void vlapic_init_signal(struct vlapic *v);
 
 enum vlapic_mode vlapic_mode(const struct vlapic *v);
+/* Globally and software-enabled (SVR bit 8): it accepts interrupts. */
+bool vlapic_enabled(const struct vlapic *v);
 /* Guest-physical address of the xAPIC page (meaningful in xAPIC mode). */
 uint64_t vlapic_base_address(const struct vlapic *v);
 

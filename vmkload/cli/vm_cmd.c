@@ -203,7 +203,7 @@ static int cmd_create(int fd, int argc, char **argv)
 	int r, long_mode = 0;
 	const struct vmk_guest_lm_header *lm = NULL;
 	const char *image = NULL, *cmdline = "";
-	long long mem = 32 << 20;
+	long long mem = 32 << 20, vcpus = 1;
 	struct vmk_ioc_vm a = { .op = VMK_VM_CREATE };
 	const struct mb_header *h;
 	int64_t entry;
@@ -219,6 +219,8 @@ static int cmd_create(int fd, int argc, char **argv)
 			cmdline = argv[++i];
 		else if (!strcmp(argv[i], "--long-mode"))
 			long_mode = 1;
+		else if (!strcmp(argv[i], "--vcpus") && i + 1 < argc)
+			vcpus = cli_parse_size(argv[++i]);
 		else if ((r = sched_opt(&so, argc, argv, &i)) <= 0)
 			return fprintf(stderr, "%s vm create: %s '%s'\n", prog,
 				       r ? "bad value for" : "unknown option", argv[i]), 2;
@@ -227,6 +229,9 @@ static int cmd_create(int fd, int argc, char **argv)
 		return fprintf(stderr, "%s vm create: need --image G [--mem M] [--cmdline S]\n", prog), 2;
 	if (so.given && so.reserve > so.limit)
 		return fprintf(stderr, "%s vm: --reserve above --limit\n", prog), 2;
+	if (vcpus < 1 || vcpus > VMK_VM_MAX_VCPUS)
+		return fprintf(stderr, "%s vm create: --vcpus %lld: want 1..%u\n", prog, vcpus,
+			       VMK_VM_MAX_VCPUS), 2;
 	img = cli_read_file(image, &len);
 	if (!img)
 		return 1;
@@ -243,6 +248,7 @@ static int cmd_create(int fd, int argc, char **argv)
 		return 1;
 	}
 	a.arg[0] = (uint64_t)mem;
+	a.arg[1] = (uint64_t)vcpus;
 	if (vm_ioctl(fd, &a, "create")) {
 		free(img);
 		return 1;
@@ -321,6 +327,12 @@ static int cmd_start(int fd, uint32_t id)
 
 	/* A VM stays on the CPU it started on (the vmkernel refuses others):
 	 * keep this thread there. */
+	if (get_info(fd, id, &info))
+		return 1;
+	if (info.nvcpus > 1)
+		return fprintf(stderr, "%s vm start: vm%u has %u vCPUs; only the vmkernel's "
+			       "scheduler runs those (vmk vm schedule %u)\n", prog, id,
+			       info.nvcpus, id), 1;
 	CPU_ZERO(&one);
 	if (cpu >= 0) {
 		CPU_SET(cpu, &one);
@@ -343,8 +355,8 @@ static void print_info(const struct vmk_vm_info *v, int json)
 	static const char *const names[VMK_VX_COUNT] = VMK_VX_NAMES;
 
 	if (!json) {
-		printf("vm%-3u %-8s %6llu MiB  runs %llu  switches %llu  exit %lld  %s\n", v->id,
-		       state_name(v->state), (unsigned long long)v->mem_size >> 20,
+		printf("vm%-3u %-8s %6llu MiB  vcpus %u  runs %llu  switches %llu  exit %lld  %s\n",
+		       v->id, state_name(v->state), (unsigned long long)v->mem_size >> 20, v->nvcpus,
 		       (unsigned long long)v->runs, (unsigned long long)v->switches,
 		       (long long)v->exit_status, v->reason);
 		printf("      exits:");
@@ -359,12 +371,12 @@ static void print_info(const struct vmk_vm_info *v, int json)
 			       v->last_cpu, (unsigned long long)v->migrations);
 		return;
 	}
-	printf("{\"id\": %u, \"state\": \"%s\", \"mem_size\": %llu, \"runs\": %llu, "
+	printf("{\"id\": %u, \"state\": \"%s\", \"mem_size\": %llu, \"vcpus\": %u, \"runs\": %llu, "
 	       "\"switches\": %llu, \"exit_status\": %lld, \"reason\": \"%s\", "
 	       "\"scheduled\": %u, \"shares\": %u, \"reservation_ppm\": %u, \"limit_ppm\": %u, "
 	       "\"run_ns\": %llu, \"entitled_ppm\": %llu, \"last_cpu\": %d, \"migrations\": %llu, "
 	       "\"exits\": {",
-	       v->id, state_name(v->state), (unsigned long long)v->mem_size,
+	       v->id, state_name(v->state), (unsigned long long)v->mem_size, v->nvcpus,
 	       (unsigned long long)v->runs, (unsigned long long)v->switches,
 	       (long long)v->exit_status, v->reason, v->scheduled, v->shares,
 	       v->reservation_ppm, v->limit_ppm, (unsigned long long)v->run_ns,
@@ -420,21 +432,24 @@ static int parse_id(const char *s, uint32_t *id)
 static void vm_usage(FILE *f)
 {
 	fprintf(f,
-		"usage: %s vm create --image G [--mem M] [--cmdline S] [--long-mode] [SCHED]\n"
+		"usage: %s vm create --image G [--mem M] [--cmdline S] [--long-mode] [--vcpus N]\n"
+		"                          [SCHED]\n"
 		"                          prints the new id; with SCHED options it is scheduled\n"
 		"                          at once; --long-mode starts it directly in 64-bit mode\n"
-		"                          (the image needs vmk's long-mode header, <vmk/guest.h>)\n"
-		"       %s vm start ID     run it here (foreground) until it halts or stops;\n"
-		"                          exit status 0 if it reported pass on the exit port\n"
+		"                          (the image needs vmk's long-mode header, <vmk/guest.h>);\n"
+		"                          --vcpus N (1..%u): vCPU 0 starts, the others wait for\n"
+		"                          INIT and a start-up IPI from it (x2APIC)\n"
+		"       %s vm start ID     run a one-vCPU VM here (foreground) until it halts or\n"
+		"                          stops; exit status 0 if it reported pass on the exit port\n"
 		"       %s vm schedule ID [SCHED]\n"
 		"                          the vmkernel's scheduler runs it on the CPUs given to\n"
 		"                          it (vmk cpu give N); returns at once\n"
 		"       SCHED: --shares S (1..1000000, default 1000) --reserve PCT --limit PCT\n"
-		"              (percent of one CPU; defaults 0 and 100)\n"
+		"              (percent of one CPU; defaults 0 and 100), for each vCPU\n"
 		"       %s vm stop ID | destroy ID | console ID | info ID [--json]\n"
 		"       %s vm list [--json]\n"
 		"G is a multiboot (v1) kernel: a.out-kludge, ELF32 or ELF64 PT_LOAD segments.\n",
-		prog, prog, prog, prog, prog);
+		prog, VMK_VM_MAX_VCPUS, prog, prog, prog, prog);
 }
 
 int cmd_vm(int argc, char **argv)

@@ -227,14 +227,13 @@ void svm_handle_exit(struct pcpu *p)
 	trace_vm_exit(&p->tw, p->index, (uint32_t)v->c.exit_code, v->s.rip,
 		      v->c.exit_info_1, v->c.exit_info_2);
 	if (p->cur->kind == WORLD_VM)
-		vm_handle_exit(p, (struct vm *)p->cur);
+		vm_handle_exit(p, (struct vcpu *)p->cur);
 	else
 		cos_handle_exit(p);
 	if (p->cur->kind == WORLD_SYSTEM)
 		sysworld_run(p);   /* an owned CPU: until a world is chosen */
 	if (p->cur->kind == WORLD_VM &&
-	    __builtin_expect(__atomic_load_n(&((struct vm *)p->cur)->timer_pending,
-					     __ATOMIC_RELAXED), 0))
-		vm_timer_inject((struct vm *)p->cur);
+	    __builtin_expect(__atomic_load_n(&((struct vcpu *)p->cur)->attn, __ATOMIC_RELAXED), 0))
+		vcpu_entry_events(p, (struct vcpu *)p->cur);
 	trace_vm_entry(&p->tw, p->index, p->cur->vmcb->s.rip);
 }

@@ -19,7 +19,15 @@
 #define VEC_GP 13
 #define MSR_TSC 0x10u
 
-typedef void (*vm_exit_fn)(struct pcpu *p, struct vm *vm);
+#define SVM_I1_VINTR (1u << 4)
+#define SVM_EXIT_VINTR 0x064
+#define SVM_INT_V_IRQ (1u << 8)
+#define SVM_INT_V_IGN_TPR (1u << 20)
+#define SVM_INT_V_PRIO_SHIFT 16
+#define SVM_EVT_NMI (2ull << 8)
+#define RFLAGS_IF (1u << 9)
+
+typedef void (*vm_exit_fn)(struct pcpu *p, struct vcpu *vc);
 void svm_vmrun_resume(void);   /* entry.S */
 
 static uint8_t *all_ones;   /* IOPM and MSRPM: every port and MSR exits */
@@ -30,13 +38,14 @@ static struct vmk_seg flat(uint16_t attrib)
 	return (struct vmk_seg){ .sel = 0, .attrib = attrib, .limit = 0xffffffffu, .base = 0 };
 }
 
-/* Multiboot's machine state: 32-bit protected mode, flat segments, paging
- * off, EAX = magic, EBX = the information structure. */
-void vm_vmcb_init(struct vm *vm, uint64_t entry, uint64_t ebx)
+/* What every vCPU state starts from: the intercepts, nested paging. */
+static void vmcb_control(struct vcpu *vc)
 {
-	struct vmcb *v = vm->w.vmcb;
+	struct vmcb *v = vc->w.vmcb;
+	uint64_t tsc_offset = v->c.tsc_offset;
 
 	memset(v, 0, sizeof(*v));
+	v->c.tsc_offset = tsc_offset;
 	v->c.intercept_dr = 0xffffffffu;   /* debug registers are the COS's */
 	v->c.intercept_misc1 = SVM_I1_INTR | SVM_I1_NMI | SVM_I1_CPUID | SVM_I1_HLT |
 			       SVM_I1_IOIO | SVM_I1_MSR | SVM_I1_SHUTDOWN | SVM_I1_INVLPGA |
@@ -46,10 +55,23 @@ void vm_vmcb_init(struct vm *vm, uint64_t entry, uint64_t ebx)
 			       SVM_I2_MWAIT | SVM_I2_XSETBV;
 	v->c.iopm_base_pa = all_ones_pa;
 	v->c.msrpm_base_pa = all_ones_pa;
-	v->c.asid = 1 + vm->w.id;
+	v->c.asid = 1 + vc->w.id;
 	v->c.int_ctl = SVM_I1_VINTR_MASKING;
 	v->c.nested_ctl = SVM_NP_ENABLE;
-	v->c.nested_cr3 = vm->npt_root;
+	v->c.nested_cr3 = vc->vm->npt_root;
+	v->s.dr6 = 0xffff0ff0;
+	v->s.dr7 = 0x400;
+	v->s.g_pat = PAT_RESET;
+	v->s.rflags = 2;
+}
+
+/* Multiboot's machine state: 32-bit protected mode, flat segments, paging
+ * off, EAX = magic, EBX = the information structure.  The TSC starts at 0. */
+void vm_vmcb_init(struct vcpu *vc, uint64_t entry, uint64_t ebx)
+{
+	struct vmcb *v = vc->w.vmcb;
+
+	vmcb_control(vc);
 	v->s.cs = flat(0xc9b);
 	v->s.cs.sel = 0x08;
 	v->s.ds = v->s.es = v->s.ss = v->s.fs = v->s.gs = flat(0xc93);
@@ -59,21 +81,41 @@ void vm_vmcb_init(struct vm *vm, uint64_t entry, uint64_t ebx)
 	v->s.gdtr.limit = v->s.idtr.limit = 0xffff;
 	v->s.cr0 = 0x11;   /* PE, ET */
 	v->s.efer = EFER_SVME;
-	v->s.dr6 = 0xffff0ff0;
-	v->s.dr7 = 0x400;
-	v->s.g_pat = PAT_RESET;
-	v->s.rflags = 2;
 	v->c.tsc_offset = -rdtsc();   /* the VM's own TSC, from 0 at its start */
 	v->s.rip = entry;
 	v->s.rax = 0x2badb002;
-	vm->w.g = (struct gprs){ .rbx = ebx };
+	vc->w.g = (struct gprs){ .rbx = ebx };
+}
+
+/* INIT, then a start-up IPI: real mode at vec:0, as on hardware (the TSC
+ * runs on; the FPU and vector state are back in their reset state). */
+void vm_vmcb_sipi(struct vcpu *vc, uint32_t vec)
+{
+	struct vmcb *v = vc->w.vmcb;
+	struct vmk_seg data = { .sel = 0, .attrib = 0x93, .limit = 0xffff, .base = 0 };
+	uint32_t sig[4];
+
+	vmcb_control(vc);
+	v->s.cs = (struct vmk_seg){ .sel = (uint16_t)(vec << 8), .attrib = 0x9b, .limit = 0xffff,
+				    .base = (uint64_t)vec << 12 };
+	v->s.ds = v->s.es = v->s.ss = v->s.fs = v->s.gs = data;
+	v->s.gdtr = v->s.idtr = (struct vmk_seg){ .limit = 0xffff };
+	v->s.ldtr = (struct vmk_seg){ .attrib = 0x82, .limit = 0xffff };
+	v->s.tr = (struct vmk_seg){ .attrib = 0x8b, .limit = 0xffff };
+	v->s.efer = EFER_SVME;
+	v->s.cr0 = 0x60000010;   /* CD, NW, ET */
+	v->c.tlb_control = SVM_TLB_FLUSH_ALL;
+	cpuid(1, 0, sig);
+	vc->w.g = (struct gprs){ .rdx = sig[0] };
+	memset(vc->xsave, 0, sizeof(vc->xsave));
+	*(uint32_t *)(vc->xsave + 24) = 0x1f80;
 }
 
 /* The same machine already in 64-bit mode, on the tables and GDT that
  * vm_long_mode_tables() wrote (<vmk/guest.h>). */
-void vm_vmcb_long_mode(struct vm *vm)
+void vm_vmcb_long_mode(struct vcpu *vc)
 {
-	struct vmcb *v = vm->w.vmcb;
+	struct vmcb *v = vc->w.vmcb;
 
 	v->s.cs = flat(0xa9b);   /* L and G: 64-bit code */
 	v->s.cs.sel = 0x08;
@@ -94,66 +136,97 @@ int vm_exit_init(void)
 	return VMK_OK;
 }
 
-static void inject(struct vm *vm, unsigned vec, int err)
+static void inject(struct vcpu *vc, unsigned vec, int err)
 {
-	vm->w.vmcb->c.event_inj = SVM_EVT_VALID | SVM_EVT_EXCEPTION | vec |
+	vc->w.vmcb->c.event_inj = SVM_EVT_VALID | SVM_EVT_EXCEPTION | vec |
 				  (err ? SVM_EVT_ERR : 0);
 }
 
-static void vx_preempt(struct pcpu *p, struct vm *vm)
+/* A physical interrupt.  On a CPU the COS owns it is the COS's: leave.  On
+ * an owned CPU the vmkernel takes it here, and the vCPU goes on unless it
+ * was a tick or a kick for the scheduler (a notify needs only the exit). */
+static void vx_preempt(struct pcpu *p, struct vcpu *vc)
 {
-	vm->info.exits[VMK_VX_INTR]++;
-	vm_leave(p, vm, VMK_VM_PREEMPTED);
+	vc->exits[VMK_VX_INTR]++;
+	if (p->owner == VMK_CPU_VMK && !sched_vcpu_irq_exit(p))
+		return;
+	vm_leave(p, vc, VMK_VM_PREEMPTED);
 }
 
-static void vx_cpuid(struct pcpu *p, struct vm *vm)
+/* The interrupt window asked for in vcpu_entry_events() is open. */
+static void vx_vintr(struct pcpu *p, struct vcpu *vc)
 {
 	(void)p;
-	vm->info.exits[VMK_VX_CPUID]++;
-	svm_emulate_cpuid(&vm->w, 1);
-	vm->w.vmcb->s.rip += 2;
+	vc->exits[VMK_VX_INTR]++;
+	vc->w.vmcb->c.int_ctl &= ~(SVM_INT_V_IRQ | SVM_INT_V_IGN_TPR | (15u << SVM_INT_V_PRIO_SHIFT));
+	vc->w.vmcb->c.intercept_misc1 &= ~SVM_I1_VINTR;
+	__atomic_store_n(&vc->attn, 1, __ATOMIC_RELAXED);
 }
 
-/* HLT blocks the world until its timer fires (a scheduled VM with the
- * timer armed); with nothing that could wake it, the VM is halted for good. */
-static void vx_hlt(struct pcpu *p, struct vm *vm)
+static void vx_cpuid(struct pcpu *p, struct vcpu *vc)
 {
-	int pending;
+	(void)p;
+	uint32_t leaf = (uint32_t)vc->w.vmcb->s.rax;
 
-	vm->info.exits[VMK_VX_HLT]++;
-	vm->w.vmcb->s.rip += 1;
-	vm->w.vmcb->c.int_state = 0;
-	pending = __atomic_load_n(&vm->timer_pending, __ATOMIC_ACQUIRE);
-	if (vm->info.scheduled && (pending || vm->timer_deadline)) {
-		if (!pending)
-			vm_leave(p, vm, VMK_VM_WAITING);
-		return;   /* else the interrupt goes in at the next entry */
+	vc->exits[VMK_VX_CPUID]++;
+	svm_emulate_cpuid(&vc->w, 1);
+	if (leaf == 1) {
+		/* The vLAPIC: x2APIC and the TSC-deadline timer, whatever the host
+		 * has; the initial APIC ID is the vCPU's index. */
+		vc->w.g.rcx |= (1u << 21) | (1u << 24);
+		vc->w.g.rbx = (vc->w.g.rbx & 0x00ffffffu) | ((uint64_t)vc->idx << 24);
+	} else if (leaf == 0xb) {
+		vc->w.g.rdx = vc->idx;   /* x2APIC ID */
+	}
+	vc->w.vmcb->s.rip += 2;
+}
+
+/* HLT blocks the vCPU until an interrupt it can take arrives (its timers,
+ * an IPI); with one already due it goes on at once.  A one-vCPU VM with
+ * nothing that could wake it (not scheduled, or no timer armed and its
+ * vLAPIC software-disabled) is halted for good. */
+static void vx_hlt(struct pcpu *p, struct vcpu *vc)
+{
+	struct vm *vm = vc->vm;
+
+	vc->exits[VMK_VX_HLT]++;
+	vc->w.vmcb->s.rip += 1;
+	vc->w.vmcb->c.int_state = 0;
+	if (__atomic_load_n(&vc->timer_due, __ATOMIC_ACQUIRE) || vcpu_has_wakeup(vc)) {
+		__atomic_store_n(&vc->attn, 1, __ATOMIC_RELAXED);
+		return;   /* the interrupt goes in at the next entry */
+	}
+	if (vm->info.scheduled && (vm->nvcpus > 1 || vc->timer_deadline ||
+				   vlapic_enabled(&vc->apic))) {
+		vm_leave(p, vc, VMK_VM_WAITING);
+		return;
 	}
 	vm->state = VMK_VMS_HALTED;
-	vm_leave(p, vm, VMK_VM_HALTED);
+	vm_leave(p, vc, VMK_VM_HALTED);
 }
 
 /* The console's 16550 transmit side and the exit port; other ports read
  * as all ones and ignore writes, as empty ISA space does. */
-static void vx_io(struct pcpu *p, struct vm *vm)
+static void vx_io(struct pcpu *p, struct vcpu *vc)
 {
-	struct vmcb *v = vm->w.vmcb;
+	struct vmcb *v = vc->w.vmcb;
 	uint64_t info = v->c.exit_info_1;
 	uint16_t port = (uint16_t)(info >> 16);
 	int in = info & 1;
 	uint32_t size_mask = info & (1u << 6) ? 0xffffffffu : info & (1u << 5) ? 0xffffu : 0xffu;
 	uint32_t val = (uint32_t)v->s.rax & size_mask;
 
-	vm->info.exits[VMK_VX_IO]++;
+	vc->exits[VMK_VX_IO]++;
 	if (info & (1u << 2))
-		{ vm_stop(p, vm, "string port I/O is not supported"); return; }
+		{ vm_stop(p, vc, "string port I/O is not supported"); return; }
 	v->s.rip = v->c.exit_info_2;   /* QEMU and hardware give the next RIP here */
 	if (!in && port == VMK_GUEST_EXIT_PORT) {
-		vm->info.exit_status = ((int64_t)(val & 0xff) << 1) | 1;
-		{ vm_stop(p, vm, "wrote the exit port"); return; }
+		if (vc->vm->state != VMK_VMS_STOPPED)
+			vc->vm->info.exit_status = ((int64_t)(val & 0xff) << 1) | 1;
+		{ vm_stop(p, vc, "wrote the exit port"); return; }
 	}
 	if (!in && port == VMK_GUEST_CONSOLE_PORT) {
-		vm_console_put(vm, (char)val);
+		vm_console_put(vc->vm, (char)val);
 		return;
 	}
 	if (in) {
@@ -175,9 +248,9 @@ static int pat_ok(uint64_t pat)
 
 /* The explicit list: EFER (SCE, LME, NXE), PAT, TSC (a write sets this
  * VM's own offset; RDTSC applies it without an exit). */
-static int msr_access(struct vm *vm, uint32_t msr, int write, uint64_t *val)
+static int msr_access(struct pcpu *p, struct vcpu *vc, uint32_t msr, int write, uint64_t *val)
 {
-	struct vmcb *v = vm->w.vmcb;
+	struct vmcb *v = vc->w.vmcb;
 
 	if (msr == MSR_EFER && !write) {
 		*val = v->s.efer & ~EFER_SVME;
@@ -193,36 +266,37 @@ static int msr_access(struct vm *vm, uint32_t msr, int write, uint64_t *val)
 		*val = rdtsc() + v->c.tsc_offset;
 	} else if (msr == MSR_TSC) {
 		v->c.tsc_offset = *val - rdtsc();
+	} else if (vlapic_msr_owned(msr)) {
+		return vcpu_apic_msr(p, vc, msr, write, val);
 	} else {
 		return 0;
 	}
 	return 1;
 }
 
-static void vx_msr(struct pcpu *p, struct vm *vm)
+static void vx_msr(struct pcpu *p, struct vcpu *vc)
 {
-	struct vmcb *v = vm->w.vmcb;
+	struct vmcb *v = vc->w.vmcb;
 	int write = v->c.exit_info_1 == 1;
-	uint64_t val = (uint32_t)v->s.rax | (vm->w.g.rdx << 32);
+	uint64_t val = (uint32_t)v->s.rax | (vc->w.g.rdx << 32);
 
-	(void)p;
-	vm->info.exits[VMK_VX_MSR]++;
-	if (!msr_access(vm, (uint32_t)vm->w.g.rcx, write, &val)) {
-		inject(vm, VEC_GP, 1);
+	vc->exits[VMK_VX_MSR]++;
+	if (!msr_access(p, vc, (uint32_t)vc->w.g.rcx, write, &val)) {
+		inject(vc, VEC_GP, 1);
 		return;
 	}
 	if (!write) {
 		v->s.rax = (uint32_t)val;
-		vm->w.g.rdx = val >> 32;
+		vc->w.g.rdx = val >> 32;
 	}
 	v->s.rip += 2;
 }
 
-static void vx_vmmcall(struct pcpu *p, struct vm *vm)
+static void vx_vmmcall(struct pcpu *p, struct vcpu *vc)
 {
-	struct vmcb *v = vm->w.vmcb;
+	struct vmcb *v = vc->w.vmcb;
 
-	vm->info.exits[VMK_VX_VMMCALL]++;
+	vc->exits[VMK_VX_VMMCALL]++;
 	v->s.rip += 3;
 	switch (v->s.rax) {
 	case VMK_GHC_VERSION:
@@ -230,56 +304,57 @@ static void vx_vmmcall(struct pcpu *p, struct vm *vm)
 		break;
 	case VMK_GHC_YIELD:
 		v->s.rax = 0;
-		vm_leave(p, vm, VMK_VM_YIELDED);
+		vm_leave(p, vc, VMK_VM_YIELDED);
 		break;
 	case VMK_GHC_TIMER:
-		v->s.rax = (uint64_t)sched_vm_timer(vm, vm->w.g.rdx, vm->w.g.rcx);
+		v->s.rax = (uint64_t)sched_vm_timer(vc, vc->w.g.rdx, vc->w.g.rcx);
 		break;
 	default:
 		v->s.rax = (uint64_t)(int64_t)VMK_ENOSYS;
 	}
 }
 
-static void vx_npf(struct pcpu *p, struct vm *vm)
+static void vx_npf(struct pcpu *p, struct vcpu *vc)
 {
 	char why[96];
 
-	vm->info.exits[VMK_VX_NPF]++;
+	vc->exits[VMK_VX_NPF]++;
 	vmk_snprintf(why, sizeof(why), "access outside its memory at guest pa %lx",
-		     vm->w.vmcb->c.exit_info_2);
-	vm_stop(p, vm, why);
+		     vc->w.vmcb->c.exit_info_2);
+	vm_stop(p, vc, why);
 }
 
-static void vx_shutdown(struct pcpu *p, struct vm *vm)
+static void vx_shutdown(struct pcpu *p, struct vcpu *vc)
 {
-	vm->info.exits[VMK_VX_SHUTDOWN]++;
-	vm_stop(p, vm, "shutdown (triple fault)");
+	vc->exits[VMK_VX_SHUTDOWN]++;
+	vm_stop(p, vc, "shutdown (triple fault)");
 }
 
-static void vx_undefined(struct pcpu *p, struct vm *vm)
+static void vx_undefined(struct pcpu *p, struct vcpu *vc)
 {
 	(void)p;
-	vm->info.exits[VMK_VX_OTHER]++;
-	inject(vm, VEC_UD, 0);
+	vc->exits[VMK_VX_OTHER]++;
+	inject(vc, VEC_UD, 0);
 }
 
 /* INVD would drop dirty cache lines of memory that is not the guest's:
  * done as a no-op (its data stays coherent; the guest cannot tell). */
-static void vx_invd(struct pcpu *p, struct vm *vm)
+static void vx_invd(struct pcpu *p, struct vcpu *vc)
 {
 	(void)p;
-	vm->info.exits[VMK_VX_OTHER]++;
-	vm->w.vmcb->s.rip += 2;
+	vc->exits[VMK_VX_OTHER]++;
+	vc->w.vmcb->s.rip += 2;
 }
 
-static void vx_unsupported(struct pcpu *p, struct vm *vm)
+static void vx_unsupported(struct pcpu *p, struct vcpu *vc)
 {
-	vm->info.exits[VMK_VX_OTHER]++;
-	vm_stop(p, vm, "unsupported instruction (XSETBV, MONITOR, MWAIT or INVLPGA)");
+	vc->exits[VMK_VX_OTHER]++;
+	vm_stop(p, vc, "unsupported instruction (XSETBV, MONITOR, MWAIT or INVLPGA)");
 }
 
 static const vm_exit_fn vm_exit_table[] = {
 	[SVM_EXIT_INTR] = vx_preempt,
+	[SVM_EXIT_VINTR] = vx_vintr,
 	[SVM_EXIT_NMI] = vx_preempt,
 	[SVM_EXIT_CPUID] = vx_cpuid,
 	[SVM_EXIT_INVD] = vx_invd,
@@ -300,32 +375,38 @@ static const vm_exit_fn vm_exit_table[] = {
 	[SVM_EXIT_XSETBV] = vx_unsupported,
 };
 
-void vm_handle_exit(struct pcpu *p, struct vm *vm)
+void vm_handle_exit(struct pcpu *p, struct vcpu *vc)
 {
-	uint64_t code = vm->w.vmcb->c.exit_code;
+	uint64_t code = vc->w.vmcb->c.exit_code;
 	vm_exit_fn fn = 0;
 
-	vm->w.vmcb->c.tlb_control = 0;
-	vm->w.vmcb->c.event_inj = 0;
-	if (vm->w.vmcb->c.exit_int_info & SVM_EVT_VALID)
-		vm->w.vmcb->c.event_inj = vm->w.vmcb->c.exit_int_info;
+	vc->w.vmcb->c.tlb_control = 0;
+	vc->w.vmcb->c.event_inj = 0;
+	if (vc->w.vmcb->c.exit_int_info & SVM_EVT_VALID)
+		vc->w.vmcb->c.event_inj = vc->w.vmcb->c.exit_int_info;
 	/* Seen in the lab with QEMU 7.2's multi-threaded TCG, never with one
 	 * TCG thread (README, "The lab"): the VMCB was clean before VMRUN, yet
 	 * the #VMEXIT leaves the host's own state in its save area (RIP just
 	 * after our VMRUN, the vmkernel's CR3).  Running that as the guest
 	 * goes wild; stop the VM and say so. */
-	if (vm->w.vmcb->s.rip == (uint64_t)svm_vmrun_resume ||
-	    vm->w.vmcb->s.cr3 == vmk_boot->pt_root) {
+	if (vc->w.vmcb->s.rip == (uint64_t)svm_vmrun_resume ||
+	    vc->w.vmcb->s.cr3 == vmk_boot->pt_root) {
 		char why[96];
 
-		vm->info.exits[VMK_VX_OTHER]++;
+		vc->exits[VMK_VX_OTHER]++;
 		vmk_snprintf(why, sizeof(why), "VMCB save area holds host state (exit %lx)", code);
-		vm_stop(p, vm, why);
+		vm_stop(p, vc, why);
 		return;
 	}
-	if (__atomic_load_n(&vm->stop_req, __ATOMIC_RELAXED)) {
-		vm->info.exits[VMK_VX_OTHER]++;
-		vm_stop(p, vm, "stopped by the COS");
+	if (__builtin_expect(__atomic_load_n(&vc->vm->stop_req, __ATOMIC_ACQUIRE), 0)) {
+		vc->exits[VMK_VX_OTHER]++;
+		vm_stop(p, vc, "stopped by the COS");
+		return;
+	}
+	if (__builtin_expect(__atomic_load_n(&vc->init_req, __ATOMIC_ACQUIRE), 0) &&
+	    !sched_vcpu_take_init(vc)) {
+		vc->exits[VMK_VX_OTHER]++;
+		vm_leave(p, vc, VMK_VM_WAITING);   /* until a start-up IPI */
 		return;
 	}
 	if (code == SVM_EXIT_NPF)
@@ -333,9 +414,9 @@ void vm_handle_exit(struct pcpu *p, struct vm *vm)
 	else if (code < ARRAY_SIZE(vm_exit_table))
 		fn = vm_exit_table[code];
 	if (fn) {
-		fn(p, vm);
+		fn(p, vc);
 		return;
 	}
-	vm->info.exits[VMK_VX_OTHER]++;
-	vm_stop(p, vm, code == SVM_EXIT_INVALID ? "VMRUN refused its state" : "unsupported exit");
+	vc->exits[VMK_VX_OTHER]++;
+	vm_stop(p, vc, code == SVM_EXIT_INVALID ? "VMRUN refused its state" : "unsupported exit");
 }

@@ -222,7 +222,9 @@ static void test_svr_software_disable(void **st)
 		wr(v, lvt_regs[i], 0x40 + i);
 	for (unsigned i = 0; i < VLAPIC_LVT_COUNT; i++)
 		assert_int_equal(rd(v, lvt_regs[i]), 0x40 + i);
+	assert_true(vlapic_enabled(v));
 	wr(v, VLAPIC_SVR, 0x0ff);
+	assert_false(vlapic_enabled(v));
 	for (unsigned i = 0; i < VLAPIC_LVT_COUNT; i++)
 		assert_int_equal(rd(v, lvt_regs[i]), 0x10040 + i);
 	wr(v, VLAPIC_LVT_ERROR, 0xe0);
@@ -233,6 +235,7 @@ static void test_svr_software_disable(void **st)
 	assert_false(irr_has(v, 0x50));
 	/* Re-enabling leaves them masked until software writes them. */
 	wr(v, VLAPIC_SVR, 0x1ff);
+	assert_true(vlapic_enabled(v));
 	assert_int_equal(rd(v, VLAPIC_LVT_ERROR), 0x100e0);
 	wr(v, VLAPIC_LVT_ERROR, 0xe0);
 	assert_int_equal(rd(v, VLAPIC_LVT_ERROR), 0xe0);

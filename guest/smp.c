@@ -1,0 +1,410 @@
+/* The bench guest's SMP side, on the x2APIC (MSRs): starting the APs with
+ * INIT and start-up IPIs, a parallel workload with a locked shared counter,
+ * IPI round trips, the APIC timer, and hostile APIC use.
+ *
+ * Vectors: 0x40 + i is "an IPI for CPU i" (so a handler knows where it runs
+ * without an exit), 0x50 + i "to CPU 0 from CPU i" (IPIs of one vector that
+ * meet in IRR are one interrupt, as on hardware, so each sender has its
+ * own), 0x30 the APIC timer, 0xff the spurious vector. */
+#include <stdint.h>
+#include <vmk/guest.h>
+#include <vmk/guest_bench.h>
+#include <vmk/xorshift.h>
+#include "guest_lib.h"
+
+#define MAX_CPUS 8                  /* boot.S's GUEST_MAX_CPUS */
+#define MSR_APIC_BASE 0x1bu
+#define MSR_TSC_DEADLINE 0x6e0u
+#define X2_ID 0x802u
+#define X2_EOI 0x80bu
+#define X2_SVR 0x80fu
+#define X2_ESR 0x828u
+#define X2_ICR 0x830u
+#define X2_LVTT 0x832u
+#define X2_TICR 0x838u
+#define X2_TCCR 0x839u
+#define X2_TDCR 0x83eu
+#define BASE_EN (1u << 11)
+#define BASE_EXTD (1u << 10)
+#define ICR_ASSERT 0x4000u
+#define ICR_INIT (0x500u | ICR_ASSERT)
+#define ICR_SIPI (0x600u | ICR_ASSERT)
+#define VEC_TIMER 0x30u
+#define VEC_IPI(i) (0x40u + (i))
+#define VEC_FROM(i) (0x50u + (i))
+#define VEC_SPURIOUS 0xffu
+/* Long enough for a start-up behind busy vCPUs on an emulated machine;
+ * only there so that a lost IPI ends in a message, not a hang. */
+#define TIMEOUT_TSC (60ull * 1000 * 1000 * 1000)
+
+extern const char ap_tramp_start[], ap_tramp_end[];   /* boot.S */
+
+enum ap_mode { AP_WORK, AP_PONG, AP_PONG_SPIN };
+static volatile uint32_t ap_mode;
+static volatile uint32_t online, done;
+static volatile uint64_t ipi_seen[MAX_CPUS], from_ap[MAX_CPUS];
+static volatile uint64_t timer_irqs, spurious;
+static volatile uint64_t counter, work_out[MAX_CPUS], steps;
+static volatile uint32_t lock;
+
+static inline void wrmsr(uint32_t msr, uint64_t v)
+{
+	__asm__ volatile("wrmsr" : : "c"(msr), "a"((uint32_t)v), "d"((uint32_t)(v >> 32))
+			 : "memory");
+}
+
+static inline uint64_t rdmsr(uint32_t msr)
+{
+	uint32_t lo, hi;
+
+	__asm__ volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(msr) : "memory");
+	return ((uint64_t)hi << 32) | lo;
+}
+
+static inline void pause(void)
+{
+	__asm__ volatile("pause" : : : "memory");
+}
+
+static void send_ipi(uint32_t dest, uint32_t lo)
+{
+	wrmsr(X2_ICR, ((uint64_t)dest << 32) | lo);
+}
+
+static void x2apic_on(void)
+{
+	wrmsr(MSR_APIC_BASE, rdmsr(MSR_APIC_BASE) | BASE_EN | BASE_EXTD);
+	wrmsr(X2_SVR, 0x100u | VEC_SPURIOUS);
+}
+
+/* Wait with interrupts on until *p != old, halting in between. */
+static int wait_change(volatile uint64_t *p, uint64_t old)
+{
+	uint64_t t0 = rdtsc();
+
+	__asm__ volatile("cli");
+	while (*p == old) {
+		if (rdtsc() - t0 > TIMEOUT_TSC)
+			return 0;
+		__asm__ volatile("sti; hlt; cli" : : : "memory");
+	}
+	__asm__ volatile("sti");
+	return 1;
+}
+
+void guest_irq(uint64_t vec);
+void guest_irq(uint64_t vec)
+{
+	if (vec == VEC_SPURIOUS) {
+		spurious++;   /* no EOI for the spurious vector */
+		return;
+	}
+	if (vec >= VEC_IPI(0) && vec < VEC_IPI(MAX_CPUS))
+		__atomic_add_fetch(&ipi_seen[vec - VEC_IPI(0)], 1, __ATOMIC_RELEASE);
+	else if (vec >= VEC_FROM(0) && vec < VEC_FROM(MAX_CPUS))
+		__atomic_add_fetch(&from_ap[vec - VEC_FROM(0)], 1, __ATOMIC_RELEASE);
+	else if (vec == VEC_TIMER)
+		timer_irqs++;
+	wrmsr(X2_EOI, 0);
+	if (vec == VEC_IPI(1) && ap_mode != AP_WORK)
+		send_ipi(0, ICR_ASSERT | VEC_IPI(0));   /* the pong */
+}
+
+static uint64_t work(uint32_t idx, uint64_t k)
+{
+	uint32_t x = 0x9e3779b9u ^ (idx + 1) * 0x85ebca6bu;
+	uint64_t sum = 0;
+
+	for (uint64_t i = 0; i < k; i++)
+		sum += vmk_xorshift32(&x);
+	return sum;
+}
+
+static void locked_increments(uint64_t k)
+{
+	for (uint64_t i = 0; i < k; i++) {
+		while (__atomic_exchange_n(&lock, 1, __ATOMIC_ACQUIRE))
+			while (lock)
+				pause();
+		counter = counter + 1;   /* not atomic: the lock is what protects it */
+		__atomic_store_n(&lock, 0, __ATOMIC_RELEASE);
+	}
+}
+
+void guest_ap_main(uint32_t idx);
+void guest_ap_main(uint32_t idx)
+{
+	guest_idt_load();
+	x2apic_on();
+	__atomic_add_fetch(&online, 1, __ATOMIC_RELEASE);
+	if (ap_mode == AP_WORK) {
+		work_out[idx] = work(idx, steps);
+		locked_increments(steps);
+		send_ipi(0, ICR_ASSERT | VEC_FROM(idx));
+		__atomic_add_fetch(&done, 1, __ATOMIC_RELEASE);
+	}
+	for (;;) {
+		if (ap_mode == AP_PONG_SPIN)
+			__asm__ volatile("sti; pause" : : : "memory");
+		else
+			__asm__ volatile("sti; hlt" : : : "memory");
+	}
+}
+
+/* INIT, then two start-up IPIs (the second one must be ignored), to each
+ * AP; 1 once all n-1 are up. */
+static int start_aps(uint32_t n)
+{
+	uint64_t t0;
+
+	for (const char *s = ap_tramp_start; s < ap_tramp_end; s++)
+		((volatile char *)(uintptr_t)VMK_GUEST_AP_TRAMP_PA)[s - ap_tramp_start] = *s;
+	for (uint32_t i = 1; i < n; i++) {
+		send_ipi(i, ICR_INIT);
+		send_ipi(i, ICR_SIPI | (VMK_GUEST_AP_TRAMP_PA >> 12));
+		send_ipi(i, ICR_SIPI | (VMK_GUEST_AP_TRAMP_PA >> 12));
+	}
+	t0 = rdtsc();
+	while (online != n - 1) {
+		if (rdtsc() - t0 > TIMEOUT_TSC) {
+			puts_("vmk-guest: only ");
+			put_u64(online);
+			puts_(" of ");
+			put_u64(n - 1);
+			puts_(" APs came up\n");
+			return 0;
+		}
+		pause();
+	}
+	return 1;
+}
+
+static uint64_t opt(const char *a, const char *name, uint64_t dflt)
+{
+	for (const char *s = a; *s; s++)
+		if (starts(s, name))
+			return parse_u64(s + __builtin_strlen(name));
+	return dflt;
+}
+
+/* "N[,n=K]": N vCPUs (1..8), K steps each (10000 by default). */
+int guest_smp_test(const char *a)
+{
+	uint32_t n = (uint32_t)parse_u64(a);
+	uint64_t k = opt(a, ",n=", 10000), t0, bad = 0, ipis = 0;
+
+	if (n < 1 || n > MAX_CPUS || k == 0) {
+		puts_("vmk-guest: bad smp= (want N in 1..8[,n=K>0])\n");
+		return 0;
+	}
+	x2apic_on();
+	ap_mode = AP_WORK;
+	steps = k;
+	t0 = rdtsc();
+	if (!start_aps(n))
+		return 0;
+	work_out[0] = work(0, k);
+	locked_increments(k);
+	for (;;) {
+		ipis = 0;
+		for (uint32_t i = 1; i < n; i++)
+			ipis += from_ap[i] == 1;
+		if (done == n - 1 && ipis == n - 1)
+			break;
+		if (rdtsc() - t0 > TIMEOUT_TSC) {
+			puts_("vmk-guest: smp: timed out: ");
+			put_u64(done);
+			puts_(" APs done, ");
+			put_u64(ipis);
+			puts_(" IPIs in\n");
+			return 0;
+		}
+		__asm__ volatile("sti; pause; cli" : : : "memory");
+	}
+	for (uint32_t i = 0; i < n; i++)
+		bad += work_out[i] != work(i, k);
+	puts_("vmk-guest: smp: ");
+	put_u64(n);
+	puts_(" vCPUs, counter ");
+	put_u64(counter);
+	puts_(" of ");
+	put_u64(n * k);
+	puts_(", per-vCPU work ");
+	puts_(bad ? "WRONG" : "right");
+	puts_(", APs whose IPI came ");
+	put_u64(ipis);
+	puts_(" of ");
+	put_u64(n - 1);
+	puts_(", TSC ");
+	put_u64(rdtsc() - t0);
+	puts_("\n");
+	return counter == n * k && !bad && ipis == n - 1;
+}
+
+/* "[,n=N][,mark][,spin]": N round trips, vCPU 0 -> 1 -> 0, each side
+ * halting while it waits (",spin": vCPU 1 polls instead). */
+int guest_ipi_bench(const char *a)
+{
+	uint64_t n = opt(a, ",n=", VMK_BENCH_DEFAULT_N), t0, tsc, empty;
+	int mark = 0;
+
+	for (const char *s = a; *s; s++) {
+		if (starts(s, ",mark"))
+			mark = 1;
+		if (starts(s, ",spin"))
+			ap_mode = AP_PONG_SPIN;
+	}
+	if (n == 0) {
+		puts_("vmk-guest: bad bench=ipi (want [,n=N>0][,mark][,spin])\n");
+		return 0;
+	}
+	if (ap_mode != AP_PONG_SPIN)
+		ap_mode = AP_PONG;
+	x2apic_on();
+	if (!start_aps(2))
+		return 0;
+	t0 = rdtsc();
+	for (volatile uint64_t i = 0; i < n; i++)
+		;
+	empty = rdtsc() - t0;
+	send_ipi(1, ICR_ASSERT | VEC_IPI(1));   /* one untimed round trip */
+	if (!wait_change(&ipi_seen[0], 0))
+		return puts_("vmk-guest: no pong\n"), 0;
+	t0 = rdtsc();
+	if (mark)
+		__asm__ volatile(VMK_INSN_MARK_BEGIN ::: "memory");
+	for (volatile uint64_t i = 0; i < n; i++) {
+		uint64_t seen = ipi_seen[0];
+
+		send_ipi(1, ICR_ASSERT | VEC_IPI(1));
+		if (!wait_change(&ipi_seen[0], seen))
+			return puts_("vmk-guest: an IPI round trip was lost\n"), 0;
+	}
+	if (mark)
+		__asm__ volatile(VMK_INSN_MARK_END ::: "memory");
+	tsc = rdtsc() - t0;
+	puts_("vmk-bench: op=ipi n=");
+	put_u64(n);
+	puts_(" tsc=");
+	put_u64(tsc);
+	puts_(" empty=");
+	put_u64(empty);
+	puts_(" pongs=");
+	put_u64(ipi_seen[0]);
+	puts_(" pings=");
+	put_u64(ipi_seen[1]);
+	puts_(" spurious=");
+	put_u64(spurious);
+	puts_("\n");
+	return ipi_seen[0] == n + 1 && ipi_seen[1] == n + 1;
+}
+
+/* Halt until the timer has fired @want times in all. */
+static int wait_timer(uint64_t want)
+{
+	uint64_t t0 = rdtsc();
+
+	__asm__ volatile("cli");
+	while (timer_irqs < want) {
+		if (rdtsc() - t0 > TIMEOUT_TSC)
+			return 0;
+		__asm__ volatile("sti; hlt; cli" : : : "memory");
+	}
+	__asm__ volatile("sti");
+	return 1;
+}
+
+/* TSC-deadline: each interrupt comes at or after its deadline; one-shot:
+ * exactly one per arming, and the current count runs down to 0; periodic:
+ * five in a row.  Prints how late the deadline interrupts were. */
+int guest_apic_timer_test(void)
+{
+	uint64_t late_max = 0, d, t;
+	int ok = 1;
+
+	x2apic_on();
+	for (int i = 0; i < 5 && ok; i++) {
+		wrmsr(X2_LVTT, (2u << 17) | VEC_TIMER);   /* TSC-deadline */
+		d = rdtsc() + 2000000;
+		wrmsr(MSR_TSC_DEADLINE, d);
+		ok = wait_timer((uint64_t)i + 1);
+		t = rdtsc();
+		if (t < d)
+			ok = 0, puts_("vmk-guest: TSC-deadline interrupt came early\n");
+		if (t - d > late_max)
+			late_max = t - d;
+		if (rdmsr(MSR_TSC_DEADLINE) != 0)
+			ok = 0, puts_("vmk-guest: TSC_DEADLINE not 0 after it fired\n");
+	}
+	wrmsr(X2_LVTT, VEC_TIMER);   /* one-shot, divide by 1 */
+	wrmsr(X2_TDCR, 0xb);
+	wrmsr(X2_TICR, 200000);
+	ok = ok && wait_timer(6);
+	if (ok && rdmsr(X2_TCCR) != 0)
+		ok = 0, puts_("vmk-guest: one-shot count not 0 after it fired\n");
+	wrmsr(X2_LVTT, (1u << 17) | VEC_TIMER);   /* periodic */
+	wrmsr(X2_TICR, 200000);
+	ok = ok && wait_timer(11);
+	wrmsr(X2_LVTT, (1u << 16) | VEC_TIMER);   /* masked */
+	wrmsr(X2_TICR, 0);
+	t = timer_irqs;
+	puts_("vmk-guest: apic timer: ");
+	put_u64(timer_irqs);
+	puts_(" interrupts (5 deadline, 1 one-shot, 5 periodic), deadline late by at most ");
+	put_u64(late_max);
+	puts_(" TSC ticks\n");
+	return ok && t == 11;
+}
+
+/* #GP from the next WRMSR/RDMSR is expected: the handler (idt.S,
+ * guest_gp_skip) counts it and skips the 2-byte instruction. */
+extern volatile uint64_t guest_gp_count;
+void guest_gp_skip(void);
+void guest_gate(unsigned v, uint64_t a);
+
+/* Nonsense to the APIC: each must be refused with #GP or an ESR bit, and
+ * the APIC must still deliver afterwards. */
+int guest_apic_bad_test(void)
+{
+	uint64_t gp0, esr, want_gp = 0;
+	int ok = 1;
+
+	x2apic_on();
+	guest_gate(13, (uint64_t)guest_gp_skip);
+	gp0 = guest_gp_count;
+	wrmsr(X2_SVR, 1ull << 40 | 0x1ff), want_gp++;        /* reserved bits */
+	wrmsr(X2_ID, 5), want_gp++;                          /* read-only */
+	(void)rdmsr(X2_EOI), want_gp++;                      /* write-only */
+	wrmsr(X2_EOI, 1), want_gp++;                         /* EOI must be 0 */
+	wrmsr(X2_LVTT, (3u << 17) | VEC_TIMER), want_gp++;   /* timer mode 3 */
+	(void)rdmsr(0x8ff), want_gp++;                       /* no such register */
+	wrmsr(MSR_APIC_BASE, BASE_EN | 0xfee00000u), want_gp++; /* x2APIC -> xAPIC */
+	if (guest_gp_count - gp0 != want_gp) {
+		puts_("vmk-guest: apicbad: ");
+		put_u64(guest_gp_count - gp0);
+		puts_(" #GP of ");
+		put_u64(want_gp);
+		puts_("\n");
+		ok = 0;
+	}
+	wrmsr(X2_ESR, 0);
+	send_ipi(200, ICR_ASSERT | VEC_IPI(0));      /* nobody has APIC ID 200 */
+	wrmsr(X2_ESR, 0);
+	esr = rdmsr(X2_ESR);
+	if (!(esr & 4))
+		ok = 0, puts_("vmk-guest: apicbad: no send-accept error for an absent APIC ID\n");
+	send_ipi(0, ICR_ASSERT | 5);                 /* illegal vector, to itself */
+	wrmsr(X2_ESR, 0);
+	esr = rdmsr(X2_ESR);
+	if (!(esr & 0x20))
+		ok = 0, puts_("vmk-guest: apicbad: no send-illegal-vector error\n");
+	/* Still working: a self-IPI arrives. */
+	send_ipi(0, ICR_ASSERT | VEC_IPI(0));
+	if (!wait_change(&ipi_seen[0], 0))
+		ok = 0, puts_("vmk-guest: apicbad: self-IPI lost after the bad writes\n");
+	puts_("vmk-guest: apicbad: ");
+	put_u64(guest_gp_count - gp0);
+	puts_(" #GP, ESR errors seen, APIC ");
+	puts_(ok ? "still delivers\n" : "broken\n");
+	return ok;
+}

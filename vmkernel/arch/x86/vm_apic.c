@@ -1,0 +1,189 @@
+/* The VMM's side of each vCPU's virtual local APIC (vmkernel/vlapic/, the
+ * model): its MSRs, IPIs between the VM's vCPUs, its timer on the
+ * vmkernel's timers, and interrupt injection before each entry.
+ *
+ * Locks: a vCPU's vLAPIC is under its apic_lock, taken by the vCPU and by
+ * the vCPUs that send it IPIs; cpuctl's lock may be held around it, never
+ * the other way round.  A sender accepts the vector, then notifies the
+ * target (cpuctl.c): a waiting target is woken, a running one on another CPU
+ * gets a VMK_VEC_NOTIFY IPI, whose exit makes it look (vc->attn) before it
+ * enters again.
+ *
+ * Only the x2APIC (MSRs) is reachable for now: the xAPIC page is not
+ * decoded, so a guest that keeps its APIC in xAPIC mode and touches the
+ * page is stopped by the nested page fault (vmkernel/vlapic/README.md). */
+#include "vmk_core.h"
+#include "vm.h"
+#include "cpu.h"
+#include "vmcb.h"
+#include "cpuctl.h"
+
+#define SVM_I1_VINTR (1u << 4)
+#define SVM_INT_V_IRQ (1u << 8)
+#define SVM_INT_V_IGN_TPR (1u << 20)
+#define SVM_INT_V_PRIO_SHIFT 16
+#define SVM_EVT_NMI (2ull << 8)
+#define RFLAGS_IF (1u << 9)
+#define BUS_KHZ 100000u   /* the APIC bus the vCPUs see: 100 MHz */
+
+void vcpu_apic_init(struct vcpu *vc)
+{
+	uint32_t r[4];
+	struct vlapic_config cfg = {
+		.vcpu = vc->idx, .apic_id = vc->idx, .bsp = vc->idx == 0,
+		.x2apic = true, .tsc_deadline = true,
+	};
+	uint64_t per_tick = vmk_boot->tsc_khz / BUS_KHZ;
+
+	cfg.tsc_per_tick = (uint32_t)(per_tick < 1 ? 1 : per_tick > VLAPIC_MAX_TSC_PER_TICK ?
+				      VLAPIC_MAX_TSC_PER_TICK : per_tick);
+	cpuid(0x80000008u, 0, r);
+	cfg.maxphyaddr = (uint8_t)(r[0] & 0xff);
+	if (cfg.maxphyaddr < 32 || cfg.maxphyaddr > 52)
+		cfg.maxphyaddr = 36;
+	VMK_ASSERT(vlapic_init(&vc->apic, &cfg) == VMK_OK, "vLAPIC configuration");
+}
+
+static uint64_t guest_tsc(const struct vcpu *vc)
+{
+	return rdtsc() + vc->w.vmcb->c.tsc_offset;
+}
+
+int vcpu_has_wakeup(struct vcpu *vc)
+{
+	int r;
+
+	if (__atomic_load_n(&vc->nmi_req, __ATOMIC_ACQUIRE))
+		return 1;
+	if (!(vc->w.vmcb->s.rflags & RFLAGS_IF))
+		return 0;
+	if (vc->pv_pending)
+		return 1;
+	spin_lock(&vc->apic_lock);
+	r = vlapic_pending(&vc->apic) >= 0;
+	spin_unlock(&vc->apic_lock);
+	return r;
+}
+
+/* An IPI the vCPU sent, to every vCPU it addresses. */
+static void route_ipi(struct pcpu *p, struct vcpu *src, const struct vlapic_ipi *ipi)
+{
+	struct vm *vm = src->vm;
+	const struct vlapic *t[VM_MAX_VCPUS];
+	uint64_t mask = 0;
+
+	for (uint32_t i = 0; i < vm->nvcpus; i++)
+		t[i] = &vm->vcpu[i]->apic;   /* addressing registers, read unlocked */
+	if (vlapic_ipi_targets(t, vm->nvcpus, ipi, &mask) != VMK_OK)
+		mask = 0;
+	for (uint32_t i = 0; i < vm->nvcpus; i++) {
+		struct vcpu *tv = vm->vcpu[i];
+		int r = VMK_OK;
+
+		if (!(mask & (1ull << i)))
+			continue;
+		switch (ipi->mode) {
+		case VLAPIC_DM_FIXED:
+		case VLAPIC_DM_LOWEST:
+			spin_lock(&tv->apic_lock);
+			r = vlapic_accept(&tv->apic, ipi->vector, false);
+			spin_unlock(&tv->apic_lock);
+			if (r == VMK_OK)
+				sched_vcpu_notify(p, tv);
+			break;
+		case VLAPIC_DM_NMI:
+			__atomic_store_n(&tv->nmi_req, 1, __ATOMIC_RELEASE);
+			sched_vcpu_notify(p, tv);
+			break;
+		case VLAPIC_DM_INIT:
+			sched_vcpu_init(p, tv);
+			break;
+		case VLAPIC_DM_SIPI:
+			sched_vcpu_sipi(p, tv, ipi->vector);
+			break;
+		default:
+			break;   /* SMI: there is no SMM */
+		}
+	}
+	spin_lock(&src->apic_lock);
+	vlapic_ipi_sent(&src->apic, ipi, mask);
+	spin_unlock(&src->apic_lock);
+}
+
+/* What a register write asked of the VMM. */
+static void apic_events(struct pcpu *p, struct vcpu *vc, const struct vlapic_out *out)
+{
+	if (out->events & VLAPIC_EV_TIMER) {
+		uint64_t next;
+
+		spin_lock(&vc->apic_lock);
+		next = vlapic_timer_next_deadline(&vc->apic);
+		spin_unlock(&vc->apic_lock);
+		sched_vcpu_apic_timer(p, vc, next == VLAPIC_NO_DEADLINE ? 0 :
+					     next - vc->w.vmcb->c.tsc_offset ?: 1);
+	}
+	if (out->events & VLAPIC_EV_IPI)
+		route_ipi(p, vc, &out->ipi);
+	if (out->events & (VLAPIC_EV_IRQ | VLAPIC_EV_IPI))
+		__atomic_store_n(&vc->attn, 1, __ATOMIC_RELAXED);   /* a self-IPI, or EOI */
+	/* VLAPIC_EV_EOI_LEVEL: there is no virtual I/O APIC yet.  VLAPIC_EV_MODE:
+	 * the xAPIC page is never mapped, so nothing to remap. */
+}
+
+int vcpu_apic_msr(struct pcpu *p, struct vcpu *vc, uint32_t msr, int write, uint64_t *val)
+{
+	struct vlapic_out out = { 0 };
+	int r;
+
+	spin_lock(&vc->apic_lock);
+	r = write ? vlapic_msr_write(&vc->apic, msr, *val, guest_tsc(vc), &out)
+		  : vlapic_msr_read(&vc->apic, msr, guest_tsc(vc), val);
+	spin_unlock(&vc->apic_lock);
+	if (r != VMK_OK)
+		return 0;   /* #GP, as the model's contract says */
+	if (out.events)
+		apic_events(p, vc, &out);
+	return 1;
+}
+
+/* Before entry, with vc->attn set: timers that came due, then one event to
+ * inject -- an NMI, the paravirtual timer's vector, or the vLAPIC's highest
+ * deliverable one -- if the guest can take it now.  Whatever must wait for
+ * IF asks for an interrupt window (a VINTR exit sets attn again).  NMIs
+ * are not held back for an NMI handler still running (no IRET tracking). */
+void vcpu_entry_events(struct pcpu *p, struct vcpu *vc)
+{
+	struct vmcb *v = vc->w.vmcb;
+	int can = !(v->c.event_inj & SVM_EVT_VALID), more = 0, vec;
+
+	(void)p;
+	__atomic_store_n(&vc->attn, 0, __ATOMIC_RELAXED);
+	if (__atomic_exchange_n(&vc->timer_due, 0, __ATOMIC_ACQ_REL))
+		sched_vcpu_timers(vc);
+	if (can && __atomic_exchange_n(&vc->nmi_req, 0, __ATOMIC_ACQ_REL)) {
+		v->c.event_inj = SVM_EVT_VALID | SVM_EVT_NMI | 2;
+		can = 0;
+	}
+	can = can && (v->s.rflags & RFLAGS_IF) && !(v->c.int_state & 1);
+	if (vc->pv_pending) {
+		if (can) {
+			v->c.event_inj = SVM_EVT_VALID | vc->timer_vec;   /* external interrupt */
+			vc->pv_pending = 0;
+			can = 0;
+		} else {
+			more = 1;
+		}
+	}
+	spin_lock(&vc->apic_lock);
+	if (vlapic_pending(&vc->apic) >= 0) {
+		if (can && (vec = vlapic_ack(&vc->apic)) >= 0)
+			v->c.event_inj = SVM_EVT_VALID | (uint32_t)vec;
+		more |= vlapic_pending(&vc->apic) >= 0;
+	}
+	spin_unlock(&vc->apic_lock);
+	more |= __atomic_load_n(&vc->nmi_req, __ATOMIC_RELAXED);
+	if (more) {
+		v->c.int_ctl |= SVM_INT_V_IRQ | SVM_INT_V_IGN_TPR | (15u << SVM_INT_V_PRIO_SHIFT);
+		v->c.intercept_misc1 |= SVM_I1_VINTR;
+	}
+}
