@@ -19,13 +19,8 @@
 #define VEC_GP 13
 #define MSR_TSC 0x10u
 
-#define SVM_I1_VINTR (1u << 4)
-#define SVM_EXIT_VINTR 0x064
 #define SVM_INT_V_IRQ (1u << 8)
-#define SVM_INT_V_IGN_TPR (1u << 20)
-#define SVM_INT_V_PRIO_SHIFT 16
-#define SVM_EVT_NMI (2ull << 8)
-#define RFLAGS_IF (1u << 9)
+#define SVM_EVT_TYPE (7ull << 8)
 
 typedef void (*vm_exit_fn)(struct pcpu *p, struct vcpu *vc);
 void svm_vmrun_resume(void);   /* entry.S */
@@ -153,15 +148,6 @@ static void vx_preempt(struct pcpu *p, struct vcpu *vc)
 	vm_leave(p, vc, VMK_VM_PREEMPTED);
 }
 
-/* The interrupt window asked for in vcpu_entry_events() is open. */
-static void vx_vintr(struct pcpu *p, struct vcpu *vc)
-{
-	(void)p;
-	vc->exits[VMK_VX_INTR]++;
-	vc->w.vmcb->c.int_ctl &= ~(SVM_INT_V_IRQ | SVM_INT_V_IGN_TPR | (15u << SVM_INT_V_PRIO_SHIFT));
-	vc->w.vmcb->c.intercept_misc1 &= ~SVM_I1_VINTR;
-	__atomic_store_n(&vc->attn, 1, __ATOMIC_RELAXED);
-}
 
 static void vx_cpuid(struct pcpu *p, struct vcpu *vc)
 {
@@ -354,7 +340,6 @@ static void vx_unsupported(struct pcpu *p, struct vcpu *vc)
 
 static const vm_exit_fn vm_exit_table[] = {
 	[SVM_EXIT_INTR] = vx_preempt,
-	[SVM_EXIT_VINTR] = vx_vintr,
 	[SVM_EXIT_NMI] = vx_preempt,
 	[SVM_EXIT_CPUID] = vx_cpuid,
 	[SVM_EXIT_INVD] = vx_invd,
@@ -382,8 +367,18 @@ void vm_handle_exit(struct pcpu *p, struct vcpu *vc)
 
 	vc->w.vmcb->c.tlb_control = 0;
 	vc->w.vmcb->c.event_inj = 0;
-	if (vc->w.vmcb->c.exit_int_info & SVM_EVT_VALID)
-		vc->w.vmcb->c.event_inj = vc->w.vmcb->c.exit_int_info;
+	if (vc->w.vmcb->c.exit_int_info & SVM_EVT_VALID) {
+		/* An event whose delivery the exit cut short goes in again.  QEMU
+		 * reports a virtual interrupt cut short as an exception with its
+		 * vector (which VMRUN would refuse): that one goes back to V_IRQ. */
+		uint64_t e = vc->w.vmcb->c.exit_int_info;
+
+		if ((e & SVM_EVT_TYPE) == SVM_EVT_EXCEPTION && (e & 0xff) >= 32 &&
+		    !(vc->w.vmcb->c.int_ctl & SVM_INT_V_IRQ))
+			vcpu_virq(vc, (uint32_t)(e & 0xff));
+		else
+			vc->w.vmcb->c.event_inj = e;
+	}
 	/* Seen in the lab with QEMU 7.2's multi-threaded TCG, never with one
 	 * TCG thread (README, "The lab"): the VMCB was clean before VMRUN, yet
 	 * the #VMEXIT leaves the host's own state in its save area (RIP just
