@@ -90,6 +90,7 @@ void vcpu_apic_init(struct vcpu *vc);
 /* An external interrupt (vector @vec) as SVM's virtual interrupt: taken by
  * the guest once its IF allows.  No other may be pending (int_ctl V_IRQ). */
 void vcpu_virq(struct vcpu *vc, uint32_t vec);
+void vcpu_log_state(struct vcpu *vc);   /* a log line: where it is, what it waits for */
 /* An x2APIC or APIC-base MSR (vlapic_msr_owned): 1 done, 0 for #GP. */
 int vcpu_apic_msr(struct pcpu *p, struct vcpu *vc, uint32_t msr, int write, uint64_t *val);
 /* Something the vCPU could take now or that ends its halt: an NMI, a due

@@ -194,3 +194,21 @@ void vcpu_virq(struct vcpu *vc, uint32_t vec)
 	v->c.int_ctl = (v->c.int_ctl & ~(15u << SVM_INT_V_PRIO_SHIFT)) | SVM_INT_V_IRQ |
 		       SVM_INT_V_IGN_TPR | (15u << SVM_INT_V_PRIO_SHIFT);
 }
+
+/* One line per vCPU when a VM with several stops: where each was and what
+ * it was waiting for (racy reads: a diagnostic). */
+void vcpu_log_state(struct vcpu *vc)
+{
+	const struct vmcb *v = vc->w.vmcb;
+	int pend, ppr;
+
+	spin_lock(&vc->apic_lock);
+	pend = vlapic_pending(&vc->apic);
+	ppr = (int)vlapic_ppr(&vc->apic);
+	spin_unlock(&vc->apic_lock);
+	vmk_log("  vcpu%u: rip %lx rflags %lx %s%s cpu %d v_irq %s%x pending %d ppr %x\n",
+		vc->idx, v->s.rip, v->s.rflags,
+		vc->run_state == VCPU_WAIT_SIPI ? "wait-for-SIPI" : "run",
+		vc->waiting ? " halted" : "", vc->cpu,
+		v->c.int_ctl & SVM_INT_V_IRQ ? "" : "none/", v->c.int_vector, pend, ppr);
+}

@@ -373,11 +373,10 @@ void vm_handle_exit(struct pcpu *p, struct vcpu *vc)
 		 * vector (which VMRUN would refuse): that one goes back to V_IRQ. */
 		uint64_t e = vc->w.vmcb->c.exit_int_info;
 
-		if ((e & SVM_EVT_TYPE) == SVM_EVT_EXCEPTION && (e & 0xff) >= 32 &&
-		    !(vc->w.vmcb->c.int_ctl & SVM_INT_V_IRQ))
-			vcpu_virq(vc, (uint32_t)(e & 0xff));
-		else
+		if ((e & SVM_EVT_TYPE) != SVM_EVT_EXCEPTION || (e & 0xff) < 32)
 			vc->w.vmcb->c.event_inj = e;
+		else if (!(vc->w.vmcb->c.int_ctl & SVM_INT_V_IRQ))
+			vcpu_virq(vc, (uint32_t)(e & 0xff));   /* else V_IRQ still holds it */
 	}
 	/* Seen in the lab with QEMU 7.2's multi-threaded TCG, never with one
 	 * TCG thread (README, "The lab"): the VMCB was clean before VMRUN, yet
