@@ -22,7 +22,9 @@ state() { vmk vm info "$1" --json | sed 's/.*"state": "\([a-z]*\)".*/\1/'; }
 wait_pass() {
   i=0
   while [ "$(state "$1")" != stopped ]; do
-    i=$((i + 1)); [ $i -le "$2" ] || { vmk vm console "$1"; fail "vm$1 still running after $2 s"; }
+    # Stopped, a VM with several vCPUs logs where each one was.
+    i=$((i + 1)); [ $i -le "$2" ] || { vmk vm console "$1"; vmk vm stop "$1"; sleep 1
+                                     fail "vm$1 still running after $2 s"; }
     sleep 1
   done
   vmk vm console "$1" > /tmp/con.$1
