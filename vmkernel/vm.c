@@ -454,7 +454,7 @@ void vm_stop(struct pcpu *p, struct vcpu *vc, const char *why)
 			v->s.cr4, v->s.efer);
 		vmk_log("  gdtr %lx idtr %lx cs %x on cpu%u\n", v->s.gdtr.base, v->s.idtr.base,
 			v->s.cs.sel, p->linux_cpu);
-		for (uint32_t i = 0; vm->nvcpus > 1 && i < vm->nvcpus; i++)
+		for (uint32_t i = 0; i < vm->nvcpus; i++)
 			vcpu_log_state(vm->vcpu[i]);
 	}
 	if (vm->nvcpus > 1) {
