@@ -59,8 +59,8 @@ insns() {
   now=$(wc -l < /tmp/iv)
   [ "$now" -eq $((seen + 3)) ] ||
     fail "insncount: $((now - seen)) new intervals on vCPU 1 after $1 $2 (want 3)"
-  e=$(sed -n "$((seen + 1))s/.*insns=//p" /tmp/iv)
-  t=$(sed -n "$((seen + 3))s/.*insns=//p" /tmp/iv)
+  e=$(sed -n "$((seen + 1))s/.*insns=\([0-9]*\).*/\1/p" /tmp/iv)
+  t=$(sed -n "$((seen + 3))s/.*insns=\([0-9]*\).*/\1/p" /tmp/iv)
   seen=$now
   echo "vm-insns: side=$1 rep=$r op=$2 n=$n insns=$t empty=$e"
 }

@@ -22,8 +22,12 @@ check() {
   grep '^interval vcpu=0 ' "$f" > /tmp/iv || true
   now=$(wc -l < /tmp/iv)
   [ "$now" -eq $((seen + 3)) ] || fail "$1 $2: $((now - seen)) new intervals (want 3)"
-  e=$(sed -n "$((seen + 1))s/.*insns=//p" /tmp/iv)
-  t=$(sed -n "$((seen + 3))s/.*insns=//p" /tmp/iv)
+  e=$(sed -n "$((seen + 1))s/.*insns=\([0-9]*\).*/\1/p" /tmp/iv)
+  t=$(sed -n "$((seen + 3))s/.*insns=\([0-9]*\).*/\1/p" /tmp/iv)
+  # One CPU: the interval's all-CPU count and its one per-CPU count are
+  # its own count.
+  l=$(sed -n "${now}p" /tmp/iv)
+  echo "$l" | grep -q " insns=$t all=$t per=$t\$" || fail "$1 $2: all=/per= disagree: $l"
   seen=$now
   a=$((t - e)) b=$((tsc - emp + n))
   echo "insncount: $1 $2 n=$n plugin $t-$e=$a, icount $tsc-$emp+n=$b"

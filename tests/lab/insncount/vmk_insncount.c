@@ -11,12 +11,15 @@
  * (both do nothing), and every BEGIN..END pair executed by one vCPU becomes
  * a line in the output file:
  *
- *   interval vcpu=V seq=K insns=N
+ *   interval vcpu=V seq=K insns=N all=M per=N0,N1,...
  *
  * N counts every instruction the vCPU executed from the BEGIN marker up to
  * but not including the END marker, whatever ran there: the guest, the
  * vmkernel (the host of the nested guest), other VMs, interrupt handlers.
  * An instruction that faults is counted once per attempt, as it executes.
+ * M counts what every vCPU executed over the same interval (the other CPUs'
+ * share of a cross-CPU round trip, and whatever else they ran meanwhile),
+ * and per= splits it by vCPU (0 up to the highest vCPU seen so far).
  *
  * How: an inline add of 1 before every instruction bumps one counter, and a
  * callback at the start of every translated block charges what the counter
@@ -49,6 +52,9 @@ static uint64_t charged;          /* value of total last charged to a vCPU */
 static unsigned int last_vcpu;    /* the vCPU running since then */
 static uint64_t done[MAX_VCPUS];  /* instructions charged to each vCPU */
 static uint64_t begin_at[MAX_VCPUS];
+static uint64_t begin_all[MAX_VCPUS];   /* total at BEGIN */
+static uint64_t begin_done[MAX_VCPUS][MAX_VCPUS];   /* every vCPU's count at BEGIN */
+static unsigned int nvcpus_seen;
 static int open_interval[MAX_VCPUS];
 static uint64_t seq[MAX_VCPUS];
 static FILE *out;
@@ -118,6 +124,8 @@ static void prof_write(void)
 
 static void charge(unsigned int vcpu)
 {
+	if (vcpu + 1 > nvcpus_seen)
+		nvcpus_seen = vcpu + 1;
 	done[last_vcpu] += total - charged;
 	charged = total;
 	last_vcpu = vcpu;
@@ -142,6 +150,8 @@ static void on_begin(unsigned int vcpu, void *udata)
 	if (vcpu >= MAX_VCPUS)
 		return;
 	begin_at[vcpu] = count_of(vcpu);
+	begin_all[vcpu] = total;
+	memcpy(begin_done[vcpu], done, sizeof(done));
 	open_interval[vcpu] = 1;
 }
 
@@ -155,8 +165,13 @@ static void on_end(unsigned int vcpu, void *udata)
 	now = count_of(vcpu);
 	open_interval[vcpu] = 0;
 	/* The inline add of this END marker has run already: leave it out. */
-	fprintf(out, "interval vcpu=%u seq=%llu insns=%llu\n", vcpu,
-		(unsigned long long)seq[vcpu]++, (unsigned long long)(now - 1 - begin_at[vcpu]));
+	fprintf(out, "interval vcpu=%u seq=%llu insns=%llu all=%llu per=", vcpu,
+		(unsigned long long)seq[vcpu]++, (unsigned long long)(now - 1 - begin_at[vcpu]),
+		(unsigned long long)(total - 1 - begin_all[vcpu]));
+	for (unsigned int i = 0; i < nvcpus_seen; i++)
+		fprintf(out, "%s%llu", i ? "," : "", (unsigned long long)(done[i] - begin_done[vcpu][i] -
+									 (i == vcpu)));
+	fputc('\n', out);
 	fflush(out);
 }
 
