@@ -314,9 +314,11 @@ static int wait_timer(uint64_t want)
 	return 1;
 }
 
-/* TSC-deadline: each interrupt comes at or after its deadline; one-shot:
- * exactly one per arming, and the current count runs down to 0; periodic:
- * five in a row.  Prints how late the deadline interrupts were. */
+/* TSC-deadline: each interrupt comes at or after its deadline, exactly one
+ * per arming; one-shot: exactly one, and the current count runs down to 0;
+ * periodic: at least five in a row (more may come before the guest masks
+ * it: the period is 2 ms of bus time).  Prints how late the deadline
+ * interrupts were. */
 int guest_apic_timer_test(void)
 {
 	uint64_t late_max = 0, d, t;
@@ -329,6 +331,8 @@ int guest_apic_timer_test(void)
 		wrmsr(MSR_TSC_DEADLINE, d);
 		ok = wait_timer((uint64_t)i + 1);
 		t = rdtsc();
+		if (timer_irqs != (uint64_t)i + 1)
+			ok = 0, puts_("vmk-guest: more than one interrupt for one deadline\n");
 		if (t < d)
 			ok = 0, puts_("vmk-guest: TSC-deadline interrupt came early\n");
 		if (t - d > late_max)
@@ -342,18 +346,22 @@ int guest_apic_timer_test(void)
 	ok = ok && wait_timer(6);
 	if (ok && rdmsr(X2_TCCR) != 0)
 		ok = 0, puts_("vmk-guest: one-shot count not 0 after it fired\n");
+	for (volatile int spin = 0; ok && spin < 1000000; spin++)
+		;
+	if (ok && timer_irqs != 6)
+		ok = 0, puts_("vmk-guest: the one-shot timer fired more than once\n");
 	wrmsr(X2_LVTT, (1u << 17) | VEC_TIMER);   /* periodic */
 	wrmsr(X2_TICR, 200000);
 	ok = ok && wait_timer(11);
 	wrmsr(X2_LVTT, (1u << 16) | VEC_TIMER);   /* masked */
 	wrmsr(X2_TICR, 0);
 	t = timer_irqs;
-	puts_("vmk-guest: apic timer: ");
-	put_u64(timer_irqs);
-	puts_(" interrupts (5 deadline, 1 one-shot, 5 periodic), deadline late by at most ");
+	puts_("vmk-guest: apic timer: 5 deadline, 1 one-shot, ");
+	put_u64(t - 6);
+	puts_(" periodic interrupts (5 or more), deadline late by at most ");
 	put_u64(late_max);
 	puts_(" TSC ticks\n");
-	return ok && t == 11;
+	return ok && t >= 11;
 }
 
 /* #GP from the next WRMSR/RDMSR is expected: the handler (idt.S,
