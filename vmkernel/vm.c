@@ -296,6 +296,11 @@ static int64_t vm_op_locked(struct pcpu *p, struct vm *vm, const struct vmk_vm_r
 		return rq->arg[1] > VMK_HC_MAX_BUF ? VMK_ERANGE :
 		       vm_console_take(p, vm, rq->arg[0], rq->arg[1]);
 	case VMK_VM_STOP:
+		if (vm->state != VMK_VMS_STOPPED) {
+			vmk_log("vm%u: the COS stops it\n", vm->id);
+			for (uint32_t i = 0; i < vm->nvcpus; i++)
+				vcpu_log_state(vm->vcpu[i]);
+		}
 		if (vm->cpu >= 0 || vm->info.scheduled) {
 			/* Running vCPUs stop at their next exit; the scheduler
 			 * drops the others now. */
