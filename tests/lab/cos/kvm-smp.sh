@@ -1,0 +1,54 @@
+#!/bin/sh
+# kvm-guest --vcpus, the KVM baseline of the SMP benchmarks (issue 5): the
+# bench guest on KVM's in-kernel local APICs -- INIT/SIPI start-up, the locked
+# shared counter and IPIs with 1, 2, 4 and 8 vCPUs, vCPUs the guest never
+# starts (their threads must still stop with the VM), IPI round trips --
+# then kvm-guest without --vcpus as before, and bad usage of --vcpus
+# (status 2).  Not apictimer: its exact count of periodic interrupts did not
+# hold under KVM here (11..17 seen: KVM's timer runs on the host's time, the
+# nested guest is slow, ticks land before the guest masks the timer); the
+# guest now accepts extra periodic ticks, but has not been run here since.
+set -e
+G=/lib/vmk/guests/vmk-guest.elf
+fail() { echo "FAIL: $*"; exit 1; }
+. /lib/vmk/tests/lib.sh
+modprobe kvm-amd || fail "modprobe kvm-amd"
+
+# run PATTERN ARGS...: kvm-guest ARGS must pass within 120 s (each takes
+# about 1 s; a guest that loses an IPI halts for good), its console say
+# PATTERN.
+run() {
+  pat=$1; shift
+  rc=0; timeout 120 kvm-guest --image $G "$@" > /tmp/kvm.out 2>&1 || rc=$?
+  cat /tmp/kvm.out
+  [ "$rc" -ne 143 ] || fail "kvm-guest $*: still running after 120 s"
+  [ "$rc" -eq 0 ] || fail "kvm-guest $*: status $rc"
+  grep -q "^vmk-guest: PASS" /tmp/kvm.out || fail "kvm-guest $*: no PASS"
+  grep -q "$pat" /tmp/kvm.out || fail "kvm-guest $*: no '$pat'"
+}
+# smp V N [VCPUS]: smp=V,n=N on VCPUS (default V) vCPUs.
+smp() {
+  run "smp: $1 vCPUs, counter $(($1 * $2)) of $(($1 * $2)), per-vCPU work right, APs whose IPI came $(($1 - 1)) of $(($1 - 1))" \
+    --vcpus "${3:-$1}" --cmdline "smp=$1,n=$2"
+}
+smp 1 20000
+smp 2 20000
+smp 4 20000
+smp 8 2000
+smp 2 2000 4
+run "op=ipi n=300 .* pongs=301 pings=301 spurious=0" --vcpus 2 --cmdline bench=ipi,n=300
+run "vm1: wrote the exit port, exit status 1" --cmdline pass
+
+# bad PATTERN ARGS...: refused with PATTERN and status 2.
+bad() {
+  pat=$1; shift
+  expect "$pat" kvm-guest --image $G "$@"
+  rc=0; kvm-guest --image $G "$@" > /dev/null 2>&1 || rc=$?
+  [ "$rc" -eq 2 ] || fail "kvm-guest $*: status $rc, not 2"
+}
+bad "vcpus must be 1..8" --vcpus 0
+bad "vcpus must be 1..8" --vcpus 9
+bad "vcpus wants a number, not 'two'" --vcpus two
+bad "vcpus runs one VM: not with --vms 2" --vcpus 2 --vms 2
+rmmod kvm-amd kvm
+echo "kvm-smp: PASS"
