@@ -241,21 +241,26 @@ int guest_smp_test(const char *a)
 	return counter == n * k && !bad && ipis == n - 1;
 }
 
-/* "[,n=N][,mark][,spin]": N round trips, vCPU 0 -> 1 -> 0, each side
- * halting while it waits (",spin": vCPU 1 polls instead). */
+/* "[,n=N][,mark][,spin][,dups-ok]": N round trips, vCPU 0 -> 1 -> 0, each
+ * side halting while it waits (",spin": vCPU 1 polls instead).  Each ping
+ * and pong must arrive exactly once; ",dups-ok" passes with extra ones
+ * (still printed): KVM in the lab gets them from QEMU 7.2, which delivers
+ * an interrupt injected through EVENTINJ a second time now and then. */
 int guest_ipi_bench(const char *a)
 {
 	uint64_t n = opt(a, ",n=", VMK_BENCH_DEFAULT_N), t0, tsc, empty;
-	int mark = 0;
+	int mark = 0, dups_ok = 0;
 
 	for (const char *s = a; *s; s++) {
 		if (starts(s, ",mark"))
 			mark = 1;
 		if (starts(s, ",spin"))
 			ap_mode = AP_PONG_SPIN;
+		if (starts(s, ",dups-ok"))
+			dups_ok = 1;
 	}
 	if (n == 0) {
-		puts_("vmk-guest: bad bench=ipi (want [,n=N>0][,mark][,spin])\n");
+		puts_("vmk-guest: bad bench=ipi (want [,n=N>0][,mark][,spin][,dups-ok])\n");
 		return 0;
 	}
 	if (ap_mode != AP_PONG_SPIN)
@@ -296,6 +301,8 @@ int guest_ipi_bench(const char *a)
 	puts_(" spurious=");
 	put_u64(spurious);
 	puts_("\n");
+	if (dups_ok)
+		return ipi_seen[0] >= n + 1 && ipi_seen[1] >= n + 1;
 	return ipi_seen[0] == n + 1 && ipi_seen[1] == n + 1;
 }
 
