@@ -582,14 +582,10 @@ void sched_vcpu_notify(struct pcpu *p, struct vcpu *vc)
 	spin_unlock(&cpu_lock);
 }
 
-/* Under cpu_lock: INIT on a vCPU that is not running.  Its vLAPIC resets,
- * its timers stop, and it waits for a start-up IPI. */
-static void init_locked(struct vcpu *vc, uint64_t now)
+/* Under cpu_lock: what INIT does to a vCPU -- its vLAPIC resets, its
+ * timers stop, what was pending for it goes -- but its run state. */
+static void init_reset_locked(struct vcpu *vc)
 {
-	struct sched_world_info wi;
-
-	if (sched_world_info(&sched, vc->sid, &wi) == VMK_OK && wi.state == SCHED_READY)
-		sched_block(&sched, vc->sid, now);
 	spin_lock(&vc->apic_lock);
 	vlapic_init_signal(&vc->apic);
 	spin_unlock(&vc->apic_lock);
@@ -597,6 +593,17 @@ static void init_locked(struct vcpu *vc, uint64_t now)
 	timer_update(vc);
 	vc->pv_pending = vc->waiting = 0;
 	__atomic_store_n(&vc->nmi_req, 0, __ATOMIC_RELAXED);
+}
+
+/* Under cpu_lock: INIT on a vCPU that is not running: it waits for a
+ * start-up IPI. */
+static void init_locked(struct vcpu *vc, uint64_t now)
+{
+	struct sched_world_info wi;
+
+	if (sched_world_info(&sched, vc->sid, &wi) == VMK_OK && wi.state == SCHED_READY)
+		sched_block(&sched, vc->sid, now);
+	init_reset_locked(vc);
 	vc->run_state = VCPU_WAIT_SIPI;
 }
 
@@ -649,13 +656,7 @@ int sched_vcpu_take_init(struct vcpu *vc)
 
 	spin_lock(&cpu_lock);
 	__atomic_store_n(&vc->init_req, 0, __ATOMIC_RELAXED);
-	spin_lock(&vc->apic_lock);
-	vlapic_init_signal(&vc->apic);
-	spin_unlock(&vc->apic_lock);
-	vc->pv_deadline = vc->apic_deadline = 0;
-	timer_update(vc);
-	vc->pv_pending = 0;
-	__atomic_store_n(&vc->nmi_req, 0, __ATOMIC_RELAXED);
+	init_reset_locked(vc);
 	if (vc->sipi_latched) {
 		vm_vmcb_sipi(vc, (uint32_t)vc->sipi_latched - 1);
 		go_on = 1;

@@ -18,10 +18,6 @@
 #include "vmcb.h"
 #include "cpuctl.h"
 
-#define SVM_INT_V_IRQ (1u << 8)
-#define SVM_INT_V_IGN_TPR (1u << 20)
-#define SVM_INT_V_PRIO_SHIFT 16
-#define SVM_EVT_NMI (2ull << 8)
 #define RFLAGS_IF (1u << 9)
 #define BUS_KHZ 100000u   /* the APIC bus the vCPUs see: 100 MHz */
 

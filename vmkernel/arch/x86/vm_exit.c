@@ -19,8 +19,6 @@
 #define VEC_GP 13
 #define MSR_TSC 0x10u
 
-#define SVM_INT_V_IRQ (1u << 8)
-#define SVM_EVT_TYPE (7ull << 8)
 
 typedef void (*vm_exit_fn)(struct pcpu *p, struct vcpu *vc);
 void svm_vmrun_resume(void);   /* entry.S */

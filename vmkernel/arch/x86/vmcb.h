@@ -32,6 +32,12 @@
 /* EVENTINJ */
 #define SVM_EVT_VALID   (1ull << 31)
 #define SVM_EVT_ERR     (1ull << 11)
+#define SVM_EVT_TYPE    (7ull << 8)
+#define SVM_EVT_NMI     (2ull << 8)
+/* int_ctl: the virtual interrupt (V_IRQ, its priority, ignore V_TPR). */
+#define SVM_INT_V_IRQ        (1u << 8)
+#define SVM_INT_V_PRIO_SHIFT 16
+#define SVM_INT_V_IGN_TPR    (1u << 20)
 #define SVM_EVT_EXCEPTION (3ull << 8)
 
 /* Exit codes */
