@@ -155,9 +155,9 @@ int netpath_parse_tx_slow(struct netpath_be *be, const struct netpath_desc *c,
 	return VMK_OK;
 }
 
-/* The fast path reads a descriptor as two 8-byte loads, gpa and the word
- * len | flags << 32 | id << 48, and writes a netpath_pkt's len, nsegs and id
- * as one 8-byte store: same fields, same single fetch, fewer instructions. */
+/* The fast paths read a descriptor as two 8-byte loads, gpa and the word
+ * w = len | flags << 32 | id << 48, and write a netpath_pkt's len, nsegs and
+ * id as one 8-byte store: same fields, same single fetch, fewer instructions. */
 typedef uint64_t __attribute__((may_alias, aligned(8))) netpath_u64a;
 _Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "netpath fast path is little-endian");
 _Static_assert(offsetof(struct netpath_desc, len) == 8 &&
@@ -169,28 +169,40 @@ _Static_assert(offsetof(struct netpath_pkt, len) == 0 &&
 _Static_assert(NETPATH_MAX_FRAME == 1u << 16, "fast-path length check assumes 64 KiB");
 #define NETPATH_W_NSEGS1 (1ull << 32)             /* nsegs = 1 in a pkt header */
 
-/* The common case inline: one segment inside the first region (all of a
- * VM's low RAM).  Same checks as netpath_map + ring_mem_translate, in fewer
- * instructions:
+/* The first region, in locals: stores into pkts[] cannot force reloads. */
+struct netpath_geom {
+	uint64_t r0_gpa;
+	uint64_t r0_len;
+	uint64_t len_lim;     /* be->r0_len_lim: 0 sends everything to the slow path */
+	uintptr_t r0_hva;
+};
+
+static inline struct netpath_geom netpath_geom(const struct netpath_be *be)
+{
+	return (struct netpath_geom){ be->r0.gpa, be->r0.len, be->r0_len_lim,
+				      (uintptr_t)be->r0.hva };
+}
+
+/* One TX descriptor, from the values fetched from its slot (@gpa and the
+ * word @w); it is never read again.  The common case inline: one segment
+ * inside the first region (all of a VM's low RAM), with the same checks as
+ * netpath_map + ring_mem_translate in fewer instructions:
  *   (w & LENFLAGS) - 1 < len_lim   flags == 0 and 1 <= len <= MAX_FRAME
  *                                  (len_lim is 0 if r0 < MAX_FRAME: slow path)
  *   off <= r0.len - len            inside r0; no wrap since len <= r0.len;
  *                                  `off` wraps high when gpa is below r0.
- * Anything else goes to the slow path with the already-fetched copy. */
+ * Anything else goes to the slow path as a private copy. */
 static inline __attribute__((always_inline))
-int netpath_parse_tx(struct netpath_be *be, uint64_t r0_gpa, uint64_t r0_len,
-		     uint8_t *r0_hva, uint64_t len_lim,
-		     const struct netpath_desc *d, struct netpath_pkt *p)
+int netpath_parse_tx(struct netpath_be *be, struct netpath_geom g, uint64_t gpa, uint64_t w,
+		     struct netpath_pkt *p)
 {
-	uint64_t gpa = RING_READ_ONCE(d->gpa);
-	uint64_t w = RING_READ_ONCE(*(const netpath_u64a *)&d->len);
-	uint32_t len = (uint32_t)w;
-	uint64_t off = gpa - r0_gpa;
-	if (__builtin_expect((w & NETPATH_W_LENFLAGS) - 1 < len_lim &&
-			     off <= r0_len - len, 1)) {
+	const uint32_t len = (uint32_t)w;
+	const uint64_t off = gpa - g.r0_gpa;
+	if (__builtin_expect((w & NETPATH_W_LENFLAGS) - 1 < g.len_lim &&
+			     off <= g.r0_len - len, 1)) {
 		/* flags == 0 here, so w is len | id << 48: add nsegs = 1. */
-		*(netpath_u64a *)p = w | NETPATH_W_NSEGS1;
-		p->seg[0].base = r0_hva + off;
+		*(netpath_u64a *)p = w + NETPATH_W_NSEGS1;
+		p->seg[0].base = (void *)(g.r0_hva + off);
 		p->seg[0].len = len;
 		return VMK_OK;
 	}
@@ -245,40 +257,28 @@ int netpath_copy_out(struct netpath_be *be, struct netpath_pkt *p, uint32_t k)
  *
  * One test per run.  If it fails (rare: a hostile or unusual descriptor, or
  * a frame near the end of r0), netpath_zc_fixup re-examines that run one
- * entry at a time with the exact checks, from what the pass stored in
- * pkts[], which holds the fetched values exactly (w + 2^32 and r0.hva + off,
+ * entry at a time through netpath_parse_tx (the exact checks), from what the
+ * pass stored in pkts[], which holds the fetched values exactly (w + 2^32 and r0.hva + off,
  * both invertible): nothing is read from the ring twice.
  * For a good run, bytes is the sum of the words masked to 48 bits: with
  * flags 0 each word is len | id << 48, and a run's lengths sum below 2^48. */
 #define NETPATH_W_LFBAD 0x0000ffffffff0000ull   /* bad len/flags bits of w - 1 */
 #define NETPATH_W_SUMLEN 0x0000ffffffffffffull  /* len sum bits of a word sum */
 
-struct netpath_zc_geom {
-	uint64_t r0_gpa;
-	uint64_t r0_len;      /* the exact test (fix-up) */
-	uint64_t r0_lim;      /* r0_len - NETPATH_MAX_FRAME: the pass's test */
-	uintptr_t r0_hva;
-};
-
-static inline struct netpath_zc_geom netpath_zc_geom(const struct netpath_be *be)
-{
-	return (struct netpath_zc_geom){ be->r0.gpa, be->r0.len,
-					 be->r0.len - NETPATH_MAX_FRAME, (uintptr_t)be->r0.hva };
-}
-
 /* Returns nonzero if any descriptor of the run failed; else *bytes. */
 static inline __attribute__((always_inline))
 uint64_t netpath_zc_pass(const struct netpath_desc *d, uint32_t run, struct netpath_pkt *p,
-			 struct netpath_zc_geom g, uint64_t *bytes)
+			 struct netpath_geom g, uint64_t *bytes)
 {
 	uint64_t lf = 0, rg = 0, sum = 0;
+	const uint64_t r0_lim = g.r0_len - NETPATH_MAX_FRAME;
 	const struct netpath_desc *const dend = d + run;
 #pragma GCC unroll 4
 	do {
 		const uint64_t off = RING_READ_ONCE(d->gpa) - g.r0_gpa;
 		const uint64_t w = RING_READ_ONCE(*(const netpath_u64a *)&d->len);
 		lf |= w - 1;
-		rg += off > g.r0_lim;
+		rg += off > r0_lim;
 		sum += w;
 		/* Good: flags == 0, so w + 2^32 is len | nsegs 1 | id << 48. */
 		*(netpath_u64a *)p = w + NETPATH_W_NSEGS1;
@@ -291,33 +291,23 @@ uint64_t netpath_zc_pass(const struct netpath_desc *d, uint32_t run, struct netp
 }
 
 /* A run that failed netpath_zc_pass: recover each descriptor's fetched
- * values from its pkts[] entry, keep the good ones (compacted in order), and
- * give the others, as private copies, to netpath_parse_tx_slow (frames in
- * other regions, indirect tables, or drops counted by kind).  Entry k is read
- * before anything is written at pkts[n], n <= k.  Returns the frames kept. */
+ * values from its pkts[] entry and give them to netpath_parse_tx, which
+ * keeps the good ones (compacted in order) and hands the others to the slow
+ * path (frames in other regions, indirect tables, or drops counted by kind).
+ * Entry k is read before anything is written at pkts[n], n <= k.  Returns
+ * the frames kept. */
 static __attribute__((noinline))
 uint32_t netpath_zc_fixup(struct netpath_be *be, struct netpath_pkt *p, uint32_t run,
-			  struct netpath_zc_geom g, uint64_t *bytes)
+			  struct netpath_geom g, uint64_t *bytes)
 {
 	uint32_t n = 0;
 	uint64_t sum = 0;
 	for (uint32_t k = 0; k < run; k++) {
 		const uint64_t w = *(netpath_u64a *)&p[k] - NETPATH_W_NSEGS1;
-		const uint64_t off = (uintptr_t)p[k].seg[0].base - g.r0_hva;
-		const uint32_t len = (uint32_t)w;
-		struct netpath_pkt *o = &p[n];
-		if (((w - 1) & NETPATH_W_LFBAD) == 0 && off <= g.r0_len - len) {
-			*(netpath_u64a *)o = w + NETPATH_W_NSEGS1;
-			o->seg[0] = p[k].seg[0];
-		} else {
-			struct netpath_desc c = {
-				.gpa = off + g.r0_gpa, .len = len,
-				.flags = (uint16_t)(w >> 32), .id = (uint16_t)(w >> 48),
-			};
-			if (netpath_parse_tx_slow(be, &c, o) != VMK_OK)
-				continue;
-		}
-		sum += o->len;
+		const uint64_t gpa = (uintptr_t)p[k].seg[0].base - g.r0_hva + g.r0_gpa;
+		if (netpath_parse_tx(be, g, gpa, w, &p[n]) != VMK_OK)
+			continue;
+		sum += p[n].len;
 		n++;
 	}
 	*bytes = sum;
@@ -336,7 +326,7 @@ uint32_t netpath_tx_burst_zc_loop(struct netpath_be *be, struct netpath_pkt *pkt
 				  uint32_t avail, uint32_t max, uint32_t read, uint32_t n,
 				  uint64_t bytes, uint32_t *np, uint64_t *bytesp)
 {
-	const struct netpath_zc_geom g = netpath_zc_geom(be);
+	const struct netpath_geom g = netpath_geom(be);
 	const struct netpath_desc *slots = (const struct netpath_desc *)be->tx.slots;
 	const uint32_t mask = be->tx.mask;
 
@@ -367,7 +357,7 @@ uint32_t netpath_tx_burst_zc(struct netpath_be *be, struct netpath_pkt *pkts,
 	const uint32_t first = be->tx.head & be->tx.mask;
 	const uint32_t run = avail < max ? avail : max;
 	if (__builtin_expect(run <= be->tx.mask + 1 - first, 1)) {
-		const struct netpath_zc_geom g = netpath_zc_geom(be);
+		const struct netpath_geom g = netpath_geom(be);
 		const struct netpath_desc *d = (const struct netpath_desc *)be->tx.slots + first;
 		uint64_t b;
 		if (__builtin_expect(netpath_zc_pass(d, run, pkts, g, &b) == 0, 1)) {
@@ -388,18 +378,17 @@ static __attribute__((noinline))
 uint32_t netpath_tx_burst_generic(struct netpath_be *be, struct netpath_pkt *pkts,
 				  uint32_t avail, uint32_t max, uint32_t *np, uint64_t *bytesp)
 {
-	/* Locals, so that stores into pkts[] cannot force reloads. */
-	const uint64_t r0_gpa = be->r0.gpa, r0_len = be->r0.len, len_lim = be->r0_len_lim;
-	uint8_t *const r0_hva = be->r0.hva;
+	const struct netpath_geom g = netpath_geom(be);
 	const struct netpath_desc *slots = (const struct netpath_desc *)be->tx.slots;
 	const uint32_t mask = be->tx.mask, head = be->tx.head;
 	const bool copy = be->mode == NETPATH_COPY;
 	uint32_t i, n = 0;
 	uint64_t bytes = 0;
 	for (i = 0; i < avail && n < max; i++) {
+		const struct netpath_desc *d = &slots[(head + i) & mask];
 		struct netpath_pkt *p = &pkts[n];
-		if (netpath_parse_tx(be, r0_gpa, r0_len, r0_hva, len_lim,
-				     &slots[(head + i) & mask], p))
+		if (netpath_parse_tx(be, g, RING_READ_ONCE(d->gpa),
+				     RING_READ_ONCE(*(const netpath_u64a *)&d->len), p))
 			continue;
 		if (copy && netpath_copy_out(be, p, n))
 			continue;
