@@ -237,32 +237,35 @@ int netpath_copy_out(struct netpath_be *be, struct netpath_pkt *p, uint32_t k)
 
 /* Zero copy, batch-validated.  A run of contiguous slots is read in one
  * pass that makes no decision per descriptor: each descriptor is fetched
- * once (gpa, and the word len | flags << 32 | id << 48), translated as if it
- * were good and stored into its pkts[] entry, and its checks are folded into
- * two accumulators:
+ * once (gpa, and the word w = len | flags << 32 | id << 48), translated as if
+ * it were good and stored into its pkts[] entry, and its checks are folded
+ * into two accumulators:
  *
  *   lf |= w - 1         bits 16..47 of (w - 1) are all clear exactly when
  *                       flags == 0 and 1 <= len <= NETPATH_MAX_FRAME (2^16):
  *                       len 0 borrows through them, len > 2^16 sets bit 16
- *                       or above, flags != 0 sets bits 32..47;
- *   rg += off > r0.len - NETPATH_MAX_FRAME
- *                       off = gpa - r0.gpa (wraps high below r0).  A frame
- *                       starting there ends inside r0 whatever its length
- *                       (<= 2^16 once lf passes).  Stricter than the exact
- *                       test (off <= r0.len - len), and cheaper: one compare
- *                       against a constant, no length arithmetic.  Frames in
- *                       the last 64 KiB of r0 fail it and get the exact test
- *                       in the fix-up.  (netpath_be_init enables this loop
- *                       only if r0.len >= NETPATH_MAX_FRAME.)
+ *                       or above, flags != 0 sets bits 32..47.  If they are
+ *                       clear in lf, every len - 1 is a subset of the bits
+ *                       of lf's low 16, so len <= (lf & 0xffff) + 1.
+ *   hi = max(hi, off)   off = gpa - r0.gpa (wraps high below r0).
  *
- * One test per run.  If it fails (rare: a hostile or unusual descriptor, or
- * a frame near the end of r0), netpath_zc_fixup re-examines that run one
+ * One test per run: lf's bits 16..47 clear and hi <= r0.len - 1 - (lf &
+ * 0xffff), i.e. every frame starts at or below hi and is at most
+ * (lf & 0xffff) + 1 <= 2^16 <= r0.len bytes long, so it ends inside r0.
+ * Exact for a run of equal lengths; otherwise stricter than the per-frame
+ * test (off <= r0.len - len), and then only if the run's highest frame
+ * starts within 64 KiB of r0's end.  (netpath_be_init enables this pass only
+ * if r0.len >= NETPATH_MAX_FRAME, so nothing wraps.)
+ *
+ * If the test fails (rare: a hostile or unusual descriptor, or unequal
+ * lengths at the very end of r0), netpath_zc_fixup re-examines that run one
  * entry at a time through netpath_parse_tx (the exact checks), from what the
- * pass stored in pkts[], which holds the fetched values exactly (w + 2^32 and r0.hva + off,
- * both invertible): nothing is read from the ring twice.
+ * pass stored in pkts[], which holds the fetched values exactly (w + 2^32
+ * and r0.hva + off, both invertible): nothing is read from the ring twice.
  * For a good run, bytes is the sum of the words masked to 48 bits: with
  * flags 0 each word is len | id << 48, and a run's lengths sum below 2^48. */
 #define NETPATH_W_LFBAD 0x0000ffffffff0000ull   /* bad len/flags bits of w - 1 */
+#define NETPATH_W_LEN1 0x000000000000ffffull    /* len - 1 bits of w - 1 */
 #define NETPATH_W_SUMLEN 0x0000ffffffffffffull  /* len sum bits of a word sum */
 
 /* Returns nonzero if any descriptor of the run failed; else *bytes. */
@@ -270,15 +273,14 @@ static inline __attribute__((always_inline))
 uint64_t netpath_zc_pass(const struct netpath_desc *d, uint32_t run, struct netpath_pkt *p,
 			 struct netpath_geom g, uint64_t *bytes)
 {
-	uint64_t lf = 0, rg = 0, sum = 0;
-	const uint64_t r0_lim = g.r0_len - NETPATH_MAX_FRAME;
+	uint64_t lf = 0, hi = 0, sum = 0;
 	const struct netpath_desc *const dend = d + run;
 #pragma GCC unroll 4
 	do {
 		const uint64_t off = RING_READ_ONCE(d->gpa) - g.r0_gpa;
 		const uint64_t w = RING_READ_ONCE(*(const netpath_u64a *)&d->len);
 		lf |= w - 1;
-		rg += off > r0_lim;
+		hi = off > hi ? off : hi;
 		sum += w;
 		/* Good: flags == 0, so w + 2^32 is len | nsegs 1 | id << 48. */
 		*(netpath_u64a *)p = w + NETPATH_W_NSEGS1;
@@ -287,7 +289,7 @@ uint64_t netpath_zc_pass(const struct netpath_desc *d, uint32_t run, struct netp
 		p++;
 	} while (++d != dend);
 	*bytes = sum & NETPATH_W_SUMLEN;
-	return (lf & NETPATH_W_LFBAD) | rg;
+	return (lf & NETPATH_W_LFBAD) != 0 || hi > g.r0_len - 1 - (lf & NETPATH_W_LEN1);
 }
 
 /* A run that failed netpath_zc_pass: recover each descriptor's fetched
