@@ -262,33 +262,42 @@ int netpath_copy_out(struct netpath_be *be, struct netpath_pkt *p, uint32_t k)
  * entry at a time through netpath_parse_tx (the exact checks), from what the
  * pass stored in pkts[], which holds the fetched values exactly (w + 2^32
  * and r0.hva + off, both invertible): nothing is read from the ring twice.
- * For a good run, bytes is the sum of the words masked to 48 bits: with
- * flags 0 each word is len | id << 48, and a run's lengths sum below 2^48. */
+ * For a good run, bytes is the sum of the words' low 32 bits (the lengths). */
 #define NETPATH_W_LFBAD 0x0000ffffffff0000ull   /* bad len/flags bits of w - 1 */
 #define NETPATH_W_LEN1 0x000000000000ffffull    /* len - 1 bits of w - 1 */
-#define NETPATH_W_SUMLEN 0x0000ffffffffffffull  /* len sum bits of a word sum */
+_Static_assert((uint64_t)NETPATH_MAX_BURST * NETPATH_MAX_FRAME <= UINT32_MAX,
+	       "a burst's bytes fit the pass's 32-bit sum");
 
-/* Returns nonzero if any descriptor of the run failed; else *bytes. */
+/* One descriptor of the pass (see above). */
+static inline __attribute__((always_inline))
+void netpath_zc_one(const struct netpath_desc *d, struct netpath_pkt *p, struct netpath_geom g,
+		    uint64_t *lf, uint64_t *hi, uint32_t *sum)
+{
+	const uint64_t off = RING_READ_ONCE(d->gpa) - g.r0_gpa;
+	const uint64_t w = RING_READ_ONCE(*(const netpath_u64a *)&d->len);
+	*lf |= w - 1;
+	*hi = off > *hi ? off : *hi;
+	*sum += (uint32_t)w;
+	/* Good: flags == 0, so w + 2^32 is len | nsegs 1 | id << 48. */
+	*(netpath_u64a *)p = w + NETPATH_W_NSEGS1;
+	p->seg[0].base = (void *)(g.r0_hva + off);
+	p->seg[0].len = (uint32_t)w;
+}
+
+/* Returns nonzero if any descriptor of the run failed; else *bytes (a good
+ * run's lengths, at most NETPATH_MAX_BURST * 2^16, fit 32 bits). */
 static inline __attribute__((always_inline))
 uint64_t netpath_zc_pass(const struct netpath_desc *d, uint32_t run, struct netpath_pkt *p,
-			 struct netpath_geom g, uint64_t *bytes)
+			 struct netpath_geom g, uint32_t *bytes)
 {
-	uint64_t lf = 0, hi = 0, sum = 0;
+	uint64_t lf = 0, hi = 0;
+	uint32_t sum = 0;
 	const struct netpath_desc *const dend = d + run;
-#pragma GCC unroll 4
-	do {
-		const uint64_t off = RING_READ_ONCE(d->gpa) - g.r0_gpa;
-		const uint64_t w = RING_READ_ONCE(*(const netpath_u64a *)&d->len);
-		lf |= w - 1;
-		hi = off > hi ? off : hi;
-		sum += w;
-		/* Good: flags == 0, so w + 2^32 is len | nsegs 1 | id << 48. */
-		*(netpath_u64a *)p = w + NETPATH_W_NSEGS1;
-		p->seg[0].base = (void *)(g.r0_hva + off);
-		p->seg[0].len = (uint32_t)w;
-		p++;
-	} while (++d != dend);
-	*bytes = sum & NETPATH_W_SUMLEN;
+#pragma GCC unroll 8
+	do
+		netpath_zc_one(d, p++, g, &lf, &hi, &sum);
+	while (++d != dend);
+	*bytes = sum;
 	return (lf & NETPATH_W_LFBAD) != 0 || hi > g.r0_len - 1 - (lf & NETPATH_W_LEN1);
 }
 
@@ -316,69 +325,12 @@ uint32_t netpath_zc_fixup(struct netpath_be *be, struct netpath_pkt *p, uint32_t
 	return n;
 }
 
-/* Zero copy with r0 >= NETPATH_MAX_FRAME, the common configuration, from
- * @read slots read and @n frames stored (@bytes): contiguous runs of slots
- * (the ring wraps at most once per burst) through netpath_zc_pass until
- * @max frames are stored or @avail slots read, so that a burst that dropped
- * descriptors still fills up if more are published.  Returns the number of
- * slots read; *np the frames stored, *bytesp their bytes.  Out of line:
- * netpath_tx_burst_zc does the common case, one run, itself. */
-static __attribute__((noinline))
-uint32_t netpath_tx_burst_zc_loop(struct netpath_be *be, struct netpath_pkt *pkts,
-				  uint32_t avail, uint32_t max, uint32_t read, uint32_t n,
-				  uint64_t bytes, uint32_t *np, uint64_t *bytesp)
-{
-	const struct netpath_geom g = netpath_geom(be);
-	const struct netpath_desc *slots = (const struct netpath_desc *)be->tx.slots;
-	const uint32_t mask = be->tx.mask;
-
-	while (read != avail && n < max) {
-		const uint32_t first = (be->tx.head + read) & mask;
-		uint32_t run = avail - read < max - n ? avail - read : max - n;
-		if (run > mask + 1 - first)
-			run = mask + 1 - first;
-		uint64_t b;
-		if (__builtin_expect(netpath_zc_pass(&slots[first], run, &pkts[n], g, &b) == 0, 1))
-			n += run;
-		else
-			n += netpath_zc_fixup(be, &pkts[n], run, g, &b);
-		bytes += b;
-		read += run;
-	}
-	*np = n;
-	*bytesp = bytes;
-	return read;
-}
-
-/* The common case inline: what the burst takes (1 <= avail) lies in one
- * contiguous run and passes.  Anything else continues in the loop above. */
-static inline __attribute__((always_inline))
-uint32_t netpath_tx_burst_zc(struct netpath_be *be, struct netpath_pkt *pkts,
-			     uint32_t avail, uint32_t max, uint32_t *np, uint64_t *bytesp)
-{
-	const uint32_t first = be->tx.head & be->tx.mask;
-	const uint32_t run = avail < max ? avail : max;
-	if (__builtin_expect(run <= be->tx.mask + 1 - first, 1)) {
-		const struct netpath_geom g = netpath_geom(be);
-		const struct netpath_desc *d = (const struct netpath_desc *)be->tx.slots + first;
-		uint64_t b;
-		if (__builtin_expect(netpath_zc_pass(d, run, pkts, g, &b) == 0, 1)) {
-			*np = run;
-			*bytesp = b;
-			return run;
-		}
-		uint32_t n = netpath_zc_fixup(be, pkts, run, g, &b);
-		return netpath_tx_burst_zc_loop(be, pkts, avail, max, run, n, b, np, bytesp);
-	}
-	return netpath_tx_burst_zc_loop(be, pkts, avail, max, 0, 0, 0, np, bytesp);
-}
-
 /* Copy mode, or an r0 below NETPATH_MAX_FRAME: every descriptor through
- * netpath_parse_tx.  Out of line, so that its register pressure does not
- * weigh on the zero-copy path. */
+ * netpath_parse_tx.  Out of line, like the rest of what is not the
+ * zero-copy common case. */
 static __attribute__((noinline))
 uint32_t netpath_tx_burst_generic(struct netpath_be *be, struct netpath_pkt *pkts,
-				  uint32_t avail, uint32_t max, uint32_t *np, uint64_t *bytesp)
+				  uint32_t avail, uint32_t max)
 {
 	const struct netpath_geom g = netpath_geom(be);
 	const struct netpath_desc *slots = (const struct netpath_desc *)be->tx.slots;
@@ -397,30 +349,78 @@ uint32_t netpath_tx_burst_generic(struct netpath_be *be, struct netpath_pkt *pkt
 		bytes += p->len;
 		n++;
 	}
-	*np = n;
-	*bytesp = bytes;
-	return i;
-}
-
-uint32_t netpath_be_tx_burst(struct netpath_be *be, struct netpath_pkt *pkts,
-			     uint32_t max)
-{
-	uint32_t avail = ring_cons_poll(&be->tx);
-	uint32_t i, n;
-	uint64_t bytes;
-
-	if (avail == 0 || max == 0)
-		return 0;
-	if (max > NETPATH_MAX_BURST)
-		max = NETPATH_MAX_BURST;
-	if (be->tx_zc_batch)
-		i = netpath_tx_burst_zc(be, pkts, avail, max, &n, &bytes);
-	else
-		i = netpath_tx_burst_generic(be, pkts, avail, max, &n, &bytes);
 	ring_cons_consume(&be->tx, i);
 	be->txs.packets += n;
 	be->txs.bytes += bytes;
 	return n;
+}
+
+/* Zero copy (r0 >= NETPATH_MAX_FRAME), everything but a burst that one pass
+ * took whole (netpath_be_tx_burst): a run that failed the pass (@failed
+ * slots from head, whose fetched values the pass left in pkts[]) goes to the
+ * fix-up; then contiguous runs of slots (the ring wraps at most once per
+ * burst) go through netpath_zc_pass until @max frames are stored or the last
+ * poll's slots are read, so that a burst that dropped descriptors still
+ * fills up if more are published. */
+static __attribute__((noinline))
+uint32_t netpath_tx_burst_zc_rest(struct netpath_be *be, struct netpath_pkt *pkts,
+				  uint32_t max, uint32_t failed)
+{
+	const struct netpath_geom g = netpath_geom(be);
+	const struct netpath_desc *slots = (const struct netpath_desc *)be->tx.slots;
+	const uint32_t mask = be->tx.mask, avail = be->tx.peer - be->tx.head;
+	uint32_t read = failed, n = 0;
+	uint64_t bytes = 0;
+	if (failed)
+		n = netpath_zc_fixup(be, pkts, failed, g, &bytes);
+	while (read != avail && n < max) {
+		const uint32_t first = (be->tx.head + read) & mask;
+		uint32_t run = avail - read < max - n ? avail - read : max - n;
+		if (run > mask + 1 - first)
+			run = mask + 1 - first;
+		uint32_t b;
+		if (__builtin_expect(netpath_zc_pass(&slots[first], run, &pkts[n], g, &b) == 0, 1)) {
+			n += run;
+			bytes += b;
+		} else {
+			uint64_t fb;
+			n += netpath_zc_fixup(be, &pkts[n], run, g, &fb);
+			bytes += fb;
+		}
+		read += run;
+	}
+	ring_cons_consume(&be->tx, read);
+	be->txs.packets += n;
+	be->txs.bytes += bytes;
+	return n;
+}
+
+/* The common case inline: zero copy, and what the burst takes lies in one
+ * contiguous run that passes. */
+uint32_t netpath_be_tx_burst(struct netpath_be *be, struct netpath_pkt *pkts,
+			     uint32_t max)
+{
+	const uint32_t avail = ring_cons_poll(&be->tx);
+	if (avail == 0 || max == 0)
+		return 0;
+	if (max > NETPATH_MAX_BURST)
+		max = NETPATH_MAX_BURST;
+	if (!be->tx_zc_batch)
+		return netpath_tx_burst_generic(be, pkts, avail, max);
+	const uint32_t run = avail < max ? avail : max;
+	const uint32_t first = be->tx.head & be->tx.mask;
+	if (__builtin_expect(run <= be->tx.mask + 1 - first, 1)) {
+		const struct netpath_desc *d = (const struct netpath_desc *)be->tx.slots + first;
+		uint32_t b;
+		if (__builtin_expect(netpath_zc_pass(d, run, pkts, netpath_geom(be), &b) == 0, 1)) {
+			ring_cons_consume(&be->tx, run);
+			be->txs.packets += run;
+			be->txs.bytes += b;
+			return run;
+		}
+		return netpath_tx_burst_zc_rest(be, pkts, max, run);
+	}
+	return netpath_tx_burst_zc_rest(be, pkts, max, 0);
 }
 
 bool netpath_be_tx_complete(struct netpath_be *be)
