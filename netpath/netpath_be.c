@@ -99,29 +99,35 @@ static int netpath_walk(struct netpath_be *be, const struct netpath_seg *tab,
 	uint64_t seen = 0;
 	uint32_t idx = 0, total = 0;
 
-	for (p->nsegs = 0;; p->nsegs++) {
+	for (uint32_t k = 0;; k++) {
 		if (seen & (1ull << idx))
 			return netpath_bad(st, NETPATH_BAD_LOOP);
-		if (p->nsegs == NETPATH_MAX_SEGS)
+		if (k == NETPATH_MAX_SEGS)
 			return netpath_bad(st, NETPATH_BAD_OVERLONG);
 		seen |= 1ull << idx;
 		struct netpath_seg s = netpath_seg_fetch(&tab[idx]);
 		if (s.flags & ~NETPATH_SEG_F_NEXT)
 			return netpath_bad(st, NETPATH_BAD_FLAGS);
-		if (netpath_map(&be->mem, st, s.gpa, s.len, &p->seg[p->nsegs]))
+		struct netpath_iov iov;
+		if (netpath_map(&be->mem, st, s.gpa, s.len, &iov))
 			return VMK_EINVAL;
 		total += s.len;
 		if (total > NETPATH_MAX_FRAME)
 			return netpath_bad(st, NETPATH_BAD_OVERLONG);
-		if (!(s.flags & NETPATH_SEG_F_NEXT))
-			break;
+		if (k == 0) {
+			p->base = iov.base;
+			p->len = iov.len;
+		} else {
+			p->more[k - 1] = iov;
+		}
+		if (!(s.flags & NETPATH_SEG_F_NEXT)) {
+			p->nmore = (uint16_t)k;
+			return VMK_OK;
+		}
 		if (s.next >= entries)
 			return netpath_bad(st, NETPATH_BAD_NEXT);
 		idx = s.next;
 	}
-	p->nsegs++;
-	p->len = total;
-	return VMK_OK;
 }
 
 static int netpath_parse_indirect(struct netpath_be *be, const struct netpath_desc *c,
@@ -148,26 +154,36 @@ int netpath_parse_tx_slow(struct netpath_be *be, const struct netpath_desc *c,
 		return netpath_bad(&be->txs, NETPATH_BAD_FLAGS);
 	if (c->flags & NETPATH_DESC_F_INDIRECT)
 		return netpath_parse_indirect(be, c, p);
-	if (netpath_map(&be->mem, &be->txs, c->gpa, c->len, &p->seg[0]))
+	struct netpath_iov iov;
+	if (netpath_map(&be->mem, &be->txs, c->gpa, c->len, &iov))
 		return VMK_EINVAL;
-	p->nsegs = 1;
-	p->len = c->len;
+	p->base = iov.base;
+	p->len = iov.len;
+	p->nmore = 0;
 	return VMK_OK;
 }
 
 /* The fast paths read a descriptor as two 8-byte loads, gpa and the word
- * w = len | flags << 32 | id << 48, and write a netpath_pkt's len, nsegs and
- * id as one 8-byte store: same fields, same single fetch, fewer instructions. */
+ * w = len | flags << 32 | id << 48, and store a one-segment frame as two
+ * 8-byte stores, base and the word len | nmore << 32 | id << 48, which is w
+ * itself once flags == 0 (nmore 0): same fields, same single fetch, fewer
+ * instructions. */
 typedef uint64_t __attribute__((may_alias, aligned(8))) netpath_u64a;
 _Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "netpath fast path is little-endian");
 _Static_assert(offsetof(struct netpath_desc, len) == 8 &&
 	       offsetof(struct netpath_desc, id) == 14, "netpath_desc word layout");
-_Static_assert(offsetof(struct netpath_pkt, len) == 0 &&
-	       offsetof(struct netpath_pkt, nsegs) == 4 &&
-	       offsetof(struct netpath_pkt, id) == 6, "netpath_pkt header layout");
+_Static_assert(offsetof(struct netpath_pkt, base) == 0 &&
+	       offsetof(struct netpath_pkt, len) == 8 &&
+	       offsetof(struct netpath_pkt, nmore) == 12 &&
+	       offsetof(struct netpath_pkt, id) == 14, "netpath_pkt word layout");
 #define NETPATH_W_LENFLAGS 0x0000ffffffffffffull  /* len and flags of the word */
 _Static_assert(NETPATH_MAX_FRAME == 1u << 16, "fast-path length check assumes 64 KiB");
-#define NETPATH_W_NSEGS1 (1ull << 32)             /* nsegs = 1 in a pkt header */
+
+/* The word of a netpath_pkt (or of a descriptor). */
+static inline netpath_u64a *netpath_pkt_word(struct netpath_pkt *p)
+{
+	return (netpath_u64a *)&p->len;
+}
 
 /* The first region, in locals: stores into pkts[] cannot force reloads. */
 struct netpath_geom {
@@ -200,10 +216,9 @@ int netpath_parse_tx(struct netpath_be *be, struct netpath_geom g, uint64_t gpa,
 	const uint64_t off = gpa - g.r0_gpa;
 	if (__builtin_expect((w & NETPATH_W_LENFLAGS) - 1 < g.len_lim &&
 			     off <= g.r0_len - len, 1)) {
-		/* flags == 0 here, so w is len | id << 48: add nsegs = 1. */
-		*(netpath_u64a *)p = w + NETPATH_W_NSEGS1;
-		p->seg[0].base = (void *)(g.r0_hva + off);
-		p->seg[0].len = len;
+		/* flags == 0 here, so w is len | nmore 0 | id << 48. */
+		*netpath_pkt_word(p) = w;
+		p->base = (void *)(g.r0_hva + off);
 		return VMK_OK;
 	}
 	struct netpath_desc c = {
@@ -217,21 +232,24 @@ int netpath_parse_tx(struct netpath_be *be, struct netpath_geom g, uint64_t gpa,
 static __attribute__((noinline))
 int netpath_copy_out(struct netpath_be *be, struct netpath_pkt *p, uint32_t k)
 {
-	if (p->len > be->bounce_slot) {
+	const uint32_t len = netpath_pkt_len(p);
+	if (len > be->bounce_slot) {
 		be->txs.too_big++;
 		be->txs.drops++;
 		return VMK_ERANGE;
 	}
 	uint8_t *dst = be->bounce + (size_t)k * be->bounce_slot;
 	uint32_t off = 0;
-	for (uint32_t i = 0; i < p->nsegs; i++) {
-		__builtin_memcpy(dst + off, p->seg[i].base, p->seg[i].len);
-		off += p->seg[i].len;
+	for (uint32_t i = 0; i <= p->nmore; i++) {
+		const struct netpath_iov s = netpath_pkt_seg(p, i);
+		__builtin_memcpy(dst + off, s.base, s.len);
+		off += s.len;
 	}
-	p->seg[0] = (struct netpath_iov){ dst, p->len };
-	p->nsegs = 1;
+	p->base = dst;
+	p->len = len;
+	p->nmore = 0;
 	be->txs.copies++;
-	be->txs.copy_bytes += p->len;
+	be->txs.copy_bytes += len;
 	return VMK_OK;
 }
 
@@ -260,8 +278,8 @@ int netpath_copy_out(struct netpath_be *be, struct netpath_pkt *p, uint32_t k)
  * If the test fails (rare: a hostile or unusual descriptor, or unequal
  * lengths at the very end of r0), netpath_zc_fixup re-examines that run one
  * entry at a time through netpath_parse_tx (the exact checks), from what the
- * pass stored in pkts[], which holds the fetched values exactly (w + 2^32
- * and r0.hva + off, both invertible): nothing is read from the ring twice.
+ * pass stored in pkts[], which holds the fetched values exactly (w itself,
+ * and r0.hva + off): nothing is read from the ring twice.
  * For a good run, bytes is the sum of the words' low 32 bits (the lengths). */
 #define NETPATH_W_LFBAD 0x0000ffffffff0000ull   /* bad len/flags bits of w - 1 */
 #define NETPATH_W_LEN1 0x000000000000ffffull    /* len - 1 bits of w - 1 */
@@ -278,10 +296,9 @@ void netpath_zc_one(const struct netpath_desc *d, struct netpath_pkt *p, struct 
 	*lf |= w - 1;
 	*hi = off > *hi ? off : *hi;
 	*sum += (uint32_t)w;
-	/* Good: flags == 0, so w + 2^32 is len | nsegs 1 | id << 48. */
-	*(netpath_u64a *)p = w + NETPATH_W_NSEGS1;
-	p->seg[0].base = (void *)(g.r0_hva + off);
-	p->seg[0].len = (uint32_t)w;
+	/* Good: flags == 0, so w is len | nmore 0 | id << 48. */
+	*netpath_pkt_word(p) = w;
+	p->base = (void *)(g.r0_hva + off);
 }
 
 /* Returns nonzero if any descriptor of the run failed; else *bytes (a good
@@ -314,11 +331,11 @@ uint32_t netpath_zc_fixup(struct netpath_be *be, struct netpath_pkt *p, uint32_t
 	uint32_t n = 0;
 	uint64_t sum = 0;
 	for (uint32_t k = 0; k < run; k++) {
-		const uint64_t w = *(netpath_u64a *)&p[k] - NETPATH_W_NSEGS1;
-		const uint64_t gpa = (uintptr_t)p[k].seg[0].base - g.r0_hva + g.r0_gpa;
+		const uint64_t w = *netpath_pkt_word(&p[k]);
+		const uint64_t gpa = (uintptr_t)p[k].base - g.r0_hva + g.r0_gpa;
 		if (netpath_parse_tx(be, g, gpa, w, &p[n]) != VMK_OK)
 			continue;
-		sum += p[n].len;
+		sum += netpath_pkt_len(&p[n]);
 		n++;
 	}
 	*bytes = sum;
@@ -346,7 +363,7 @@ uint32_t netpath_tx_burst_generic(struct netpath_be *be, struct netpath_pkt *pkt
 			continue;
 		if (copy && netpath_copy_out(be, p, n))
 			continue;
-		bytes += p->len;
+		bytes += netpath_pkt_len(p);
 		n++;
 	}
 	ring_cons_consume(&be->tx, i);
