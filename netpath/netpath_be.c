@@ -99,29 +99,35 @@ static int netpath_walk(struct netpath_be *be, const struct netpath_seg *tab,
 	uint64_t seen = 0;
 	uint32_t idx = 0, total = 0;
 
-	for (p->nsegs = 0;; p->nsegs++) {
+	for (uint32_t k = 0;; k++) {
 		if (seen & (1ull << idx))
 			return netpath_bad(st, NETPATH_BAD_LOOP);
-		if (p->nsegs == NETPATH_MAX_SEGS)
+		if (k == NETPATH_MAX_SEGS)
 			return netpath_bad(st, NETPATH_BAD_OVERLONG);
 		seen |= 1ull << idx;
 		struct netpath_seg s = netpath_seg_fetch(&tab[idx]);
 		if (s.flags & ~NETPATH_SEG_F_NEXT)
 			return netpath_bad(st, NETPATH_BAD_FLAGS);
-		if (netpath_map(&be->mem, st, s.gpa, s.len, &p->seg[p->nsegs]))
+		struct netpath_iov iov;
+		if (netpath_map(&be->mem, st, s.gpa, s.len, &iov))
 			return VMK_EINVAL;
 		total += s.len;
 		if (total > NETPATH_MAX_FRAME)
 			return netpath_bad(st, NETPATH_BAD_OVERLONG);
-		if (!(s.flags & NETPATH_SEG_F_NEXT))
-			break;
+		if (k == 0) {
+			p->base = iov.base;
+			p->len = iov.len;
+		} else {
+			p->more[k - 1] = iov;
+		}
+		if (!(s.flags & NETPATH_SEG_F_NEXT)) {
+			p->nmore = (uint16_t)k;
+			return VMK_OK;
+		}
 		if (s.next >= entries)
 			return netpath_bad(st, NETPATH_BAD_NEXT);
 		idx = s.next;
 	}
-	p->nsegs++;
-	p->len = total;
-	return VMK_OK;
 }
 
 static int netpath_parse_indirect(struct netpath_be *be, const struct netpath_desc *c,
@@ -148,50 +154,71 @@ int netpath_parse_tx_slow(struct netpath_be *be, const struct netpath_desc *c,
 		return netpath_bad(&be->txs, NETPATH_BAD_FLAGS);
 	if (c->flags & NETPATH_DESC_F_INDIRECT)
 		return netpath_parse_indirect(be, c, p);
-	if (netpath_map(&be->mem, &be->txs, c->gpa, c->len, &p->seg[0]))
+	struct netpath_iov iov;
+	if (netpath_map(&be->mem, &be->txs, c->gpa, c->len, &iov))
 		return VMK_EINVAL;
-	p->nsegs = 1;
-	p->len = c->len;
+	p->base = iov.base;
+	p->len = iov.len;
+	p->nmore = 0;
 	return VMK_OK;
 }
 
-/* The fast path reads a descriptor as two 8-byte loads, gpa and the word
- * len | flags << 32 | id << 48, and writes a netpath_pkt's len, nsegs and id
- * as one 8-byte store: same fields, same single fetch, fewer instructions. */
+/* The fast paths read a descriptor as two 8-byte loads, gpa and the word
+ * w = len | flags << 32 | id << 48, and store a one-segment frame as two
+ * 8-byte stores, base and the word len | nmore << 32 | id << 48, which is w
+ * itself once flags == 0 (nmore 0): same fields, same single fetch, fewer
+ * instructions. */
 typedef uint64_t __attribute__((may_alias, aligned(8))) netpath_u64a;
 _Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "netpath fast path is little-endian");
 _Static_assert(offsetof(struct netpath_desc, len) == 8 &&
 	       offsetof(struct netpath_desc, id) == 14, "netpath_desc word layout");
-_Static_assert(offsetof(struct netpath_pkt, len) == 0 &&
-	       offsetof(struct netpath_pkt, nsegs) == 4 &&
-	       offsetof(struct netpath_pkt, id) == 6, "netpath_pkt header layout");
+_Static_assert(offsetof(struct netpath_pkt, base) == 0 &&
+	       offsetof(struct netpath_pkt, len) == 8 &&
+	       offsetof(struct netpath_pkt, nmore) == 12 &&
+	       offsetof(struct netpath_pkt, id) == 14, "netpath_pkt word layout");
 #define NETPATH_W_LENFLAGS 0x0000ffffffffffffull  /* len and flags of the word */
 _Static_assert(NETPATH_MAX_FRAME == 1u << 16, "fast-path length check assumes 64 KiB");
-#define NETPATH_W_NSEGS1 (1ull << 32)             /* nsegs = 1 in a pkt header */
 
-/* The common case inline: one segment inside the first region (all of a
- * VM's low RAM).  Same checks as netpath_map + ring_mem_translate, in fewer
- * instructions:
+/* The word of a netpath_pkt (or of a descriptor). */
+static inline netpath_u64a *netpath_pkt_word(struct netpath_pkt *p)
+{
+	return (netpath_u64a *)&p->len;
+}
+
+/* The first region, in locals: stores into pkts[] cannot force reloads. */
+struct netpath_geom {
+	uint64_t r0_gpa;
+	uint64_t r0_len;
+	uint64_t len_lim;     /* be->r0_len_lim: 0 sends everything to the slow path */
+	uintptr_t r0_hva;
+};
+
+static inline struct netpath_geom netpath_geom(const struct netpath_be *be)
+{
+	return (struct netpath_geom){ be->r0.gpa, be->r0.len, be->r0_len_lim,
+				      (uintptr_t)be->r0.hva };
+}
+
+/* One TX descriptor, from the values fetched from its slot (@gpa and the
+ * word @w); it is never read again.  The common case inline: one segment
+ * inside the first region (all of a VM's low RAM), with the same checks as
+ * netpath_map + ring_mem_translate in fewer instructions:
  *   (w & LENFLAGS) - 1 < len_lim   flags == 0 and 1 <= len <= MAX_FRAME
  *                                  (len_lim is 0 if r0 < MAX_FRAME: slow path)
  *   off <= r0.len - len            inside r0; no wrap since len <= r0.len;
  *                                  `off` wraps high when gpa is below r0.
- * Anything else goes to the slow path with the already-fetched copy. */
+ * Anything else goes to the slow path as a private copy. */
 static inline __attribute__((always_inline))
-int netpath_parse_tx(struct netpath_be *be, uint64_t r0_gpa, uint64_t r0_len,
-		     uint8_t *r0_hva, uint64_t len_lim,
-		     const struct netpath_desc *d, struct netpath_pkt *p)
+int netpath_parse_tx(struct netpath_be *be, struct netpath_geom g, uint64_t gpa, uint64_t w,
+		     struct netpath_pkt *p)
 {
-	uint64_t gpa = RING_READ_ONCE(d->gpa);
-	uint64_t w = RING_READ_ONCE(*(const netpath_u64a *)&d->len);
-	uint32_t len = (uint32_t)w;
-	uint64_t off = gpa - r0_gpa;
-	if (__builtin_expect((w & NETPATH_W_LENFLAGS) - 1 < len_lim &&
-			     off <= r0_len - len, 1)) {
-		/* flags == 0 here, so w is len | id << 48: add nsegs = 1. */
-		*(netpath_u64a *)p = w | NETPATH_W_NSEGS1;
-		p->seg[0].base = r0_hva + off;
-		p->seg[0].len = len;
+	const uint32_t len = (uint32_t)w;
+	const uint64_t off = gpa - g.r0_gpa;
+	if (__builtin_expect((w & NETPATH_W_LENFLAGS) - 1 < g.len_lim &&
+			     off <= g.r0_len - len, 1)) {
+		/* flags == 0 here, so w is len | nmore 0 | id << 48. */
+		*netpath_pkt_word(p) = w;
+		p->base = (void *)(g.r0_hva + off);
 		return VMK_OK;
 	}
 	struct netpath_desc c = {
@@ -205,231 +232,212 @@ int netpath_parse_tx(struct netpath_be *be, uint64_t r0_gpa, uint64_t r0_len,
 static __attribute__((noinline))
 int netpath_copy_out(struct netpath_be *be, struct netpath_pkt *p, uint32_t k)
 {
-	if (p->len > be->bounce_slot) {
+	const uint32_t len = netpath_pkt_len(p);
+	if (len > be->bounce_slot) {
 		be->txs.too_big++;
 		be->txs.drops++;
 		return VMK_ERANGE;
 	}
 	uint8_t *dst = be->bounce + (size_t)k * be->bounce_slot;
 	uint32_t off = 0;
-	for (uint32_t i = 0; i < p->nsegs; i++) {
-		__builtin_memcpy(dst + off, p->seg[i].base, p->seg[i].len);
-		off += p->seg[i].len;
+	for (uint32_t i = 0; i <= p->nmore; i++) {
+		const struct netpath_iov s = netpath_pkt_seg(p, i);
+		__builtin_memcpy(dst + off, s.base, s.len);
+		off += s.len;
 	}
-	p->seg[0] = (struct netpath_iov){ dst, p->len };
-	p->nsegs = 1;
+	p->base = dst;
+	p->len = len;
+	p->nmore = 0;
 	be->txs.copies++;
-	be->txs.copy_bytes += p->len;
+	be->txs.copy_bytes += len;
 	return VMK_OK;
 }
 
 /* Zero copy, batch-validated.  A run of contiguous slots is read in one
  * pass that makes no decision per descriptor: each descriptor is fetched
- * once (gpa, and the word len | flags << 32 | id << 48), translated as if it
- * were good and stored into its pkts[] entry, and its checks are folded into
- * two accumulators:
+ * once (gpa, and the word w = len | flags << 32 | id << 48), translated as if
+ * it were good and stored into its pkts[] entry, and its checks are folded
+ * into two accumulators:
  *
  *   lf |= w - 1         bits 16..47 of (w - 1) are all clear exactly when
  *                       flags == 0 and 1 <= len <= NETPATH_MAX_FRAME (2^16):
  *                       len 0 borrows through them, len > 2^16 sets bit 16
- *                       or above, flags != 0 sets bits 32..47;
- *   rg += off > r0.len - NETPATH_MAX_FRAME
- *                       off = gpa - r0.gpa (wraps high below r0).  A frame
- *                       starting there ends inside r0 whatever its length
- *                       (<= 2^16 once lf passes).  Stricter than the exact
- *                       test (off <= r0.len - len), and cheaper: one compare
- *                       against a constant, no length arithmetic.  Frames in
- *                       the last 64 KiB of r0 fail it and get the exact test
- *                       in the fix-up.  (netpath_be_init enables this loop
- *                       only if r0.len >= NETPATH_MAX_FRAME.)
+ *                       or above, flags != 0 sets bits 32..47.  If they are
+ *                       clear in lf, every len - 1 is a subset of the bits
+ *                       of lf's low 16, so len <= (lf & 0xffff) + 1.
+ *   hi = max(hi, off)   off = gpa - r0.gpa (wraps high below r0).
  *
- * One test per run.  If it fails (rare: a hostile or unusual descriptor, or
- * a frame near the end of r0), netpath_zc_fixup re-examines that run one
- * entry at a time with the exact checks, from what the pass stored in
- * pkts[], which holds the fetched values exactly (w + 2^32 and r0.hva + off,
- * both invertible): nothing is read from the ring twice.
- * For a good run, bytes is the sum of the words masked to 48 bits: with
- * flags 0 each word is len | id << 48, and a run's lengths sum below 2^48. */
+ * One test per run: lf's bits 16..47 clear and hi <= r0.len - 1 - (lf &
+ * 0xffff), i.e. every frame starts at or below hi and is at most
+ * (lf & 0xffff) + 1 <= 2^16 <= r0.len bytes long, so it ends inside r0.
+ * Exact for a run of equal lengths; otherwise stricter than the per-frame
+ * test (off <= r0.len - len), and then only if the run's highest frame
+ * starts within 64 KiB of r0's end.  (netpath_be_init enables this pass only
+ * if r0.len >= NETPATH_MAX_FRAME, so nothing wraps.)
+ *
+ * If the test fails (rare: a hostile or unusual descriptor, or unequal
+ * lengths at the very end of r0), netpath_zc_fixup re-examines that run one
+ * entry at a time through netpath_parse_tx (the exact checks), from what the
+ * pass stored in pkts[], which holds the fetched values exactly (w itself,
+ * and r0.hva + off): nothing is read from the ring twice.
+ * For a good run, bytes is the sum of the words' low 32 bits (the lengths). */
 #define NETPATH_W_LFBAD 0x0000ffffffff0000ull   /* bad len/flags bits of w - 1 */
-#define NETPATH_W_SUMLEN 0x0000ffffffffffffull  /* len sum bits of a word sum */
+#define NETPATH_W_LEN1 0x000000000000ffffull    /* len - 1 bits of w - 1 */
+_Static_assert((uint64_t)NETPATH_MAX_BURST * NETPATH_MAX_FRAME <= UINT32_MAX,
+	       "a burst's bytes fit the pass's 32-bit sum");
 
-struct netpath_zc_geom {
-	uint64_t r0_gpa;
-	uint64_t r0_len;      /* the exact test (fix-up) */
-	uint64_t r0_lim;      /* r0_len - NETPATH_MAX_FRAME: the pass's test */
-	uintptr_t r0_hva;
-};
-
-static inline struct netpath_zc_geom netpath_zc_geom(const struct netpath_be *be)
+/* One descriptor of the pass (see above). */
+static inline __attribute__((always_inline))
+void netpath_zc_one(const struct netpath_desc *d, struct netpath_pkt *p, struct netpath_geom g,
+		    uint64_t *lf, uint64_t *hi, uint32_t *sum)
 {
-	return (struct netpath_zc_geom){ be->r0.gpa, be->r0.len,
-					 be->r0.len - NETPATH_MAX_FRAME, (uintptr_t)be->r0.hva };
+	const uint64_t off = RING_READ_ONCE(d->gpa) - g.r0_gpa;
+	const uint64_t w = RING_READ_ONCE(*(const netpath_u64a *)&d->len);
+	*lf |= w - 1;
+	*hi = off > *hi ? off : *hi;
+	*sum += (uint32_t)w;
+	/* Good: flags == 0, so w is len | nmore 0 | id << 48. */
+	*netpath_pkt_word(p) = w;
+	p->base = (void *)(g.r0_hva + off);
 }
 
-/* Returns nonzero if any descriptor of the run failed; else *bytes. */
+/* Returns nonzero if any descriptor of the run failed; else *bytes (a good
+ * run's lengths, at most NETPATH_MAX_BURST * 2^16, fit 32 bits). */
 static inline __attribute__((always_inline))
 uint64_t netpath_zc_pass(const struct netpath_desc *d, uint32_t run, struct netpath_pkt *p,
-			 struct netpath_zc_geom g, uint64_t *bytes)
+			 struct netpath_geom g, uint32_t *bytes)
 {
-	uint64_t lf = 0, rg = 0, sum = 0;
+	uint64_t lf = 0, hi = 0;
+	uint32_t sum = 0;
 	const struct netpath_desc *const dend = d + run;
-#pragma GCC unroll 4
-	do {
-		const uint64_t off = RING_READ_ONCE(d->gpa) - g.r0_gpa;
-		const uint64_t w = RING_READ_ONCE(*(const netpath_u64a *)&d->len);
-		lf |= w - 1;
-		rg += off > g.r0_lim;
-		sum += w;
-		/* Good: flags == 0, so w + 2^32 is len | nsegs 1 | id << 48. */
-		*(netpath_u64a *)p = w + NETPATH_W_NSEGS1;
-		p->seg[0].base = (void *)(g.r0_hva + off);
-		p->seg[0].len = (uint32_t)w;
-		p++;
-	} while (++d != dend);
-	*bytes = sum & NETPATH_W_SUMLEN;
-	return (lf & NETPATH_W_LFBAD) | rg;
+#pragma GCC unroll 8
+	do
+		netpath_zc_one(d, p++, g, &lf, &hi, &sum);
+	while (++d != dend);
+	*bytes = sum;
+	return (lf & NETPATH_W_LFBAD) != 0 || hi > g.r0_len - 1 - (lf & NETPATH_W_LEN1);
 }
 
 /* A run that failed netpath_zc_pass: recover each descriptor's fetched
- * values from its pkts[] entry, keep the good ones (compacted in order), and
- * give the others, as private copies, to netpath_parse_tx_slow (frames in
- * other regions, indirect tables, or drops counted by kind).  Entry k is read
- * before anything is written at pkts[n], n <= k.  Returns the frames kept. */
+ * values from its pkts[] entry and give them to netpath_parse_tx, which
+ * keeps the good ones (compacted in order) and hands the others to the slow
+ * path (frames in other regions, indirect tables, or drops counted by kind).
+ * Entry k is read before anything is written at pkts[n], n <= k.  Returns
+ * the frames kept. */
 static __attribute__((noinline))
 uint32_t netpath_zc_fixup(struct netpath_be *be, struct netpath_pkt *p, uint32_t run,
-			  struct netpath_zc_geom g, uint64_t *bytes)
+			  struct netpath_geom g, uint64_t *bytes)
 {
 	uint32_t n = 0;
 	uint64_t sum = 0;
 	for (uint32_t k = 0; k < run; k++) {
-		const uint64_t w = *(netpath_u64a *)&p[k] - NETPATH_W_NSEGS1;
-		const uint64_t off = (uintptr_t)p[k].seg[0].base - g.r0_hva;
-		const uint32_t len = (uint32_t)w;
-		struct netpath_pkt *o = &p[n];
-		if (((w - 1) & NETPATH_W_LFBAD) == 0 && off <= g.r0_len - len) {
-			*(netpath_u64a *)o = w + NETPATH_W_NSEGS1;
-			o->seg[0] = p[k].seg[0];
-		} else {
-			struct netpath_desc c = {
-				.gpa = off + g.r0_gpa, .len = len,
-				.flags = (uint16_t)(w >> 32), .id = (uint16_t)(w >> 48),
-			};
-			if (netpath_parse_tx_slow(be, &c, o) != VMK_OK)
-				continue;
-		}
-		sum += o->len;
+		const uint64_t w = *netpath_pkt_word(&p[k]);
+		const uint64_t gpa = (uintptr_t)p[k].base - g.r0_hva + g.r0_gpa;
+		if (netpath_parse_tx(be, g, gpa, w, &p[n]) != VMK_OK)
+			continue;
+		sum += netpath_pkt_len(&p[n]);
 		n++;
 	}
 	*bytes = sum;
 	return n;
 }
 
-/* Zero copy with r0 >= NETPATH_MAX_FRAME, the common configuration, from
- * @read slots read and @n frames stored (@bytes): contiguous runs of slots
- * (the ring wraps at most once per burst) through netpath_zc_pass until
- * @max frames are stored or @avail slots read, so that a burst that dropped
- * descriptors still fills up if more are published.  Returns the number of
- * slots read; *np the frames stored, *bytesp their bytes.  Out of line:
- * netpath_tx_burst_zc does the common case, one run, itself. */
-static __attribute__((noinline))
-uint32_t netpath_tx_burst_zc_loop(struct netpath_be *be, struct netpath_pkt *pkts,
-				  uint32_t avail, uint32_t max, uint32_t read, uint32_t n,
-				  uint64_t bytes, uint32_t *np, uint64_t *bytesp)
-{
-	const struct netpath_zc_geom g = netpath_zc_geom(be);
-	const struct netpath_desc *slots = (const struct netpath_desc *)be->tx.slots;
-	const uint32_t mask = be->tx.mask;
-
-	while (read != avail && n < max) {
-		const uint32_t first = (be->tx.head + read) & mask;
-		uint32_t run = avail - read < max - n ? avail - read : max - n;
-		if (run > mask + 1 - first)
-			run = mask + 1 - first;
-		uint64_t b;
-		if (__builtin_expect(netpath_zc_pass(&slots[first], run, &pkts[n], g, &b) == 0, 1))
-			n += run;
-		else
-			n += netpath_zc_fixup(be, &pkts[n], run, g, &b);
-		bytes += b;
-		read += run;
-	}
-	*np = n;
-	*bytesp = bytes;
-	return read;
-}
-
-/* The common case inline: what the burst takes (1 <= avail) lies in one
- * contiguous run and passes.  Anything else continues in the loop above. */
-static inline __attribute__((always_inline))
-uint32_t netpath_tx_burst_zc(struct netpath_be *be, struct netpath_pkt *pkts,
-			     uint32_t avail, uint32_t max, uint32_t *np, uint64_t *bytesp)
-{
-	const uint32_t first = be->tx.head & be->tx.mask;
-	const uint32_t run = avail < max ? avail : max;
-	if (__builtin_expect(run <= be->tx.mask + 1 - first, 1)) {
-		const struct netpath_zc_geom g = netpath_zc_geom(be);
-		const struct netpath_desc *d = (const struct netpath_desc *)be->tx.slots + first;
-		uint64_t b;
-		if (__builtin_expect(netpath_zc_pass(d, run, pkts, g, &b) == 0, 1)) {
-			*np = run;
-			*bytesp = b;
-			return run;
-		}
-		uint32_t n = netpath_zc_fixup(be, pkts, run, g, &b);
-		return netpath_tx_burst_zc_loop(be, pkts, avail, max, run, n, b, np, bytesp);
-	}
-	return netpath_tx_burst_zc_loop(be, pkts, avail, max, 0, 0, 0, np, bytesp);
-}
-
 /* Copy mode, or an r0 below NETPATH_MAX_FRAME: every descriptor through
- * netpath_parse_tx.  Out of line, so that its register pressure does not
- * weigh on the zero-copy path. */
+ * netpath_parse_tx.  Out of line, like the rest of what is not the
+ * zero-copy common case. */
 static __attribute__((noinline))
 uint32_t netpath_tx_burst_generic(struct netpath_be *be, struct netpath_pkt *pkts,
-				  uint32_t avail, uint32_t max, uint32_t *np, uint64_t *bytesp)
+				  uint32_t avail, uint32_t max)
 {
-	/* Locals, so that stores into pkts[] cannot force reloads. */
-	const uint64_t r0_gpa = be->r0.gpa, r0_len = be->r0.len, len_lim = be->r0_len_lim;
-	uint8_t *const r0_hva = be->r0.hva;
+	const struct netpath_geom g = netpath_geom(be);
 	const struct netpath_desc *slots = (const struct netpath_desc *)be->tx.slots;
 	const uint32_t mask = be->tx.mask, head = be->tx.head;
 	const bool copy = be->mode == NETPATH_COPY;
 	uint32_t i, n = 0;
 	uint64_t bytes = 0;
 	for (i = 0; i < avail && n < max; i++) {
+		const struct netpath_desc *d = &slots[(head + i) & mask];
 		struct netpath_pkt *p = &pkts[n];
-		if (netpath_parse_tx(be, r0_gpa, r0_len, r0_hva, len_lim,
-				     &slots[(head + i) & mask], p))
+		if (netpath_parse_tx(be, g, RING_READ_ONCE(d->gpa),
+				     RING_READ_ONCE(*(const netpath_u64a *)&d->len), p))
 			continue;
 		if (copy && netpath_copy_out(be, p, n))
 			continue;
-		bytes += p->len;
+		bytes += netpath_pkt_len(p);
 		n++;
 	}
-	*np = n;
-	*bytesp = bytes;
-	return i;
-}
-
-uint32_t netpath_be_tx_burst(struct netpath_be *be, struct netpath_pkt *pkts,
-			     uint32_t max)
-{
-	uint32_t avail = ring_cons_poll(&be->tx);
-	uint32_t i, n;
-	uint64_t bytes;
-
-	if (avail == 0 || max == 0)
-		return 0;
-	if (max > NETPATH_MAX_BURST)
-		max = NETPATH_MAX_BURST;
-	if (be->tx_zc_batch)
-		i = netpath_tx_burst_zc(be, pkts, avail, max, &n, &bytes);
-	else
-		i = netpath_tx_burst_generic(be, pkts, avail, max, &n, &bytes);
 	ring_cons_consume(&be->tx, i);
 	be->txs.packets += n;
 	be->txs.bytes += bytes;
 	return n;
+}
+
+/* Zero copy (r0 >= NETPATH_MAX_FRAME), everything but a burst that one pass
+ * took whole (netpath_be_tx_burst): a run that failed the pass (@failed
+ * slots from head, whose fetched values the pass left in pkts[]) goes to the
+ * fix-up; then contiguous runs of slots (the ring wraps at most once per
+ * burst) go through netpath_zc_pass until @max frames are stored or the last
+ * poll's slots are read, so that a burst that dropped descriptors still
+ * fills up if more are published. */
+static __attribute__((noinline))
+uint32_t netpath_tx_burst_zc_rest(struct netpath_be *be, struct netpath_pkt *pkts,
+				  uint32_t max, uint32_t failed)
+{
+	const struct netpath_geom g = netpath_geom(be);
+	const struct netpath_desc *slots = (const struct netpath_desc *)be->tx.slots;
+	const uint32_t mask = be->tx.mask, avail = be->tx.peer - be->tx.head;
+	uint32_t read = failed, n = 0;
+	uint64_t bytes = 0;
+	if (failed)
+		n = netpath_zc_fixup(be, pkts, failed, g, &bytes);
+	while (read != avail && n < max) {
+		const uint32_t first = (be->tx.head + read) & mask;
+		uint32_t run = avail - read < max - n ? avail - read : max - n;
+		if (run > mask + 1 - first)
+			run = mask + 1 - first;
+		uint32_t b;
+		if (__builtin_expect(netpath_zc_pass(&slots[first], run, &pkts[n], g, &b) == 0, 1)) {
+			n += run;
+			bytes += b;
+		} else {
+			uint64_t fb;
+			n += netpath_zc_fixup(be, &pkts[n], run, g, &fb);
+			bytes += fb;
+		}
+		read += run;
+	}
+	ring_cons_consume(&be->tx, read);
+	be->txs.packets += n;
+	be->txs.bytes += bytes;
+	return n;
+}
+
+/* The common case inline: zero copy, and what the burst takes lies in one
+ * contiguous run that passes. */
+uint32_t netpath_be_tx_burst(struct netpath_be *be, struct netpath_pkt *pkts,
+			     uint32_t max)
+{
+	const uint32_t avail = ring_cons_poll(&be->tx);
+	if (avail == 0 || max == 0)
+		return 0;
+	if (max > NETPATH_MAX_BURST)
+		max = NETPATH_MAX_BURST;
+	if (!be->tx_zc_batch)
+		return netpath_tx_burst_generic(be, pkts, avail, max);
+	const uint32_t run = avail < max ? avail : max;
+	const uint32_t first = be->tx.head & be->tx.mask;
+	if (__builtin_expect(run <= be->tx.mask + 1 - first, 1)) {
+		const struct netpath_desc *d = (const struct netpath_desc *)be->tx.slots + first;
+		uint32_t b;
+		if (__builtin_expect(netpath_zc_pass(d, run, pkts, netpath_geom(be), &b) == 0, 1)) {
+			ring_cons_consume(&be->tx, run);
+			be->txs.packets += run;
+			be->txs.bytes += b;
+			return run;
+		}
+		return netpath_tx_burst_zc_rest(be, pkts, max, run);
+	}
+	return netpath_tx_burst_zc_rest(be, pkts, max, 0);
 }
 
 bool netpath_be_tx_complete(struct netpath_be *be)

@@ -60,13 +60,33 @@ struct netpath_iov {
 	uint32_t len;
 };
 
-/* A TX frame as handed to the device. */
+/* A TX frame as handed to the device: segment 0 inline (base, len), any
+ * others in more[].  Laid out like a descriptor, gpa translated into base
+ * and flags replaced by nmore (0, as flags are, for a plain frame): the
+ * common one-segment frame is stored as the descriptor's len/flags/id word
+ * as fetched, and one pointer. */
 struct netpath_pkt {
-	uint32_t len;
-	uint16_t nsegs;
-	uint16_t id;
-	struct netpath_iov seg[NETPATH_MAX_SEGS];
+	void *base;          /* +0  segment 0 */
+	uint32_t len;        /* +8  segment 0's bytes: the frame's if nmore == 0 */
+	uint16_t nmore;      /* +12 segments after segment 0, in more[0..nmore) */
+	uint16_t id;         /* +14 the descriptor's id */
+	struct netpath_iov more[NETPATH_MAX_SEGS - 1];
 };
+
+/* Segment @i (0 <= i <= p->nmore) of a frame. */
+static inline struct netpath_iov netpath_pkt_seg(const struct netpath_pkt *p, uint32_t i)
+{
+	return i ? p->more[i - 1] : (struct netpath_iov){ p->base, p->len };
+}
+
+/* The frame's bytes, all segments. */
+static inline uint32_t netpath_pkt_len(const struct netpath_pkt *p)
+{
+	uint32_t len = p->len;
+	for (uint32_t i = 0; i < p->nmore; i++)
+		len += p->more[i].len;
+	return len;
+}
 
 struct netpath_be_cfg {
 	const struct ring_region *regions;  /* the VM's memory; trusted */

@@ -46,7 +46,7 @@ static inline uint64_t netpath_drv_copy(struct netpath_desc *dst,
 					const struct netpath_desc *src, uint32_t n)
 {
 	uint64_t bytes = 0;
-#pragma GCC unroll 4
+#pragma GCC unroll 8
 	for (uint32_t i = 0; i < n; i++) {
 		dst[i] = src[i];
 		bytes += src[i].len;

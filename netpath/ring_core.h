@@ -207,13 +207,16 @@ static inline void ring_prod_reclaim(struct ring *r, uint32_t n)
  * asked to be notified (ring its doorbell once for the whole batch). */
 static inline bool ring_prod_publish(struct ring *r, uint32_t n)
 {
-	uint32_t old = r->head;
+	/* Locals: the store into shared memory could alias *r for the compiler. */
+	struct ring_shared *const sh = r->sh;
+	const uint32_t old = r->head;
 	if (n > ring_prod_space(r))
 		n = ring_prod_space(r);
-	r->head = old + n;
+	const uint32_t head = old + n;
+	r->head = head;
 	/* Store prod before loading cons_wake: pairs with ring_cons_arm. */
-	ring_store_index(r, &r->sh->prod, r->head);
-	return ring_wake_crossed(old, r->head, RING_READ_ONCE(r->sh->cons_wake));
+	ring_store_index(r, &sh->prod, head);
+	return ring_wake_crossed(old, head, RING_READ_ONCE(sh->cons_wake));
 }
 /* Ask to be notified once @count more slots beyond those already seen by
  * poll_done are released.  True if that has not happened yet (safe to
@@ -250,12 +253,14 @@ static inline void ring_cons_consume(struct ring *r, uint32_t n)
  * if the producer asked to be notified (raise its interrupt once). */
 static inline bool ring_cons_release(struct ring *r, uint32_t n)
 {
-	uint32_t old = r->tail;
-	uint32_t held = r->head - r->tail;
-	r->tail = old + (n < held ? n : held);
+	struct ring_shared *const sh = r->sh;   /* as in ring_prod_publish */
+	const uint32_t old = r->tail;
+	const uint32_t held = r->head - old;
+	const uint32_t tail = old + (n < held ? n : held);
+	r->tail = tail;
 	/* Store cons before loading prod_wake: pairs with ring_prod_arm. */
-	ring_store_index(r, &r->sh->cons, r->tail);
-	return ring_wake_crossed(old, r->tail, RING_READ_ONCE(r->sh->prod_wake));
+	ring_store_index(r, &sh->cons, tail);
+	return ring_wake_crossed(old, tail, RING_READ_ONCE(sh->prod_wake));
 }
 /* Ask for a doorbell once @count slots beyond head are published.  True if
  * fewer are there now (safe to sleep), false if they already are. */

@@ -1,11 +1,12 @@
 /* The zero-copy TX loop's batch validation (netpath_zc_pass and its fix-up):
- * a run of descriptors is checked with two accumulators and one test, and a
- * run that fails is re-examined entry by entry from the values the pass
- * stored.  These tests put bad descriptors of every kind at every kind of
- * position in full bursts of 32 and check that the result is what the
- * per-descriptor checks give: the good frames, in order, with their own
- * pointer, length and id; the bad ones dropped and counted by kind; the
- * byte counter exact; every slot released. */
+ * a run of descriptors is checked with two accumulators (lengths and flags
+ * OR'd, the highest start) and one test, and a run that fails is
+ * re-examined entry by entry from the values the pass stored.  These tests
+ * put bad descriptors of every kind at every kind of position in full
+ * bursts of 32 and check that the result is what the per-descriptor checks
+ * give: the good frames, in order, with their own pointer, length and id;
+ * the bad ones dropped and counted by kind; the byte counter exact; every
+ * slot released. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -92,9 +93,8 @@ static void run_batch(const struct bad_case *bc, uint32_t pos, uint32_t skip, ui
 				i++;
 			assert_int_equal(pkts[k].id, good_id(i));
 			assert_int_equal(pkts[k].len, good_len(i));
-			assert_int_equal(pkts[k].nsegs, 1);
-			assert_int_equal(pkts[k].seg[0].len, good_len(i));
-			assert_ptr_equal(pkts[k].seg[0].base, np_buf(f, i));
+			assert_int_equal(pkts[k].nmore, 0);
+			assert_ptr_equal(pkts[k].base, np_buf(f, i));
 		}
 		got += n;
 	}
@@ -154,16 +154,17 @@ static void test_good_batch_bytes(void **state)
 	for (uint32_t i = 0; i < BATCH; i++) {
 		assert_int_equal(pkts[i].len, NETPATH_MAX_FRAME);
 		assert_int_equal(pkts[i].id, 0xffff);
-		assert_ptr_equal(pkts[i].seg[0].base, f->mem + (size_t)i * 4096);
+		assert_ptr_equal(pkts[i].base, f->mem + (size_t)i * 4096);
 	}
 	assert_int_equal(f->be.txs.bytes, (uint64_t)BATCH * NETPATH_MAX_FRAME);
 	assert_int_equal(f->be.txs.drops, 0);
 	np_free(f);
 }
 
-/* Frames in the last 64 KiB of the first region fail the pass's range
- * test (off <= r0.len - NETPATH_MAX_FRAME), which is stricter than the
- * exact one; the fix-up accepts them all, up to the last byte. */
+/* Frames of unequal lengths in the last 64 KiB of the first region can fail
+ * the pass's range test (highest start + longest length, rounded up to the
+ * lengths' OR, within r0), which is stricter than the exact one; the
+ * fix-up accepts them all, up to the last byte. */
 static void test_tail_of_first_region(void **state)
 {
 	(void)state;
@@ -183,13 +184,58 @@ static void test_tail_of_first_region(void **state)
 	for (uint32_t i = 0; i < BATCH; i++) {
 		uint64_t gpa = i & 1 ? end - NETPATH_MAX_FRAME + 2000 * i : np_buf_gpa(i);
 		assert_int_equal(pkts[i].id, i);
-		assert_int_equal(pkts[i].nsegs, 1);
-		assert_ptr_equal(pkts[i].seg[0].base, np_at(f, gpa));
+		assert_int_equal(pkts[i].nmore, 0);
+		assert_ptr_equal(pkts[i].base, np_at(f, gpa));
 	}
 	assert_int_equal(pkts[BATCH - 1].len, end - (end - NETPATH_MAX_FRAME + 2000 * (BATCH - 1)));
 	assert_int_equal(f->be.txs.bytes, bytes);
 	assert_int_equal(f->be.txs.drops, 0);
 	np_free(f);
+}
+
+/* The pass's range test at its edge: a burst of 32 frames of one length,
+ * one of them (at @pos) ending exactly at the end of the first region, or
+ * @beyond bytes past it.  The test bounds every frame by the highest start
+ * and the lengths' OR, so with equal lengths it must be exact: the last
+ * byte of r0 is accepted, one byte more is dropped as BAD_ADDR, and the
+ * other 31 frames go through either way. */
+static void range_edge(uint32_t len, uint32_t pos, uint32_t beyond)
+{
+	struct np *f = np_new(NETPATH_ZEROCOPY);
+	struct netpath_pkt pkts[NETPATH_MAX_BURST];
+	const uint64_t end = NP_GPA_BASE + NP_MEM_SIZE;
+	for (uint32_t i = 0; i < BATCH; i++)
+		netpath_drv_tx_add(&f->drv, i == pos ? end - len + beyond : np_buf_gpa(i), len, 0,
+				   (uint16_t)i);
+	netpath_drv_tx_kick(&f->drv);
+	const uint32_t good = beyond ? BATCH - 1 : BATCH;
+	assert_int_equal(netpath_be_tx_burst(&f->be, pkts, BATCH), good);
+	for (uint32_t i = 0, k = 0; i < BATCH; i++) {
+		if (beyond && i == pos)
+			continue;
+		assert_int_equal(pkts[k].id, i);
+		assert_int_equal(pkts[k].len, len);
+		assert_ptr_equal(pkts[k].base,
+				 i == pos ? np_at(f, end - len) : np_buf(f, i));
+		k++;
+	}
+	assert_int_equal(f->be.txs.bytes, (uint64_t)good * len);
+	assert_int_equal(f->be.txs.malformed[NETPATH_BAD_ADDR], beyond ? 1 : 0);
+	assert_int_equal(f->be.txs.drops, beyond ? 1 : 0);
+	np_free(f);
+}
+
+static void test_pass_range_edge(void **state)
+{
+	(void)state;
+	/* 1500 has bits in both bytes of len - 1; 64 KiB is every bit. */
+	static const uint32_t lens[] = { 1, 64, 1500, 4096, NETPATH_MAX_FRAME };
+	static const uint32_t where[] = { 0, 13, 31 };
+	for (size_t l = 0; l < sizeof(lens) / sizeof(lens[0]); l++)
+		for (size_t w = 0; w < sizeof(where) / sizeof(where[0]); w++) {
+			range_edge(lens[l], where[w], 0);
+			range_edge(lens[l], where[w], 1);
+		}
 }
 
 /* What the fix-up hands to the general checks and they accept: a frame in a
@@ -236,23 +282,24 @@ static void test_fixup_keeps_slow_frames(void **state)
 		struct netpath_pkt *p = &pkts[k++];
 		if (i == 3) {
 			assert_int_equal(p->id, 0xffff);
-			assert_int_equal(p->nsegs, 1);
+			assert_int_equal(p->nmore, 0);
 			assert_int_equal(p->len, 1000);
-			assert_ptr_equal(p->seg[0].base, f->mem + half + 4096);
+			assert_ptr_equal(p->base, f->mem + half + 4096);
 			expect_bytes += 1000;
 		} else if (i == 4) {
 			assert_int_equal(p->id, 4);
-			assert_int_equal(p->nsegs, 2);
-			assert_int_equal(p->len, 40);
-			assert_ptr_equal(p->seg[0].base, np_buf(f, 40));
-			assert_ptr_equal(p->seg[1].base, f->mem + half + 100);
-			assert_int_equal(p->seg[1].len, 30);
+			assert_int_equal(p->nmore, 1);
+			assert_int_equal(netpath_pkt_len(p), 40);
+			assert_ptr_equal(p->base, np_buf(f, 40));
+			assert_int_equal(p->len, 10);
+			assert_ptr_equal(p->more[0].base, f->mem + half + 100);
+			assert_int_equal(p->more[0].len, 30);
 			expect_bytes += 40;
 		} else {
 			assert_int_equal(p->id, i);
-			assert_int_equal(p->nsegs, 1);
+			assert_int_equal(p->nmore, 0);
 			assert_int_equal(p->len, 100 + i);
-			assert_ptr_equal(p->seg[0].base, np_buf(f, i));
+			assert_ptr_equal(p->base, np_buf(f, i));
 			expect_bytes += 100 + i;
 		}
 	}
@@ -284,9 +331,9 @@ static void test_first_region_just_too_small(void **state)
 		netpath_drv_tx_kick(&f->drv);
 		assert_int_equal(netpath_be_tx_burst(&f->be, pkts, 8), 2);
 		assert_int_equal(pkts[0].id, 1);
-		assert_ptr_equal(pkts[0].seg[0].base, f->mem + r0 - 64);
+		assert_ptr_equal(pkts[0].base, f->mem + r0 - 64);
 		assert_int_equal(pkts[1].id, 3);
-		assert_ptr_equal(pkts[1].seg[0].base, f->mem + r0);
+		assert_ptr_equal(pkts[1].base, f->mem + r0);
 		assert_int_equal(f->be.txs.malformed[NETPATH_BAD_ADDR], 1);
 		np_free(f);
 	}
@@ -299,6 +346,7 @@ int main(void)
 		cmocka_unit_test(test_small_bursts_fill_up),
 		cmocka_unit_test(test_good_batch_bytes),
 		cmocka_unit_test(test_tail_of_first_region),
+		cmocka_unit_test(test_pass_range_edge),
 		cmocka_unit_test(test_fixup_keeps_slow_frames),
 		cmocka_unit_test(test_first_region_just_too_small),
 	};

@@ -1,7 +1,8 @@
 /* Scheduler policy: ESX-style entitlements (water-filling of shares between
  * reservation and limit), start-time fair queueing per CPU weighted by those
  * entitlements, a token bucket per limited world, lag-driven stealing at pick
- * time and greedy load balancing.  README.md explains the choices. */
+ * time, greedy load balancing and relaxed co-scheduling of sibling worlds.
+ * README.md explains the choices. */
 #include "sched.h"
 
 #define PPM ((uint64_t)SCHED_CPU_PPM)
@@ -315,6 +316,176 @@ static int place(const struct sched *s, uint64_t mask, uint32_t resv, bool idle_
 	return best;
 }
 
+/* ---- co-scheduling: skew between siblings ------------------------------ */
+
+/* A member's progress is the CPU time it received, plus an offset set when
+ * it wakes or joins: then it comes back level with its slowest runnable
+ * sibling, so time blocked (halted, waiting for I/O) is neither skew nor
+ * credit, and a blocked member is nobody's laggard.  Among members that stay
+ * runnable, the difference of progress is exactly the time one was ready
+ * but not running while the other ran: the skew.  A member's lead is its
+ * progress minus its slowest runnable sibling's.  Being CPU time charged by
+ * each CPU on its own clock, progress needs no global clock and is exact. */
+
+static bool relaxed(const struct sched *s)
+{
+	return s->cfg.cosched == SCHED_COSCHED_RELAXED;
+}
+
+static int64_t prog_of(const struct sched_world *w)
+{
+	return (int64_t)w->run_ns + w->prog_off;
+}
+
+/* As of the last co_update() (at most one tick stale for worlds running on
+ * other CPUs, whose run_ns is charged at their CPU's next call). */
+static uint64_t lead_of(const struct sched *s, const struct sched_world *w)
+{
+	if (!w->grp || !runnable(w))
+		return 0;
+	int64_t d = prog_of(w) - s->g[w->grp - 1].slow;
+	return d > 0 ? (uint64_t)d : 0;
+}
+
+static uint64_t skew_of(const struct sched *s, const struct sched_world *w)
+{
+	if (!w->grp || !runnable(w))
+		return 0;
+	int64_t d = s->g[w->grp - 1].fast - prog_of(w);
+	return d > 0 ? (uint64_t)d : 0;
+}
+
+static void group_extremes(struct sched *s)
+{
+	for (uint32_t g = 0; g < s->ngslots; g++)
+		s->g[g] = (struct sched_group){ .id = s->g[g].id, .nmembers = s->g[g].nmembers,
+						.slow = INT64_MAX, .fast = INT64_MIN };
+	for (int i = 0; i < (int)s->nslots; i++) {
+		const struct sched_world *w = &s->w[i];
+		if (!w->grp || !runnable(w))
+			continue;
+		struct sched_group *g = &s->g[w->grp - 1];
+		int64_t p = prog_of(w);
+		g->slow = p < g->slow ? p : g->slow;
+		g->fast = p > g->fast ? p : g->fast;
+		g->nrunnable++;
+	}
+}
+
+/* RELAXED: a laggard more than twice the bound behind (it could not run:
+ * affinity, limit) is forgiven the rest, so that old debt never holds its
+ * siblings for long once it can run again. */
+static void forgive(struct sched *s)
+{
+	int64_t cap = 2 * (int64_t)s->cfg.cosched_skew_ns;
+	for (int i = 0; i < (int)s->nslots; i++) {
+		struct sched_world *w = &s->w[i];
+		if (w->grp && runnable(w) && s->g[w->grp - 1].fast - prog_of(w) > cap)
+			w->prog_off += s->g[w->grp - 1].fast - cap - prog_of(w);
+	}
+	for (uint32_t g = 0; g < s->ngslots; g++)
+		if (s->g[g].nrunnable && s->g[g].fast - s->g[g].slow > cap)
+			s->g[g].slow = s->g[g].fast - cap;
+}
+
+/* Refresh the groups' extremes and, in RELAXED, co-stop a member leading by
+ * more than the bound until its lead is back to half of it.  The slowest
+ * runnable member has no lead, so it is never co-stopped: a group always has
+ * a member that may run.  now (0: unknown) counts co-stopped time.
+ * O(nslots + ngslots); nothing at all without groups. */
+static void co_update(struct sched *s, uint64_t now)
+{
+	uint64_t bound = s->cfg.cosched_skew_ns;
+	if (!s->ngslots)
+		return;
+	group_extremes(s);
+	if (relaxed(s))
+		forgive(s);
+	for (int i = 0; i < (int)s->nslots; i++) {
+		struct sched_world *w = &s->w[i];
+		if (!w->grp)
+			continue;
+		if (w->costopped && w->state == SCHED_READY && now > w->costop_t)
+			w->costop_ns += now - w->costop_t;
+		w->costop_t = now > w->costop_t ? now : w->costop_t;
+		uint64_t lead = lead_of(s, w);
+		if (lead > w->lead_max_ns)
+			w->lead_max_ns = lead;
+		if (!runnable(w)) {
+			w->costopped = 0;
+		} else if (!w->costopped && relaxed(s) && lead > bound) {
+			w->costopped = 1;
+			w->costops++;
+		} else if (w->costopped && lead <= bound / 2) {
+			w->costopped = 0;
+		}
+	}
+}
+
+/* A member becoming runnable (wake-up, or joining while runnable) starts
+ * level with its slowest runnable sibling: no lead, so no co-stop for it,
+ * and no sibling leads it further than it leads the slowest already. */
+static void level(struct sched *s, struct sched_world *w)
+{
+	const struct sched_group *g = &s->g[w->grp - 1];
+	if (g->nrunnable)
+		w->prog_off = g->slow - (int64_t)w->run_ns;
+}
+
+static void group_leave(struct sched *s, struct sched_world *w)
+{
+	if (!w->grp)
+		return;
+	struct sched_group *g = &s->g[w->grp - 1];
+	if (--g->nmembers == 0)
+		*g = (struct sched_group){ .id = SCHED_NONE };
+	while (s->ngslots && s->g[s->ngslots - 1].id == SCHED_NONE)
+		s->ngslots--;
+	w->grp = 0;
+	w->costopped = 0;
+}
+
+/* A slot is always free: every group in use has a member other than w.
+ * Call co_update() before (extremes) and after (flags). */
+static void group_join(struct sched *s, struct sched_world *w, int32_t id)
+{
+	int slot = SCHED_NONE;
+	for (int g = 0; g < (int)s->ngslots && slot == SCHED_NONE; g++)
+		if (s->g[g].id == id)
+			slot = g;
+	for (int g = 0; g < SCHED_MAX_WORLDS && slot == SCHED_NONE; g++)
+		if (s->g[g].id == SCHED_NONE) {
+			slot = g;
+			s->g[g] = (struct sched_group){ .id = id };
+		}
+	if ((uint32_t)slot >= s->ngslots)
+		s->ngslots = (uint32_t)slot + 1;
+	s->g[slot].nmembers++;
+	w->grp = (uint8_t)(slot + 1);
+	w->lead_max_ns = 0;
+	if (runnable(w))
+		level(s, w);
+}
+
+/* RELAXED, for a world about to run that is not co-stopped: end its slice
+ * when its lead would pass the bound, if a sibling waits (only then can the
+ * lead grow, at most as fast as it runs).  Not below a min slice. */
+static uint64_t co_slice(const struct sched *s, const struct sched_world *w, uint64_t slice)
+{
+	if (!relaxed(s) || !w->grp || w->costopped)
+		return slice;
+	bool waits = false;
+	for (int i = 0; i < (int)s->nslots && !waits; i++)
+		waits = s->w[i].grp == w->grp && s->w[i].state == SCHED_READY;
+	if (!waits)
+		return slice;
+	uint64_t lead = lead_of(s, w);
+	uint64_t left = lead < s->cfg.cosched_skew_ns ? s->cfg.cosched_skew_ns - lead + 1 : 1;
+	if (left < s->cfg.min_slice_ns)
+		left = s->cfg.min_slice_ns;
+	return left < slice ? left : slice;
+}
+
 /* ---- set-up and the world table ---------------------------------------- */
 
 void sched_config_default(struct sched_config *cfg, uint32_t ncpus)
@@ -326,6 +497,8 @@ void sched_config_default(struct sched_config *cfg, uint32_t ncpus)
 	cfg->wake_gran_ns = 1000000;     /* 1 ms */
 	cfg->steal_lag_ns = 20000000;    /* 2 slices */
 	cfg->balance_min_ppm = 50000;    /* 5% of a CPU */
+	cfg->cosched = SCHED_COSCHED_NONE;
+	cfg->cosched_skew_ns = 3000000;  /* 3 ms: three of the vmkernel's ticks */
 }
 
 static bool config_ok(const struct sched_config *cfg)
@@ -336,7 +509,10 @@ static bool config_ok(const struct sched_config *cfg)
 	       cfg->limit_period_ns >= cfg->slice_ns &&
 	       cfg->limit_period_ns <= ((uint64_t)1 << 40) &&
 	       cfg->steal_lag_ns <= ((uint64_t)1 << 40) &&
-	       cfg->balance_min_ppm <= SCHED_CPU_PPM;
+	       cfg->balance_min_ppm <= SCHED_CPU_PPM &&
+	       (cfg->cosched == SCHED_COSCHED_NONE ||
+		(cfg->cosched == SCHED_COSCHED_RELAXED && cfg->cosched_skew_ns >= 1)) &&
+	       cfg->cosched_skew_ns <= ((uint64_t)1 << 40);
 }
 
 int sched_init(struct sched *s, const struct sched_config *cfg)
@@ -348,6 +524,9 @@ int sched_init(struct sched *s, const struct sched_config *cfg)
 	s->nslots = 0;
 	for (int c = 0; c < SCHED_MAX_CPUS; c++)
 		s->c[c] = (struct sched_cpu){ .cur = SCHED_NONE };
+	for (int g = 0; g < SCHED_MAX_WORLDS; g++)
+		s->g[g] = (struct sched_group){ .id = SCHED_NONE };
+	s->ngslots = 0;
 	s->cfg = *cfg;
 	s->lag_clock = 0;
 	return VMK_OK;
@@ -390,10 +569,14 @@ int sched_remove_world(struct sched *s, int32_t id)
 		return VMK_EBUSY;
 	s->c[w->cpu].resv_ppm -= w->p.reservation_ppm;
 	s->c[w->cpu].nworlds--;
+	bool grouped = w->grp != 0;
+	group_leave(s, w);
 	*w = (struct sched_world){ .id = SCHED_NONE, .move_to = SCHED_NONE };
 	while (s->nslots && s->w[s->nslots - 1].id == SCHED_NONE)
 		s->nslots--;
 	recompute(s);
+	if (grouped)
+		co_update(s, 0);   /* it may have been its siblings' laggard */
 	return VMK_OK;
 }
 
@@ -460,18 +643,42 @@ int sched_world_info(const struct sched *s, int32_t id, struct sched_world_info 
 		.cpu = w->cpu, .entitlement_ppm = w->ent_ppm,
 		.rate_ppm = runnable(w) ? w->rate_ppm : 0, .run_ns = w->run_ns,
 		.lag_ns = lag_of(w), .migrations = w->migrations,
+		.group = w->grp ? s->g[w->grp - 1].id : SCHED_NONE,
+		.skew_ns = skew_of(s, w), .lead_ns = lead_of(s, w),
+		.lead_max_ns = w->lead_max_ns, .costopped = w->costopped != 0,
+		.costops = w->costops, .costop_ns = w->costop_ns,
 	};
+	return VMK_OK;
+}
+
+int sched_set_group(struct sched *s, int32_t id, int32_t group)
+{
+	if (!s || id < 0 || group < SCHED_NONE)
+		return VMK_EINVAL;
+	int slot = find(s, id);
+	if (slot == SCHED_NONE)
+		return VMK_ENOENT;
+	struct sched_world *w = &s->w[slot];
+	if ((w->grp ? s->g[w->grp - 1].id : SCHED_NONE) == group)
+		return VMK_OK;
+	group_leave(s, w);
+	if (group != SCHED_NONE) {
+		co_update(s, 0);
+		group_join(s, w, group);
+	}
+	co_update(s, 0);
 	return VMK_OK;
 }
 
 /* ---- blocking and waking ----------------------------------------------- */
 
 /* Should the woken world w preempt what cpu runs?  Only if it is more than
- * wake_gran behind in virtual time, so wake-ups do not thrash. */
+ * wake_gran behind in virtual time, so wake-ups do not thrash; or if what
+ * runs is co-stopped (it only fills time nothing else could use). */
 static bool wake_preempts(const struct sched *s, uint32_t cpu, const struct sched_world *w)
 {
 	const struct sched_cpu *c = &s->c[cpu];
-	if (c->cur == SCHED_NONE)
+	if (c->cur == SCHED_NONE || s->w[c->cur].costopped)
 		return true;
 	uint64_t gran = muldiv(s->cfg.wake_gran_ns, PPM, w->rate_ppm);
 	return w->vtime + gran < s->w[c->cur].vtime;
@@ -510,7 +717,12 @@ int sched_wake(struct sched *s, int32_t id, uint64_t now, int32_t *kick_cpu)
 	if (w->vtime < s->c[w->cpu].vnow)
 		w->vtime = s->c[w->cpu].vnow;
 	accrue(s, now);
+	if (w->grp) {
+		co_update(s, now);
+		level(s, w);
+	}
 	w->state = SCHED_READY;
+	co_update(s, now);
 	recompute(s);
 	if (wake_preempts(s, w->cpu, w)) {
 		s->c[w->cpu].need_resched = 1;
@@ -528,18 +740,36 @@ int sched_block(struct sched *s, int32_t id, uint64_t now)
 	struct sched_cpu *c = &s->c[w->cpu];
 	if (w->state == SCHED_BLOCKED)
 		return VMK_OK;
+	if (w->state == SCHED_RUNNING && now < c->last)
+		return VMK_EINVAL;
 	if (w->state == SCHED_RUNNING) {
-		if (now < c->last)
-			return VMK_EINVAL;
 		charge(s, w->cpu, now);
 		c->cur = SCHED_NONE;
 		c->need_resched = 1;
 	}
 	accrue(s, now);
 	w->state = SCHED_BLOCKED;
+	w->yielded = 0;
 	w->entitled_ns = w->run_ns;   /* a sleeper is owed nothing */
+	co_update(s, now);            /* a blocked world is nobody's laggard */
 	recompute(s);
 	finish_move(s, slot);
+	return VMK_OK;
+}
+
+int sched_yield_world(struct sched *s, int32_t id, uint64_t now)
+{
+	int slot, err = lookup(s, id, &slot);
+	if (err)
+		return err;
+	struct sched_world *w = &s->w[slot];
+	if (w->state != SCHED_RUNNING)
+		return VMK_OK;
+	if (now < s->c[w->cpu].last)
+		return VMK_EINVAL;
+	charge(s, w->cpu, now);
+	w->yielded = 1;
+	s->c[w->cpu].need_resched = 1;
 	return VMK_OK;
 }
 
@@ -552,7 +782,8 @@ static int cpu_check(const struct sched *s, uint32_t cpu, uint64_t now)
 	return VMK_OK;
 }
 
-static int steal(struct sched *s, uint32_t cpu, int local, uint64_t now);
+static int steal(struct sched *s, uint32_t cpu, int local, uint64_t now, bool costopped_too);
+static int pick_best(struct sched *s, uint32_t cpu, uint64_t now, int skip, bool costopped_too);
 
 int sched_tick(struct sched *s, uint32_t cpu, uint64_t now)
 {
@@ -561,12 +792,19 @@ int sched_tick(struct sched *s, uint32_t cpu, uint64_t now)
 		return err;
 	struct sched_cpu *c = &s->c[cpu];
 	charge(s, cpu, now);
+	co_update(s, now);
 	if (c->need_resched)
 		return 1;
 	if (c->cur == SCHED_NONE)
-		return cpu_has_eligible(s, cpu, now) || steal(s, cpu, SCHED_NONE, now) != SCHED_NONE;
+		return cpu_has_eligible(s, cpu, now) ||
+		       steal(s, cpu, SCHED_NONE, now, true) != SCHED_NONE;
 	const struct sched_world *w = &s->w[c->cur];
-	return now >= c->slice_end || (limited(w) && w->credit_ns <= 0);
+	if (now >= c->slice_end || (limited(w) && w->credit_ns <= 0))
+		return 1;
+	/* A co-stopped world runs only where nothing else could (see
+	 * sched_pick_next): give way as soon as something can. */
+	return w->costopped && (pick_best(s, cpu, now, SCHED_NONE, false) != SCHED_NONE ||
+				steal(s, cpu, SCHED_NONE, now, false) != SCHED_NONE);
 }
 
 /* Idle: how long until the first limited world here has enough credit. */
@@ -585,13 +823,15 @@ static uint64_t idle_hint(const struct sched *s, uint32_t cpu)
 	return best;
 }
 
-/* Smallest virtual time among the eligible ready worlds of cpu. */
-static int pick_best(struct sched *s, uint32_t cpu, uint64_t now)
+/* Smallest virtual time among the eligible ready worlds of cpu, but skip
+ * (a yielder) and, unless costopped_too, co-stopped worlds. */
+static int pick_best(struct sched *s, uint32_t cpu, uint64_t now, int skip, bool costopped_too)
 {
 	int best = SCHED_NONE;
 	for (int i = 0; i < (int)s->nslots; i++) {
 		struct sched_world *w = &s->w[i];
-		if (w->id == SCHED_NONE || w->cpu != cpu || w->state != SCHED_READY)
+		if (w->id == SCHED_NONE || w->cpu != cpu || w->state != SCHED_READY ||
+		    i == skip || (w->costopped && !costopped_too))
 			continue;
 		refill(s, w, now);
 		if (!eligible(s, w))
@@ -608,7 +848,7 @@ static int pick_best(struct sched *s, uint32_t cpu, uint64_t now)
  * every world near its entitlement when no placement fits (three equal
  * worlds on two CPUs): whoever falls behind is taken by a CPU whose worlds
  * are ahead, so the shortfall rotates and lags stay bounded. */
-static int steal(struct sched *s, uint32_t cpu, int local, uint64_t now)
+static int steal(struct sched *s, uint32_t cpu, int local, uint64_t now, bool costopped_too)
 {
 	int best = SCHED_NONE;
 	int64_t floor = local == SCHED_NONE ? INT64_MIN :
@@ -616,6 +856,7 @@ static int steal(struct sched *s, uint32_t cpu, int local, uint64_t now)
 	for (int i = 0; i < (int)s->nslots; i++) {
 		struct sched_world *w = &s->w[i];
 		if (w->id == SCHED_NONE || w->state != SCHED_READY || w->cpu == cpu ||
+		    (w->costopped && !costopped_too) ||
 		    !(w->affinity >> cpu & 1) ||
 		    s->c[cpu].resv_ppm + w->p.reservation_ppm > PPM)
 			continue;
@@ -644,6 +885,53 @@ static int32_t idle_taker(const struct sched *s, uint32_t cpu)
 	return SCHED_NONE;
 }
 
+/* Directed yield: the ready sibling of the yielder furthest behind (the
+ * likely lock holder, preempted) waiting on another CPU, if it may run here
+ * and would win here by virtual time, so that a yield never lets a world
+ * jump the queue of others (siblings yielding to each other in turn cannot
+ * starve a third world). */
+static int yield_pull(struct sched *s, uint32_t cpu, int yslot, int best, uint64_t now)
+{
+	const struct sched_world *y = &s->w[yslot];
+	int pull = SCHED_NONE;
+	if (!y->grp)
+		return SCHED_NONE;
+	for (int i = 0; i < (int)s->nslots; i++) {
+		struct sched_world *w = &s->w[i];
+		if (w->grp != y->grp || w->state != SCHED_READY || w->cpu == cpu ||
+		    w->costopped || !(w->affinity >> cpu & 1) ||
+		    s->c[cpu].resv_ppm + w->p.reservation_ppm > PPM)
+			continue;
+		refill(s, w, now);
+		if (eligible(s, w) && (pull == SCHED_NONE || prog_of(w) < prog_of(&s->w[pull])))
+			pull = i;
+	}
+	if (pull == SCHED_NONE || best == SCHED_NONE)
+		return pull;
+	const struct sched_world *w = &s->w[pull];
+	uint64_t vnow = s->c[w->cpu].vnow, lead = w->vtime > vnow ? w->vtime - vnow : 0;
+	return s->c[cpu].vnow + lead < s->w[best].vtime ? pull : SCHED_NONE;
+}
+
+/* One pass of the choice: the local world with the least virtual time
+ * (passing skip over), or a world taken from another CPU (directed yield
+ * first, then stealing), which moves here. */
+static int choose(struct sched *s, uint32_t cpu, uint64_t now, int skip, bool costopped_too)
+{
+	int best = pick_best(s, cpu, now, skip, costopped_too);
+	int far = SCHED_NONE;
+	if (skip != SCHED_NONE && !costopped_too)
+		far = yield_pull(s, cpu, skip, best, now);
+	if (far == SCHED_NONE)
+		far = steal(s, cpu, best, now, costopped_too);
+	if (far != SCHED_NONE) {
+		migrate(s, far, cpu);
+		recompute(s);
+		best = far;
+	}
+	return best;
+}
+
 int sched_pick_next(struct sched *s, uint32_t cpu, uint64_t now, struct sched_pick *out)
 {
 	int err = cpu_check(s, cpu, now);
@@ -651,21 +939,31 @@ int sched_pick_next(struct sched *s, uint32_t cpu, uint64_t now, struct sched_pi
 		return err ? err : VMK_EINVAL;
 	struct sched_cpu *c = &s->c[cpu];
 	charge(s, cpu, now);
-	int prev = c->cur;
+	co_update(s, now);
+	int prev = c->cur, skip = SCHED_NONE;
 	c->cur = SCHED_NONE;
 	c->need_resched = 0;
 	if (prev != SCHED_NONE) {
 		s->w[prev].state = SCHED_READY;
+		if (s->w[prev].yielded) {
+			s->w[prev].yielded = 0;
+			skip = prev;
+		}
 		finish_move(s, prev);
 	}
 	accrue(s, now);
-	int best = pick_best(s, cpu, now);
-	int far = steal(s, cpu, best, now);
-	if (far != SCHED_NONE) {
-		migrate(s, far, cpu);
-		recompute(s);
-		best = far;
-	}
+	/* Co-stopped worlds run only where nothing else can: co-stopping
+	 * never idles a CPU.  Any other world that may run here is taken
+	 * first, stolen if need be, the laggard included; so a co-stopped
+	 * world runs ahead only of a laggard that cannot come here (affinity,
+	 * limit, reservations): then the group is not starved, nor a CPU
+	 * wasted, and the skew it gains is capped (forgive()). */
+	int best = choose(s, cpu, now, skip, false);
+	if (best == SCHED_NONE && relaxed(s))
+		best = choose(s, cpu, now, skip, true);
+	if (best == SCHED_NONE && skip != SCHED_NONE && s->w[skip].cpu == cpu &&
+	    eligible(s, &s->w[skip]))
+		best = skip;   /* nothing else: the yielder runs on */
 	if (best == SCHED_NONE) {
 		*out = (struct sched_pick){ .world = SCHED_NONE, .kick_cpu = SCHED_NONE,
 					    .slice_ns = idle_hint(s, cpu) };
@@ -675,6 +973,7 @@ int sched_pick_next(struct sched *s, uint32_t cpu, uint64_t now, struct sched_pi
 	uint64_t slice = s->cfg.slice_ns;
 	if (limited(w) && (uint64_t)w->credit_ns < slice)
 		slice = (uint64_t)w->credit_ns;
+	slice = co_slice(s, w, slice);
 	w->state = SCHED_RUNNING;
 	c->cur = best;
 	if (w->vtime > c->vnow)

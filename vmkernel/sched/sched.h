@@ -29,6 +29,13 @@
 #define SCHED_NONE (-1)        /* no world (idle) / no CPU to kick */
 #define SCHED_AFFINITY_ALL (~(uint64_t)0)
 
+/* Co-scheduling of sibling worlds (the vCPUs of one VM, grouped with
+ * sched_set_group()).  NONE: each world is scheduled alone, exactly as if
+ * no group were set (skew is still measured, for comparison).  RELAXED:
+ * ESX-style relaxed co-scheduling: a world running too far ahead of its
+ * slowest runnable sibling is co-stopped (README.md, "Co-scheduling"). */
+enum sched_cosched { SCHED_COSCHED_NONE = 0, SCHED_COSCHED_RELAXED = 1 };
+
 /* Tunables; sched_config_default() gives sane values. */
 struct sched_config {
 	uint32_t ncpus;          /* CPUs 0..ncpus-1 are scheduled */
@@ -38,6 +45,9 @@ struct sched_config {
 	uint64_t wake_gran_ns;   /* a woken world preempts if this far behind */
 	uint64_t steal_lag_ns;   /* a CPU takes a ready world lagging this much more */
 	uint32_t balance_min_ppm;/* ignore load moves smaller than this */
+	uint32_t cosched;        /* enum sched_cosched; default NONE */
+	uint64_t cosched_skew_ns;/* RELAXED: co-stop a world leading its slowest
+				  * runnable sibling by more than this (1..2^40) */
 };
 
 /* What a world is entitled to, the ESX way. */
@@ -68,6 +78,23 @@ struct sched_world {
 				  * is the lag, kept within +-10 limit periods */
 	int32_t move_to;         /* CPU it migrates to once descheduled, or SCHED_NONE */
 	uint32_t migrations;     /* times it changed CPU */
+	uint8_t grp;             /* its group's slot in sched.g + 1; 0: no group */
+	uint8_t costopped;       /* RELAXED: held back until its laggard catches up */
+	uint8_t yielded;         /* sched_yield(): pass it over at the next pick */
+	uint32_t costops;        /* times it was co-stopped */
+	int64_t prog_off;        /* its progress is run_ns + prog_off (see sched.c) */
+	uint64_t lead_max_ns;    /* largest lead over its slowest runnable sibling seen */
+	uint64_t costop_ns;      /* time spent ready but co-stopped */
+	uint64_t costop_t;       /* costop_ns is counted up to here */
+};
+
+/* A group of sibling worlds; private to sched.c. */
+struct sched_group {
+	int32_t id;              /* caller's group id, SCHED_NONE if the slot is free */
+	uint32_t nmembers;
+	uint32_t nrunnable;      /* runnable members at the last update */
+	int64_t slow;            /* progress of the slowest runnable member then */
+	int64_t fast;            /* progress of the most advanced runnable member then */
 };
 
 /* One CPU's run queue; private to sched.c. */
@@ -88,6 +115,8 @@ struct sched {
 	uint32_t nslots;         /* slots nslots.. are free: scans stop there */
 	struct sched_cpu c[SCHED_MAX_CPUS];
 	uint64_t lag_clock;      /* entitlements are integrated up to here */
+	struct sched_group g[SCHED_MAX_WORLDS]; /* a group has a member: never full */
+	uint32_t ngslots;        /* group slots ngslots.. are free */
 };
 
 /* sched_pick_next() result.  world == SCHED_NONE: idle; then slice_ns is how
@@ -118,6 +147,15 @@ struct sched_world_info {
 	uint64_t run_ns;         /* total CPU time charged */
 	int64_t lag_ns;          /* entitled minus received (bounded) */
 	uint32_t migrations;     /* times it changed CPU */
+	/* Co-scheduling (all 0 for a world with no group; skew and lead are
+	 * measured in both modes, co-stops happen only in RELAXED). */
+	int32_t group;           /* sched_set_group()'s group, SCHED_NONE: none */
+	uint64_t skew_ns;        /* how far it is behind its most advanced runnable sibling */
+	uint64_t lead_ns;        /* how far it is ahead of its slowest runnable sibling */
+	uint64_t lead_max_ns;    /* the largest lead_ns seen since it joined the group */
+	bool costopped;          /* held back now (RELAXED) */
+	uint32_t costops;        /* times it was co-stopped */
+	uint64_t costop_ns;      /* time it was ready but co-stopped */
 };
 
 void sched_config_default(struct sched_config *cfg, uint32_t ncpus);
@@ -160,6 +198,29 @@ int sched_balance(struct sched *s, uint64_t now, struct sched_migration *out,
 		  uint32_t max, uint32_t *n);
 
 int sched_world_info(const struct sched *s, int32_t id, struct sched_world_info *out);
+
+/* Declare world id a member of group (>= 0: e.g. the VM's id, for each of its
+ * vCPUs), or of none (SCHED_NONE).  Siblings' skew is measured from then on,
+ * and in RELAXED mode bounded by co-stopping.  The world joins level with the
+ * group's slowest runnable member, so joining co-stops nobody; best called
+ * after sched_add_world(), before the first sched_wake().  Time since the last
+ * call that took a `now` is accrued under the new grouping (call it at set-up,
+ * not in the middle of a run).  EINVAL: NULL, id < 0 or group < SCHED_NONE;
+ * ENOENT: no such world. */
+int sched_set_group(struct sched *s, int32_t id, int32_t group);
+
+/* (Not sched_yield: that is POSIX's, in every hosted program.)
+ * The running world id gives its CPU up (a PAUSE-loop exit: it spins on a
+ * lock, likely held by a preempted sibling; or a guest's yield hypercall).
+ * It stays runnable, loses no entitlement and keeps its virtual time; its CPU
+ * must call sched_pick_next() (sched_tick() now returns 1), which passes it
+ * over once: it runs a ready sibling of its group from another CPU if that
+ * sibling would win here by virtual time (directed yield: the lock holder),
+ * else what the CPU would run without it, and only if there is nothing else,
+ * the yielder again.  No-op (0) if the world is not running (a yield races
+ * with a block or a pick).  EINVAL: NULL, id < 0, time going backwards on its
+ * CPU; ENOENT: no such world.  HLT is not a yield: block the world. */
+int sched_yield_world(struct sched *s, int32_t id, uint64_t now);
 
 /* One more CPU, numbered cfg.ncpus, while worlds are scheduled: it starts
  * idle, entitlements are computed again for the larger capacity, and worlds

@@ -47,6 +47,18 @@ int h_wake(struct harness *h, int32_t id)
 	return err;
 }
 
+int h_yield(struct harness *h, int32_t id)
+{
+	for (uint32_t c = 0; c < h->ncpus; c++)
+		if (h->cur[c] == id) {
+			int err = sched_yield_world(&h->s, id, h->t[c]);
+			if (!err)
+				h->need_pick[c] = true;
+			return err;
+		}
+	return sched_yield_world(&h->s, id, h->now);
+}
+
 static int h_pick(struct harness *h, uint32_t c)
 {
 	struct sched_pick p;

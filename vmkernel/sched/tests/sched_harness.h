@@ -33,6 +33,8 @@ int h_add(struct harness *h, int32_t id, uint32_t shares, uint32_t resv_ppm,
 	  uint32_t limit_ppm, uint64_t affinity);     /* added and woken */
 int h_block(struct harness *h, int32_t id);
 int h_wake(struct harness *h, int32_t id);
+/* sched_yield_world(); its CPU picks again at once (the exit's resched). */
+int h_yield(struct harness *h, int32_t id);
 /* Run every CPU from h->now to until.  Returns 0, or the first policy error. */
 int h_run(struct harness *h, uint64_t until);
 void h_reset_counters(struct harness *h);

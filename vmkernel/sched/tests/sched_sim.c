@@ -2,11 +2,12 @@
  * world, the CPU time it was entitled to and the time it received, as JSON
  * (for plotting).  No real time is involved: output is identical run to run.
  *
- *   sched_sim [--scenario NAME|all] [--ms WINDOW] [--check PCT]
- *   sched_sim --cpus N --world SHARES:RESV_PPM:LIMIT_PPM[:AFFINITY_HEX] ...
+ *   sched_sim [--scenario NAME|all] [--ms WINDOW] [--check PCT] [--cosched MODE]
+ *   sched_sim --cpus N --world SHARES:RESV_PPM:LIMIT_PPM[:AFFINITY_HEX[:GROUP]] ...
  *
  * --check PCT exits 1 if any world is further than PCT% from its
- * entitlement. */
+ * entitlement.  --cosched none|relaxed|both: the co-scheduling mode (both:
+ * every scenario once in each); worlds with a GROUP (>= 0) are siblings. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,7 +17,8 @@
 #define MS 1000000ull
 #define PPM SCHED_CPU_PPM
 
-struct world_spec { uint32_t shares, resv, limit; uint64_t aff; };
+/* grp: the world's group + 1 (0: none), so that specs without one need not say. */
+struct world_spec { uint32_t shares, resv, limit; uint64_t aff; int32_t grp; };
 
 struct scenario {
 	const char *name;
@@ -49,20 +51,26 @@ static int script_balance(struct harness *h, uint64_t window)
 }
 
 static const struct scenario scenarios[] = {
-	{ "shares", 1, 4, { { 1000, 0, PPM, 1 }, { 2000, 0, PPM, 1 },
-			    { 3000, 0, PPM, 1 }, { 4000, 0, PPM, 1 } }, NULL },
-	{ "reservation", 1, 3, { { 100, 400000, PPM, 1 }, { 1000, 0, PPM, 1 },
-				 { 2000, 0, PPM, 1 } }, NULL },
-	{ "limit", 1, 2, { { 3000, 0, 200000, 1 }, { 1000, 0, 500000, 1 } }, NULL },
-	{ "block", 1, 3, { { 1000, 0, PPM, 1 }, { 1000, 0, PPM, 1 },
-			   { 2000, 0, PPM, 1 } }, script_block },
-	{ "balance", 2, 4, { { 1000, 0, PPM, 1 }, { 1000, 0, PPM, 1 },
-			     { 1000, 0, PPM, 1 }, { 1000, 0, PPM, 1 } }, script_balance },
-	{ "pack", 2, 3, { { 2000, 0, PPM, 3 }, { 1000, 0, PPM, 3 },
-			  { 1000, 0, PPM, 3 } }, NULL },
-	{ "rotate", 2, 3, { { 1000, 0, PPM, 3 }, { 1000, 0, PPM, 3 },
-			    { 1000, 0, PPM, 3 } }, NULL },
+	{ "shares", 1, 4, { { 1000, 0, PPM, 1, 0 }, { 2000, 0, PPM, 1, 0 },
+			    { 3000, 0, PPM, 1, 0 }, { 4000, 0, PPM, 1, 0 } }, NULL },
+	{ "reservation", 1, 3, { { 100, 400000, PPM, 1, 0 }, { 1000, 0, PPM, 1, 0 },
+				 { 2000, 0, PPM, 1, 0 } }, NULL },
+	{ "limit", 1, 2, { { 3000, 0, 200000, 1, 0 }, { 1000, 0, 500000, 1, 0 } }, NULL },
+	{ "block", 1, 3, { { 1000, 0, PPM, 1, 0 }, { 1000, 0, PPM, 1, 0 },
+			   { 2000, 0, PPM, 1, 0 } }, script_block },
+	{ "balance", 2, 4, { { 1000, 0, PPM, 1, 0 }, { 1000, 0, PPM, 1, 0 },
+			     { 1000, 0, PPM, 1, 0 }, { 1000, 0, PPM, 1, 0 } }, script_balance },
+	{ "pack", 2, 3, { { 2000, 0, PPM, 3, 0 }, { 1000, 0, PPM, 3, 0 },
+			  { 1000, 0, PPM, 3, 0 } }, NULL },
+	{ "rotate", 2, 3, { { 1000, 0, PPM, 3, 0 }, { 1000, 0, PPM, 3, 0 },
+			    { 1000, 0, PPM, 3, 0 } }, NULL },
+	/* Issue 5: a 3-vCPU VM (group 1) beside a 1-vCPU VM of twice a vCPU's
+	 * shares (group 2) on two CPUs: 0.4, 0.4, 0.4 and 0.8, no packing. */
+	{ "smp", 2, 4, { { 1000, 0, PPM, 3, 2 }, { 1000, 0, PPM, 3, 2 },
+			 { 1000, 0, PPM, 3, 2 }, { 2000, 0, PPM, 3, 3 } }, NULL },
 };
+
+static const char *const mode_names[] = { "none", "relaxed" };
 
 static bool known(const char *name)
 {
@@ -77,10 +85,18 @@ static bool known(const char *name)
 static void print_json(const struct scenario *sc, const struct harness *h,
 		       uint64_t window, int first)
 {
+	uint64_t costops = 0;
+	for (unsigned i = 0; i < sc->nworlds; i++) {
+		struct sched_world_info wi;
+		sched_world_info(&h->s, (int32_t)i, &wi);
+		costops += wi.costops;
+	}
 	printf("%s  {\"name\": \"%s\", \"ncpus\": %u, \"window_ns\": %llu, "
-	       "\"balance_migrations\": %llu,\n   \"idle_ns\": [", first ? "" : ",\n",
+	       "\"balance_migrations\": %llu, \"cosched\": \"%s\", \"costops\": %llu,\n"
+	       "   \"idle_ns\": [", first ? "" : ",\n",
 	       sc->name, sc->ncpus, (unsigned long long)window,
-	       (unsigned long long)h->migrations);
+	       (unsigned long long)h->migrations, mode_names[h->s.cfg.cosched],
+	       (unsigned long long)costops);
 	for (uint32_t c = 0; c < sc->ncpus; c++)
 		printf("%s%llu", c ? ", " : "", (unsigned long long)h->idle_ns[c]);
 	printf("],\n   \"worlds\": [\n");
@@ -90,27 +106,43 @@ static void print_json(const struct scenario *sc, const struct harness *h,
 		sched_world_info(&h->s, (int32_t)i, &wi);
 		printf("    {\"id\": %u, \"shares\": %u, \"reservation_ppm\": %u, "
 		       "\"limit_ppm\": %u, \"cpu\": %u, \"entitled_ns\": %llu, "
-		       "\"received_ns\": %llu, \"error_pct\": %.3f, \"migrations\": %u}%s\n",
+		       "\"received_ns\": %llu, \"error_pct\": %.3f, \"migrations\": %u, "
+		       "\"group\": %d, \"lead_max_ns\": %llu, \"costops\": %u, "
+		       "\"costop_ns\": %llu}%s\n",
 		       i, w->shares, w->resv, w->limit, wi.cpu,
 		       (unsigned long long)h->entitled[i],
 		       (unsigned long long)h->received[i],
-		       100 * h_error(h, (int32_t)i), wi.migrations,
+		       100 * h_error(h, (int32_t)i), wi.migrations, wi.group,
+		       (unsigned long long)wi.lead_max_ns, wi.costops,
+		       (unsigned long long)wi.costop_ns,
 		       i + 1 < sc->nworlds ? "," : "");
 	}
 	printf("   ]}");
 }
 
 /* Returns the worst |error| in percent, or -1 on a policy error. */
-static double run_one(const struct scenario *sc, uint64_t window, int first)
+/* Added, put in its group while still blocked, then woken. */
+static int add_world(struct harness *h, int32_t id, const struct world_spec *w)
+{
+	struct sched_params p = { w->shares, w->resv, w->limit };
+	int err = sched_add_world(&h->s, id, &p, w->aff);
+	if (!err && w->grp)
+		err = sched_set_group(&h->s, id, w->grp - 1);
+	return err ? err : h_wake(h, id);
+}
+
+static double run_one(const struct scenario *sc, uint32_t mode, uint64_t window, int first)
 {
 	static struct harness h;
-	if (h_init(&h, sc->ncpus, NULL))
+	struct sched_config cfg;
+	sched_config_default(&cfg, sc->ncpus);
+	cfg.cosched = mode;
+	if (h_init(&h, sc->ncpus, &cfg))
 		return -1;
 	if (sc->ncpus > 1)
 		h.balance_ns = 100 * MS;   /* as the vmkernel's housekeeping would */
 	for (unsigned i = 0; i < sc->nworlds; i++) {
-		const struct world_spec *w = &sc->w[i];
-		int err = h_add(&h, (int32_t)i, w->shares, w->resv, w->limit, w->aff);
+		int err = add_world(&h, (int32_t)i, &sc->w[i]);
 		if (err) {
 			fprintf(stderr, "world %u: %s\n", i, vmk_strerror(err));
 			return -1;
@@ -131,15 +163,18 @@ static double run_one(const struct scenario *sc, uint64_t window, int first)
 static int parse_world(const char *arg, struct world_spec *w)
 {
 	unsigned long long aff = ~0ull;
-	int n = sscanf(arg, "%u:%u:%u:%llx", &w->shares, &w->resv, &w->limit, &aff);
+	int32_t group = -1;
+	int n = sscanf(arg, "%u:%u:%u:%llx:%d", &w->shares, &w->resv, &w->limit, &aff, &group);
 	w->aff = aff;
+	w->grp = group >= 0 ? group + 1 : 0;
 	return n >= 3 ? 0 : -1;
 }
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: sched_sim [--scenario NAME|all] [--ms N] [--check PCT]\n"
-		"       sched_sim --cpus N --world SHARES:RESV_PPM:LIMIT_PPM[:AFF_HEX] ...\n"
+	fprintf(stderr, "usage: sched_sim [--scenario NAME|all] [--ms N] [--check PCT]"
+		" [--cosched none|relaxed|both]\n"
+		"       sched_sim --cpus N --world SHARES:RESV_PPM:LIMIT_PPM[:AFF_HEX[:GROUP]] ...\n"
 		"scenarios:");
 	for (size_t i = 0; i < sizeof(scenarios) / sizeof(scenarios[0]); i++)
 		fprintf(stderr, " %s", scenarios[i].name);
@@ -152,6 +187,7 @@ int main(int argc, char **argv)
 	const char *name = "all";
 	uint64_t window = 10000 * MS;
 	double check = -1;
+	uint32_t mode_lo = SCHED_COSCHED_NONE, mode_hi = SCHED_COSCHED_NONE;
 	static struct scenario custom = { "custom", 1, 0, { { 0 } }, NULL };
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -164,6 +200,12 @@ int main(int argc, char **argv)
 			window = strtoull(v, NULL, 0) * MS;
 		else if (!strcmp(a, "--check"))
 			check = strtod(v, NULL);
+		else if (!strcmp(a, "--cosched") && !strcmp(v, "none"))
+			mode_lo = mode_hi = SCHED_COSCHED_NONE;
+		else if (!strcmp(a, "--cosched") && !strcmp(v, "relaxed"))
+			mode_lo = mode_hi = SCHED_COSCHED_RELAXED;
+		else if (!strcmp(a, "--cosched") && !strcmp(v, "both"))
+			mode_lo = SCHED_COSCHED_NONE, mode_hi = SCHED_COSCHED_RELAXED;
 		else if (!strcmp(a, "--cpus"))
 			custom.ncpus = (uint32_t)strtoul(v, NULL, 0);
 		else if (!strcmp(a, "--world") && custom.nworlds < 16 &&
@@ -177,16 +219,19 @@ int main(int argc, char **argv)
 	double worst = 0;
 	int ran = 0;
 	printf("{\"scenarios\": [\n");
-	if (!strcmp(name, "custom")) {
-		worst = run_one(&custom, window, 1);
-		ran = 1;
-	}
-	for (size_t i = 0; i < sizeof(scenarios) / sizeof(scenarios[0]) && worst >= 0; i++) {
-		if (strcmp(name, "all") && strcmp(name, scenarios[i].name))
-			continue;
-		double e = run_one(&scenarios[i], window, !ran);
-		worst = e < 0 ? e : fmax(worst, e);
-		ran++;
+	for (uint32_t mode = mode_lo; mode <= mode_hi && worst >= 0; mode++) {
+		if (!strcmp(name, "custom")) {
+			double e = run_one(&custom, mode, window, !ran);
+			worst = e < 0 ? e : fmax(worst, e);
+			ran++;
+		}
+		for (size_t i = 0; i < sizeof(scenarios) / sizeof(scenarios[0]) && worst >= 0; i++) {
+			if (strcmp(name, "all") && strcmp(name, scenarios[i].name))
+				continue;
+			double e = run_one(&scenarios[i], mode, window, !ran);
+			worst = e < 0 ? e : fmax(worst, e);
+			ran++;
+		}
 	}
 	printf("\n]}\n");
 	if (worst < 0)
