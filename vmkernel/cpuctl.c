@@ -47,6 +47,7 @@ static unsigned ntaking;             /* CPUs on their way back; under cpu_lock *
 static int32_t sched_cpu[VMK_MAX_CPUS];
 static uint32_t sched_ncpus;
 static uint32_t vmk_cpu_of[VMK_MAX_CPUS];
+static uint32_t cosched_mode;        /* enum vmk_cosched; under cpu_lock */
 
 /* Under cpu_lock, with nothing scheduled. */
 static void sched_rebuild(void)
@@ -62,6 +63,8 @@ static void sched_rebuild(void)
 		}
 	}
 	sched_config_default(&cfg, sched_ncpus ? sched_ncpus : 1);
+	cfg.cosched = cosched_mode == VMK_COSCHED_RELAXED ? SCHED_COSCHED_RELAXED
+							  : SCHED_COSCHED_NONE;
 	VMK_ASSERT(sched_init(&sched, &cfg) == VMK_OK, "scheduler set-up");
 }
 
@@ -155,6 +158,22 @@ int64_t cpuctl_hypercall(struct pcpu *p, uint64_t op, uint64_t index)
 	struct pcpu *t = index < vmk_boot->ncpus ? vmk_pcpus[index] : 0;
 	int64_t r = VMK_OK;
 
+	if (op == VMK_CPU_COSCHED) {
+		if (index > VMK_COSCHED_QUERY)
+			return VMK_EINVAL;
+		spin_lock(&cpu_lock);
+		if (index == VMK_COSCHED_QUERY) {
+			r = cosched_mode;
+		} else if (nscheduled || ntaking) {
+			r = VMK_EBUSY;   /* the policy is rebuilt with none scheduled */
+		} else {
+			cosched_mode = (uint32_t)index;
+			sched_rebuild();
+			r = cosched_mode;
+		}
+		spin_unlock(&cpu_lock);
+		return r;
+	}
 	if (!t || op >= VMK_CPU_OPS)
 		return t ? VMK_ENOSYS : VMK_EINVAL;
 	if (op == VMK_CPU_OWNER)
@@ -407,7 +426,10 @@ int sched_vm_add(struct vm *vm, const struct sched_params *sp)
 	else if (ntaking)
 		err = VMK_EBUSY;   /* a CPU is leaving: the scheduler is rebuilt then */
 	for (; err == VMK_OK && n < vm->nvcpus; n++)
-		err = sched_add_world(&sched, vm->vcpu[n]->sid, sp, SCHED_AFFINITY_ALL);
+		if ((err = sched_add_world(&sched, vm->vcpu[n]->sid, sp, SCHED_AFFINITY_ALL)) ==
+		    VMK_OK && (err = sched_set_group(&sched, vm->vcpu[n]->sid, (int32_t)vm->id)) !=
+		    VMK_OK)
+			sched_remove_world(&sched, vm->vcpu[n]->sid);
 	if (err == VMK_OK)
 		err = sched_wake(&sched, vm->vcpu[0]->sid, sched_now(), &kick_cpu);
 	if (err != VMK_OK) {

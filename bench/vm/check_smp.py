@@ -48,7 +48,9 @@ def main():
     if [r.get("vcpus") for r in rows] != list(range(1, len(rows) + 1)) or not rows:
         bad.append("scaling rows are not 1..N vCPUs: %r" % [r.get("vcpus") for r in rows])
     for r in rows:
-        for side in ("vmk", "kvm"):
+        for side in ("vmk", "kvm", "vmk_cosched"):
+            if side == "vmk_cosched" and side not in r:
+                continue
             s = r.get(side) or {}
             if not s.get("us") or s["us"] <= 0 or not s.get("steps_per_us"):
                 bad.append("scaling %s vCPUs %s: no positive time" % (r.get("vcpus"), side))

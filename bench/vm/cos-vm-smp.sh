@@ -7,6 +7,7 @@
 #     N IPI round trips vCPU 0 -> 1 -> 0, each side halting while it waits
 #     (P, Q above N+1: interrupts delivered twice, KVM's side only)
 #   smp-bench: side=S rep=R op=smp vcpus=V steps=K tsc=T
+#     (S = vmk_cosched: vmk with relaxed co-scheduling, vmk cpu cosched)
 #     V vCPUs each doing K steps of their own work and K increments of a
 #     locked shared counter (T: vCPU 0's TSC ticks from start-up to the end)
 #   smp-insns: side=S rep=R op=ipi n=N insns=I all=A per=P0,P1,P2
@@ -96,12 +97,18 @@ while [ "$r" -le "$reps" ]; do
   vmk_run --vcpus 2 --cmdline "bench=ipi,n=$n$mark"
   out vmk /tmp/con
   insns vmk
-  v=1
-  while [ -z "$insnfile" ] && [ "$v" -le "$maxv" ]; do
-    vmk_run --vcpus $v --cmdline "smp=$v,n=$steps"
-    out vmk /tmp/con
-    v=$((v + 1))
+  # The scaling runs with each co-scheduling mode (vmk cpu cosched).
+  for mode in none relaxed; do
+    vmk cpu cosched $mode > /dev/null || fail "vmk cpu cosched $mode"
+    side=vmk; [ $mode = none ] || side=vmk_cosched
+    v=1
+    while [ -z "$insnfile" ] && [ "$v" -le "$maxv" ]; do
+      vmk_run --vcpus $v --cmdline "smp=$v,n=$steps"
+      out $side /tmp/con
+      v=$((v + 1))
+    done
   done
+  vmk cpu cosched none > /dev/null
   r=$((r + 1))
 done
 vmk bench --op loop -n 1 --json | sed 's/.*"tsc_khz": \([0-9]*\).*/smp-bench: tsc_khz=\1/'

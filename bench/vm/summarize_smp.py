@@ -12,7 +12,8 @@ IPI round trip (vCPU 0 -> 1 -> 0, both sides halting while they wait):
     Target (issue 5): vmk's count at most half of KVM's.
 Scaling (smp=V): vCPU 0's TSC ticks from AP start-up to the end, V vCPUs
 each doing STEPS steps of their own work and STEPS locked increments of a
-shared counter, on 2 CPUs: work per second relative to 1 vCPU.
+shared counter, on 2 CPUs: work per second relative to 1 vCPU; for vmk
+without co-scheduling (vmk) and with relaxed co-scheduling (vmk_cosched).
   summarize_smp.py WALL.log INSNS.log OUT.json"""
 import json
 import re
@@ -46,7 +47,7 @@ def main():
     khz = khz[0]
     ipi = {s: [] for s in SIDES}
     dups = {s: 0 for s in SIDES}
-    smp = {s: {} for s in SIDES}
+    smp = {s: {} for s in SIDES + ("vmk_cosched",)}
     for line in wall:
         m = IPI.search(line)
         if m:
@@ -101,7 +102,7 @@ def main():
     base = {}
     for v in sorted(set(smp["vmk"]) | set(smp["kvm"])):
         row = {"vcpus": v}
-        for s in SIDES:
+        for s in SIDES + ("vmk_cosched",):
             if v not in smp[s]:
                 continue
             us = med([t for t, _ in smp[s][v]])
@@ -123,12 +124,13 @@ def main():
     print("  insns vCPU 0's %10.1f     %10.1f     %6.3f" % (
         t["insns_vcpu0_cpu"]["vmk"], t["insns_vcpu0_cpu"]["kvm"], t["ratio_insns_vcpu0_cpu"]))
     print("  interrupts delivered twice: vmk %d, KVM %d" % (dups["vmk"], dups["kvm"]))
-    print("scaling (2 CPUs)   vmk us  x1-vCPU     KVM us  x1-vCPU")
+    print("scaling (2 CPUs)   vmk us  x1-vCPU  vmk+cosched us  x1-vCPU     KVM us  x1-vCPU")
     for row in out["scaling"]:
-        a, b = row.get("vmk"), row.get("kvm")
-        print("  %d vCPUs   %10.0f  %6.2f  %10.0f  %6.2f" % (
-            row["vcpus"], a["us"] if a else 0, a["relative_to_1_vcpu"] if a else 0,
-            b["us"] if b else 0, b["relative_to_1_vcpu"] if b else 0))
+        cells = []
+        for s in ("vmk", "vmk_cosched", "kvm"):
+            c = row.get(s)
+            cells += [c["us"] if c else 0, c["relative_to_1_vcpu"] if c else 0]
+        print("  %d vCPUs   %10.0f  %6.2f  %13.0f  %6.2f  %10.0f  %6.2f" % tuple([row["vcpus"]] + cells))
     print("wrote " + sys.argv[3])
 
 

@@ -7,7 +7,8 @@
 #define VMK_HYPERCALL_H
 #include <vmk/types.h>
 
-#define VMK_HC_ABI_VERSION 5u   /* 4: VMK_VM_LIST; 5: VMs with several vCPUs */
+#define VMK_HC_ABI_VERSION 5u   /* 4: VMK_VM_LIST; 5: VMs with several vCPUs,
+				 * VMK_CPU_COSCHED */
 
 enum vmk_hypercall {
 	VMK_HC_VERSION = 0,   /* -> VMK_HC_ABI_VERSION */
@@ -45,6 +46,15 @@ enum vmk_cpu_owner {
 };
 #define VMK_CPU_OWNER_NAMES { "cos", "giving", "vmkernel", "returning" }
 
+/* How the scheduler treats the vCPUs of one VM (vmkernel/sched/README.md). */
+enum vmk_cosched {
+	VMK_COSCHED_NONE = 0,     /* each vCPU on its own */
+	VMK_COSCHED_RELAXED = 1,  /* a vCPU ahead of its slowest sibling by more than
+				   * the bound (3 ms) waits for it (ESX's relaxed scheme) */
+	VMK_COSCHED_QUERY = 2,
+};
+#define VMK_COSCHED_NAMES { "none", "relaxed" }
+
 /* VMK_HC_CPU_CTL operations.  ARM and DISARM run on the CPU they name. */
 enum vmk_cpu_op {
 	VMK_CPU_ARM,            /* this CPU parks at its next halt with IF clear */
@@ -53,6 +63,8 @@ enum vmk_cpu_op {
 	VMK_CPU_TAKE,           /* the COS wants it back: EBUSY while VMs are scheduled */
 	VMK_CPU_DEAD,           /* the COS has taken the armed CPU offline: its next
 				 * halt parks it */
+	VMK_CPU_COSCHED,        /* index = enum vmk_cosched (set: EBUSY while VMs are
+				 * scheduled) or VMK_COSCHED_QUERY -> the mode in force */
 	VMK_CPU_OPS
 };
 

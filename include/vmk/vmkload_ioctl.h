@@ -127,7 +127,8 @@ struct vmk_ioc_vm {
 /* vmk cpu give|take N: Linux CPU N offline into the vmkernel, or back.
  * EPERM for CPU 0, EALREADY if it is already there, EBUSY (take) while VMs
  * are scheduled, ENODEV if the vmkernel was not loaded on it. */
-enum { VMK_IOC_CPU_GIVE = 1, VMK_IOC_CPU_TAKE = 2 };
+enum { VMK_IOC_CPU_GIVE = 1, VMK_IOC_CPU_TAKE = 2,
+       VMK_IOC_CPU_COSCHED = 3 };   /* cpu = enum vmk_cosched; returns the mode */
 
 struct vmk_ioc_cpu {
 	uint32_t op;

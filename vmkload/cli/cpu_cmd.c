@@ -16,7 +16,13 @@ static void cpu_usage(FILE *f)
 		"                       which runs its system world and scheduled VMs there\n"
 		"       %s cpu take N   get CPU N back (refused while VMs are scheduled)\n"
 		"       %s cpu list     who owns each CPU the vmkernel was loaded on\n"
-		"CPU 0 always stays with the COS.\n", prog, prog, prog);
+		"       %s cpu cosched [none|relaxed]\n"
+		"                       how the scheduler treats the vCPUs of one VM: each on\n"
+		"                       its own, or relaxed co-scheduling (a vCPU more than 3 ms\n"
+		"                       ahead of its slowest sibling waits); without an\n"
+		"                       argument, print the mode; set only while no VM is\n"
+		"                       scheduled\n"
+		"CPU 0 always stays with the COS.\n", prog, prog, prog, prog);
 }
 
 static int cpu_list(int fd)
@@ -46,6 +52,30 @@ int cmd_cpu(int argc, char **argv)
 
 	if (!strcmp(sub, "help")) {
 		cpu_usage(stdout);
+		return 0;
+	}
+	if (!strcmp(sub, "cosched")) {
+		static const char *const names[] = VMK_COSCHED_NAMES;
+		struct vmk_ioc_cpu c = { .op = VMK_IOC_CPU_COSCHED, .cpu = VMK_COSCHED_QUERY };
+		int r;
+
+		if (argc > 3 || (argc == 3 && strcmp(argv[2], "none") && strcmp(argv[2], "relaxed")))
+			return cpu_usage(stderr), 2;
+		if (argc == 3)
+			c.cpu = strcmp(argv[2], "none") ? VMK_COSCHED_RELAXED : VMK_COSCHED_NONE;
+		fd = open_dev();
+		if (fd < 0)
+			return 1;
+		r = cli_ioctl(fd, VMK_IOC_CPU, &c);
+		close(fd);
+		if (r < 0 || r > VMK_COSCHED_RELAXED) {
+			fprintf(stderr, "%s cpu cosched: %s\n", prog,
+				r >= 0 ? "unexpected answer" :
+				errno == ENOENT ? "the vmkernel is not loaded" :
+				errno == EBUSY ? "VMs are scheduled: stop them first" : strerror(errno));
+			return 1;
+		}
+		printf("cosched %s\n", names[r]);
 		return 0;
 	}
 	if (!strcmp(sub, "give") || !strcmp(sub, "take")) {

@@ -882,6 +882,16 @@ long vmkload_ioc_cpu(struct vmk_ioc_cpu __user *uarg)
 
 	if (copy_from_user(&arg, uarg, sizeof(arg)))
 		return -EFAULT;
+	if (arg.op == VMK_IOC_CPU_COSCHED) {
+		long r;
+
+		if (arg.cpu > VMK_COSCHED_QUERY)
+			return -EINVAL;
+		mutex_lock(&vmkload_lock);
+		r = vmk ? vmk_hypercall(VMK_HC_CPU_CTL, VMK_CPU_COSCHED, arg.cpu, 0) : VMK_ENOENT;
+		mutex_unlock(&vmkload_lock);
+		return r < 0 ? vmk_errno_of(r) : r;
+	}
 	if (arg.op != VMK_IOC_CPU_GIVE && arg.op != VMK_IOC_CPU_TAKE)
 		return -EINVAL;
 	if (arg.cpu == 0)

@@ -41,6 +41,7 @@ a=$(vmk vm create --image $G --mem 8M --vcpus 2 --cmdline smp=2)
 expect "only the vmkernel's scheduler runs those" vmk vm start "$a"
 vmk vm destroy "$a"
 
+[ "$(vmk cpu cosched)" = "cosched none" ] || fail "co-scheduling is not off by default"
 for n in 2 3 6; do
   a=$(vmk vm create --image $G --mem 8M --vcpus $n --cmdline "smp=$n,n=30000" --shares 1000)
   wait_pass "$a" 240
@@ -58,6 +59,23 @@ grep -q "apicbad: 7 #GP, ESR errors seen, APIC still delivers" /tmp/con.$c || fa
 wait_pass "$a" 300
 wait_pass "$b" 300
 vmk vm destroy "$a"; vmk vm destroy "$b"; vmk vm destroy "$c"
+
+# Relaxed co-scheduling: refused while VMs are scheduled, then the
+# overcommitted VM again.
+a=$(vmk vm create --image $G --mem 8M --vcpus 2 --cmdline spin --shares 1000)
+expect "VMs are scheduled: stop them first" vmk cpu cosched relaxed
+[ "$(vmk vm info "$a" --json | sed 's/.*"state": "\([a-z]*\)".*/\1/')" = ready ] || fail "vm$a stopped"
+vmk vm stop "$a"
+i=0; while [ "$(state "$a")" != stopped ]; do i=$((i + 1)); [ $i -le 100 ] || fail "vm$a did not stop"; sleep 0.1; done
+vmk vm destroy "$a"
+[ "$(vmk cpu cosched relaxed)" = "cosched relaxed" ] || fail "vmk cpu cosched relaxed"
+a=$(vmk vm create --image $G --mem 8M --vcpus 6 --cmdline "smp=6,n=30000" --shares 1000)
+wait_pass "$a" 240
+grep -q "smp: 6 vCPUs, counter 180000 of 180000, per-vCPU work right" /tmp/con.$a ||
+  fail "smp=6 with co-scheduling: wrong result line"
+vmk vm destroy "$a"
+[ "$(vmk cpu cosched none)" = "cosched none" ] || fail "vmk cpu cosched none"
+expect "usage" vmk cpu cosched strict
 
 a=$(vmk vm create --image $G --mem 8M --cmdline apictimer --shares 1000)
 wait_pass "$a" 120
