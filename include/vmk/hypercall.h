@@ -113,8 +113,8 @@ enum vmk_vm_op {
 	VMK_VM_STOP,      /* id -> 0: the VM stops (reason "stopped by the COS") */
 	VMK_VM_DESTROY,   /* id -> 0: its memory returns to the vmkernel */
 	VMK_VM_SCHEDULE,  /* id; arg0 = shares, arg1 = reservation, arg2 = limit (parts per
-			   * million of a CPU) -> 0: the vmkernel's scheduler runs it on
-			   * the CPUs the COS gave it (ENODEV: none given) */
+			   * million of a CPU), each vCPU's -> 0: the vmkernel's scheduler
+			   * runs it on the CPUs the COS gave it (ENODEV: none given) */
 	VMK_VM_LIST,      /* -> bit mask of the ids that exist (bit id), so a listing
 			   * asks only for those, and a missing id is never probed */
 	VMK_VM_OPS
