@@ -20,6 +20,23 @@ mb_header:
 	.long VMK_GUEST_LM_MAGIC, 0, -VMK_GUEST_LM_MAGIC, 0
 	.quad start64_vmm
 
+/* From 32-bit protected mode to long mode (compatibility) on our tables:
+ * PAE and SSE on, CR3 = pml4, EFER.LME, then paging. */
+.macro PAGING_ON_32
+	movl %cr4, %eax
+	orl $((1 << 5) | (1 << 9) | (1 << 10)), %eax   /* PAE, OSFXSR, OSXMMEXCPT */
+	movl %eax, %cr4
+	movl $pml4, %eax
+	movl %eax, %cr3
+	movl $0xc0000080, %ecx       /* EFER.LME */
+	rdmsr
+	orl $(1 << 8), %eax
+	wrmsr
+	movl %cr0, %eax
+	orl $0x80000001, %eax        /* PG | PE */
+	movl %eax, %cr0
+.endm
+
 	.section .text32, "ax"
 	.code32
 	.globl _start32
@@ -42,18 +59,7 @@ _start32:
 	incl %ecx
 	cmpl $512, %ecx
 	jne 1b
-	movl %cr4, %eax
-	orl $((1 << 5) | (1 << 9) | (1 << 10)), %eax   /* PAE, OSFXSR, OSXMMEXCPT */
-	movl %eax, %cr4
-	movl $pml4, %eax
-	movl %eax, %cr3
-	movl $0xc0000080, %ecx       /* EFER.LME */
-	rdmsr
-	orl $(1 << 8), %eax
-	wrmsr
-	movl %cr0, %eax
-	orl $0x80000001, %eax        /* PG | PE */
-	movl %eax, %cr0
+	PAGING_ON_32
 	lgdt gdt_ptr
 	ljmp $0x08, $start64
 
@@ -80,18 +86,7 @@ ap_tramp32:
 	movw %ax, %ds
 	movw %ax, %es
 	movw %ax, %ss
-	movl %cr4, %eax
-	orl $((1 << 5) | (1 << 9) | (1 << 10)), %eax   /* PAE, OSFXSR, OSXMMEXCPT */
-	movl %eax, %cr4
-	movl $pml4, %eax
-	movl %eax, %cr3
-	movl $0xc0000080, %ecx       /* EFER.LME */
-	rdmsr
-	orl $(1 << 8), %eax
-	wrmsr
-	movl %cr0, %eax
-	orl $0x80000001, %eax        /* PG | PE */
-	movl %eax, %cr0
+	PAGING_ON_32
 	ljmp $0x08, $ap_start64
 	.balign 8
 ap_tramp_gdtp:

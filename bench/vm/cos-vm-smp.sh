@@ -28,6 +28,7 @@ mark=
 [ -z "$insnfile" ] || mark=,mark
 G=/lib/vmk/guests/vmk-guest.elf
 fail() { echo "FAIL: $*"; vmk log 2>/dev/null | tail -20; exit 1; }
+. /lib/vmk/tests/lib.sh
 [ "$(nproc)" -ge 3 ] || fail "needs a boot with 3 CPUs (got $(nproc))"
 
 seen=0
@@ -51,13 +52,6 @@ out() {
   sed -n "s/^vmk-guest: smp: \([0-9]*\) vCPUs, .*, TSC \([0-9]*\)$/smp-bench: side=$1 rep=$r op=smp vcpus=\1 steps=$steps tsc=\2/p" "$2"
 }
 
-wait_stopped() {
-  i=0
-  until vmk vm info "$1" | grep -q " stopped "; do
-    i=$((i + 1)); [ $i -le $(($2 * 10)) ] || fail "vm$1 did not stop within $2 s"
-    sleep 0.1
-  done
-}
 
 # vmk run ARGS...: one VM, scheduled on the given CPUs, until it stops.
 vmk_run() {

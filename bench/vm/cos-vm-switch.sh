@@ -47,6 +47,7 @@ mark=
 G=/lib/vmk/guests/vmk-guest.elf
 T=/tmp/vm-switch-trace
 fail() { echo "FAIL: $*"; vmk log 2>/dev/null | tail -20; exit 1; }
+. /lib/vmk/tests/lib.sh
 [ "$(nproc)" -ge 2 ] || fail "needs a boot with 2 CPUs (got $(nproc))"
 
 # insns SIDE OP: the three intervals a marked guest left on vCPU 1 since the
@@ -67,14 +68,6 @@ insns() {
 
 field() { sed -n "s/.*\"$2\": \([0-9-]*\).*/\1/p" "$1"; }
 info() { vmk vm info "$1" --json > "$2" || fail "vmk vm info $1"; }
-# wait_stopped ID SECONDS
-wait_stopped() {
-  i=0
-  until vmk vm info "$1" | grep -q " stopped "; do
-    i=$((i + 1)); [ $i -le $(($2 * 10)) ] || fail "vm$1 did not stop within $2 s"
-    sleep 0.1
-  done
-}
 # start_trace: a recorder of scheduler decisions, in the background.  The
 # vmkernel formats a CPU's ring at that CPU's next exit; the recorder gives
 # up if CPU 1 has not done so yet, so try again (P is yielding there).

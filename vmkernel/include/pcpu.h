@@ -91,6 +91,9 @@ int svm_cpu_setup(struct pcpu *p);
 void svm_cos_vmcb_init(struct pcpu *p);
 /* The COS world as INIT and a start-up IPI leave a CPU: real mode at vec:0. */
 void svm_cos_vmcb_sipi(struct pcpu *p, uint32_t vec);
+/* What the two share (and a VM's vCPU, vm_exit.c): CS at vec << 12, flat
+ * real-mode segments, CR0 and EFER as after INIT; flushes the TLB. */
+void svm_vmcb_real_mode(struct vmcb *v, uint32_t vec);
 void svm_handle_exit(struct pcpu *p);
 void svm_inject_exception(struct pcpu *p, unsigned vec, int has_err, uint32_t err);
 /* entry.S */

@@ -17,3 +17,12 @@ busy_start() {
   busy_pid=$!
 }
 busy_stop() { touch /tmp/stop; wait "$busy_pid" 2>/dev/null || true; }
+
+# wait_stopped ID SECONDS: the VM must stop within SECONDS.
+wait_stopped() {
+  i=0
+  until vmk vm info "$1" | grep -q " stopped "; do
+    i=$((i + 1)); [ $i -le $(($2 * 10)) ] || fail "vm$1 did not stop within $2 s"
+    sleep 0.1
+  done
+}

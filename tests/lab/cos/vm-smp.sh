@@ -9,7 +9,7 @@
 # next to an SMP VM that must not notice.
 set -e
 G=/lib/vmk/guests/vmk-guest.elf
-fail() { echo "FAIL: $*"; vmk log | tail -30; exit 1; }
+fail() { echo "FAIL: $*"; vmk log | tail -30; vmk status; exit 1; }
 . /lib/vmk/tests/lib.sh
 [ "$(nproc)" -ge 3 ] || fail "needs 3 CPUs"
 modprobe vmkload

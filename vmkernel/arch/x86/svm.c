@@ -107,15 +107,11 @@ void svm_inject_exception(struct pcpu *p, unsigned vec, int has_err, uint32_t er
 /* INIT then a start-up IPI with vector @vec: real mode at vec << 12, the
  * reset values of the APM's table 14-1 (EDX = the CPU's signature).  The
  * intercepts, nested paging and ASID stay; the TLB is flushed. */
-void svm_cos_vmcb_sipi(struct pcpu *p, uint32_t vec)
+void svm_vmcb_real_mode(struct vmcb *v, uint32_t vec)
 {
-	struct vmcb *v = p->cos.vmcb;
 	struct vmk_seg data = { .sel = 0, .attrib = 0x93, .limit = 0xffff, .base = 0 };
-	uint32_t sig[4];
 
-	v->c.intercept_misc1 &= ~SVM_I1_HLT;
 	v->c.tlb_control = SVM_TLB_FLUSH_ALL;
-	v->c.event_inj = 0;
 	v->s.cs = (struct vmk_seg){ .sel = (uint16_t)(vec << 8), .attrib = 0x9b, .limit = 0xffff,
 				    .base = (uint64_t)vec << 12 };
 	v->s.ds = v->s.es = v->s.ss = v->s.fs = v->s.gs = data;
@@ -125,6 +121,16 @@ void svm_cos_vmcb_sipi(struct pcpu *p, uint32_t vec)
 	v->s.cpl = 0;
 	v->s.efer = EFER_SVME;
 	v->s.cr0 = 0x60000010;   /* CD, NW, ET */
+}
+
+void svm_cos_vmcb_sipi(struct pcpu *p, uint32_t vec)
+{
+	struct vmcb *v = p->cos.vmcb;
+	uint32_t sig[4];
+
+	v->c.intercept_misc1 &= ~SVM_I1_HLT;
+	v->c.event_inj = 0;
+	svm_vmcb_real_mode(v, vec);
 	v->s.cr2 = v->s.cr3 = v->s.cr4 = 0;
 	v->s.dr6 = 0xffff0ff0;
 	v->s.dr7 = 0x400;

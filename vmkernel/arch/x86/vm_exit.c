@@ -84,20 +84,10 @@ void vm_vmcb_init(struct vcpu *vc, uint64_t entry, uint64_t ebx)
  * runs on; the FPU and vector state are back in their reset state). */
 void vm_vmcb_sipi(struct vcpu *vc, uint32_t vec)
 {
-	struct vmcb *v = vc->w.vmcb;
-	struct vmk_seg data = { .sel = 0, .attrib = 0x93, .limit = 0xffff, .base = 0 };
 	uint32_t sig[4];
 
 	vmcb_control(vc);
-	v->s.cs = (struct vmk_seg){ .sel = (uint16_t)(vec << 8), .attrib = 0x9b, .limit = 0xffff,
-				    .base = (uint64_t)vec << 12 };
-	v->s.ds = v->s.es = v->s.ss = v->s.fs = v->s.gs = data;
-	v->s.gdtr = v->s.idtr = (struct vmk_seg){ .limit = 0xffff };
-	v->s.ldtr = (struct vmk_seg){ .attrib = 0x82, .limit = 0xffff };
-	v->s.tr = (struct vmk_seg){ .attrib = 0x8b, .limit = 0xffff };
-	v->s.efer = EFER_SVME;
-	v->s.cr0 = 0x60000010;   /* CD, NW, ET */
-	v->c.tlb_control = SVM_TLB_FLUSH_ALL;
+	svm_vmcb_real_mode(vc->w.vmcb, vec);
 	cpuid(1, 0, sig);
 	vc->w.g = (struct gprs){ .rdx = sig[0] };
 	memset(vc->xsave, 0, sizeof(vc->xsave));
