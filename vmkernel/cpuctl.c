@@ -372,21 +372,38 @@ static void kick_notify(uint32_t index)
 		lapic_send_ipi(vmk_pcpus[index]->apic_id, VMK_VEC_NOTIFY);
 }
 
-/* Under cpu_lock: the VM's scheduler figures, summed over its vCPUs. */
+/* Under cpu_lock: the VM's scheduler figures, summed over its vCPUs: the
+ * policy's for those it has, the last ones for those that left it. */
 static void info_update(struct vm *vm)
 {
 	struct sched_world_info wi;
-	uint64_t run = 0, ent = 0, mig = 0;
+	uint64_t run = 0, ent = 0, mig = 0, costops = 0, costop_ns = 0, lead = 0;
 
-	for (uint32_t i = 0; i < vm->nvcpus; i++)
-		if (sched_world_info(&sched, vm->vcpu[i]->sid, &wi) == VMK_OK) {
-			run += wi.run_ns;
+	for (uint32_t i = 0; i < vm->nvcpus; i++) {
+		struct vcpu *vc = vm->vcpu[i];
+
+		if (sched_vc[vc->sid] == vc &&
+		    sched_world_info(&sched, vc->sid, &wi) == VMK_OK) {
+			vc->last_run_ns = wi.run_ns;
+			vc->last_migrations = wi.migrations;
+			vc->last_costops = wi.costops;
+			vc->last_costop_ns = wi.costop_ns;
+			vc->last_lead_max_ns = wi.lead_max_ns;
 			ent += wi.entitlement_ppm;
-			mig += wi.migrations;
 		}
+		run += vc->last_run_ns;
+		mig += vc->last_migrations;
+		costops += vc->last_costops;
+		costop_ns += vc->last_costop_ns;
+		if (vc->last_lead_max_ns > lead)
+			lead = vc->last_lead_max_ns;
+	}
 	vm->info.run_ns = run;
 	vm->info.entitled_ppm = ent;
 	vm->info.migrations = mig;
+	vm->info.costops = costops;
+	vm->info.costop_ns = costop_ns;
+	vm->info.lead_max_ns = lead;
 }
 
 /* Under cpu_lock: the vCPU, not running, leaves the scheduler for good;

@@ -165,6 +165,11 @@ struct vmk_vm_info {
 	uint64_t migrations;
 	int32_t last_cpu;         /* vmkernel CPU index it last ran on, -1 if none */
 	uint32_t nvcpus;          /* vCPUs (scheduler figures: their sums) */
+	/* Co-scheduling (vmk cpu cosched), over its vCPUs: */
+	uint64_t costops;         /* times a vCPU was co-stopped (relaxed mode only) */
+	uint64_t costop_ns;       /* time vCPUs were ready but co-stopped */
+	uint64_t lead_max_ns;     /* the largest lead of a vCPU over its slowest
+				   * runnable sibling (measured in both modes) */
 };
 
 /* Trace rings (format: trace/vmk_trace.h, trace/trace_ring.h).  Each CPU's

@@ -50,6 +50,8 @@ struct vcpu {
 	spinlock_t apic_lock;           /* the vLAPIC: its vCPU and IPI senders */
 	struct vlapic apic;
 	uint64_t exits[VMK_VX_COUNT];   /* the vCPU's own; VMK_VM_INFO sums them */
+	/* Its scheduler figures when it left the scheduler (cpuctl's lock). */
+	uint64_t last_run_ns, last_migrations, last_costops, last_costop_ns, last_lead_max_ns;
 	uint64_t switches;
 	uint8_t xsave[VM_XSAVE_SIZE] __attribute__((aligned(64)));
 };

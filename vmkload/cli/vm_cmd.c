@@ -369,19 +369,24 @@ static void print_info(const struct vmk_vm_info *v, int json)
 			       v->scheduled ? "on" : "off", v->shares, v->reservation_ppm / 1e4,
 			       v->limit_ppm / 1e4, v->run_ns / 1e9, v->entitled_ppm / 1e4,
 			       v->last_cpu, (unsigned long long)v->migrations);
+		if (v->nvcpus > 1 && (v->scheduled || v->run_ns))
+			printf("      vCPUs: largest lead over the slowest sibling %.3f ms, "
+			       "co-stopped %llu times for %.3f ms\n", v->lead_max_ns / 1e6,
+			       (unsigned long long)v->costops, v->costop_ns / 1e6);
 		return;
 	}
 	printf("{\"id\": %u, \"state\": \"%s\", \"mem_size\": %llu, \"vcpus\": %u, \"runs\": %llu, "
 	       "\"switches\": %llu, \"exit_status\": %lld, \"reason\": \"%s\", "
 	       "\"scheduled\": %u, \"shares\": %u, \"reservation_ppm\": %u, \"limit_ppm\": %u, "
 	       "\"run_ns\": %llu, \"entitled_ppm\": %llu, \"last_cpu\": %d, \"migrations\": %llu, "
-	       "\"exits\": {",
+	       "\"costops\": %llu, \"costop_ns\": %llu, \"lead_max_ns\": %llu, \"exits\": {",
 	       v->id, state_name(v->state), (unsigned long long)v->mem_size, v->nvcpus,
 	       (unsigned long long)v->runs, (unsigned long long)v->switches,
 	       (long long)v->exit_status, v->reason, v->scheduled, v->shares,
 	       v->reservation_ppm, v->limit_ppm, (unsigned long long)v->run_ns,
 	       (unsigned long long)v->entitled_ppm, v->last_cpu,
-	       (unsigned long long)v->migrations);
+	       (unsigned long long)v->migrations, (unsigned long long)v->costops,
+	       (unsigned long long)v->costop_ns, (unsigned long long)v->lead_max_ns);
 	for (int k = 0; k < VMK_VX_COUNT; k++)
 		printf("%s\"%s\": %llu", k ? ", " : "", names[k], (unsigned long long)v->exits[k]);
 	printf("}}\n");

@@ -47,6 +47,8 @@ for n in 2 3 6; do
   wait_pass "$a" 240
   grep -q "smp: $n vCPUs, counter $((n * 30000)) of $((n * 30000)), per-vCPU work right, APs whose IPI came $((n - 1)) of $((n - 1))" \
     /tmp/con.$a || fail "smp=$n: wrong result line"
+  # Without co-scheduling nobody is co-stopped.
+  vmk vm info "$a" --json | grep -q '"costops": 0,' || fail "smp=$n: co-stops with co-scheduling off"
   vmk vm destroy "$a"
 done
 
@@ -69,10 +71,14 @@ vmk vm stop "$a"
 i=0; while [ "$(state "$a")" != stopped ]; do i=$((i + 1)); [ $i -le 100 ] || fail "vm$a did not stop"; sleep 0.1; done
 vmk vm destroy "$a"
 [ "$(vmk cpu cosched relaxed)" = "cosched relaxed" ] || fail "vmk cpu cosched relaxed"
-a=$(vmk vm create --image $G --mem 8M --vcpus 6 --cmdline "smp=6,n=30000" --shares 1000)
+a=$(vmk vm create --image $G --mem 8M --vcpus 6 --cmdline "smp=6,n=200000" --shares 1000)
 wait_pass "$a" 240
-grep -q "smp: 6 vCPUs, counter 180000 of 180000, per-vCPU work right" /tmp/con.$a ||
+grep -q "smp: 6 vCPUs, counter 1200000 of 1200000, per-vCPU work right" /tmp/con.$a ||
   fail "smp=6 with co-scheduling: wrong result line"
+# 6 vCPUs on 2 CPUs run apart by more than the 3 ms bound: some were co-stopped.
+c=$(vmk vm info "$a" --json | sed 's/.*"costops": \([0-9]*\).*/\1/')
+[ "${c:-0}" -gt 0 ] || fail "smp=6 with co-scheduling: no vCPU was co-stopped"
+echo "co-scheduling: $c co-stops"
 vmk vm destroy "$a"
 [ "$(vmk cpu cosched none)" = "cosched none" ] || fail "vmk cpu cosched none"
 expect "usage" vmk cpu cosched strict
