@@ -201,6 +201,15 @@ static void *gpa_va(struct vm *vm, uint64_t gpa)
 			(gpa & (VMK_CHUNK_SIZE - 1)));
 }
 
+int vm_guest_read(struct vm *vm, uint64_t gpa, void *dst, uint32_t len)
+{
+	if (gpa >= vm->mem_size || len > vm->mem_size - gpa ||
+	    (gpa & (VMK_CHUNK_SIZE - 1)) + len > VMK_CHUNK_SIZE)
+		return VMK_ERANGE;
+	memcpy(dst, gpa_va(vm, gpa), len);
+	return VMK_OK;
+}
+
 /* A direct 64-bit start: identity tables for the first 1 GiB in 2 MiB pages
  * and a flat GDT, where <vmk/guest.h> says (every VM has at least 2 MiB). */
 void vm_long_mode_tables(struct vm *vm)

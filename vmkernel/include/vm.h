@@ -100,6 +100,9 @@ int vcpu_apic_msr(struct pcpu *p, struct vcpu *vc, uint32_t msr, int write, uint
 int vcpu_has_wakeup(struct vcpu *vc);
 /* vm.c */
 void vm_long_mode_tables(struct vm *vm);
+/* @len bytes of guest memory at @gpa, within one 2 MiB chunk; ERANGE if
+ * not all of it is the VM's. */
+int vm_guest_read(struct vm *vm, uint64_t gpa, void *dst, uint32_t len);
 /* vm.c, for vm_exit.c */
 void vm_leave(struct pcpu *p, struct vcpu *vc, int64_t result);
 /* cpuctl.c: */

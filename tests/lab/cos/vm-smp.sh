@@ -71,9 +71,9 @@ vmk vm stop "$a"
 i=0; while [ "$(state "$a")" != stopped ]; do i=$((i + 1)); [ $i -le 100 ] || fail "vm$a did not stop"; sleep 0.1; done
 vmk vm destroy "$a"
 [ "$(vmk cpu cosched relaxed)" = "cosched relaxed" ] || fail "vmk cpu cosched relaxed"
-a=$(vmk vm create --image $G --mem 8M --vcpus 6 --cmdline "smp=6,n=200000" --shares 1000)
+a=$(vmk vm create --image $G --mem 8M --vcpus 6 --cmdline "smp=6,n=400000" --shares 1000)
 wait_pass "$a" 240
-grep -q "smp: 6 vCPUs, counter 1200000 of 1200000, per-vCPU work right" /tmp/con.$a ||
+grep -q "smp: 6 vCPUs, counter 2400000 of 2400000, per-vCPU work right" /tmp/con.$a ||
   fail "smp=6 with co-scheduling: wrong result line"
 # 6 vCPUs on 2 CPUs run apart by more than the 3 ms bound: some were co-stopped.
 c=$(vmk vm info "$a" --json | sed 's/.*"costops": \([0-9]*\).*/\1/')

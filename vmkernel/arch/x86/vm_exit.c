@@ -11,6 +11,7 @@
 #include "svm_cpuid.h"
 #include <vmk/guest.h>
 #include "cpuctl.h"
+#include "../lib/pagetable.h"
 
 #define SVM_I1_VINTR_MASKING (1u << 24)   /* int_ctl: physical IF governs INTR */
 #define SVM_I2_MONITOR (1u << 10)
@@ -125,12 +126,62 @@ static void inject(struct vcpu *vc, unsigned vec, int err)
 				  (err ? SVM_EVT_ERR : 0);
 }
 
+/* Guest-virtual to guest-physical through the vCPU's own page tables (long
+ * mode, 4 or 5 levels; linear is physical with paging off), or -1. */
+static uint64_t gva_to_gpa(struct vcpu *vc, uint64_t va)
+{
+	const struct vmcb *v = vc->w.vmcb;
+	unsigned levels = v->s.cr4 & CR4_LA57 ? 5 : 4;
+	uint64_t table = v->s.cr3 & PTE_ADDR_MASK;
+
+	if (!(v->s.cr0 & (1ull << 31)))
+		return va;
+	if (!(v->s.efer & EFER_LMA))
+		return (uint64_t)-1;   /* 32-bit paging: not needed by any guest yet */
+	for (unsigned l = levels; l >= 1; l--) {
+		unsigned shift = 12 + 9 * (l - 1);
+		uint64_t e;
+
+		if (vm_guest_read(vc->vm, table + ((va >> shift) & 511) * 8, &e, 8) ||
+		    !(e & PTE_P))
+			return (uint64_t)-1;
+		if (l == 1 || (l <= 3 && (e & PTE_PS))) {
+			uint64_t mask = (1ull << shift) - 1;
+			return ((e & PTE_ADDR_MASK) & ~mask) | (va & mask);
+		}
+		table = e & PTE_ADDR_MASK;
+	}
+	return (uint64_t)-1;
+}
+
+static void vx_hlt(struct pcpu *p, struct vcpu *vc);
+
 /* A physical interrupt.  On a CPU the COS owns it is the COS's: leave.  On
  * an owned CPU the vmkernel takes it here, and the vCPU goes on unless it
- * was a tick or a kick for the scheduler (a notify needs only the exit). */
+ * was a tick or a kick for the scheduler (a notify needs only the exit).
+ *
+ * The interrupt may have come between STI and the instruction after it
+ * (int_state's shadow: the physical interrupt is taken there, the guest's
+ * are not).  QEMU 7.2's VMRUN does not restore that shadow, so a virtual
+ * interrupt would then be taken before the HLT of "sti; hlt", its handler
+ * would return to the HLT, and the vCPU would halt with its wake-up spent
+ * (seen in the lab: a vCPU halted for good with nothing pending).  So when
+ * the shadowed instruction is HLT, the HLT is done here, as the CPU would
+ * have done it. */
 static void vx_preempt(struct pcpu *p, struct vcpu *vc)
 {
+	struct vmcb *v = vc->w.vmcb;
+	uint64_t gpa;
+	uint8_t insn;
+
 	vc->exits[VMK_VX_INTR]++;
+	if ((v->c.int_state & 1) && (gpa = gva_to_gpa(vc, v->s.rip + v->s.cs.base)) !=
+	    (uint64_t)-1 && vm_guest_read(vc->vm, gpa, &insn, 1) == VMK_OK && insn == 0xf4) {
+		if (p->owner == VMK_CPU_VMK)
+			sched_vcpu_irq_exit(p);   /* take the interrupt; the halt decides */
+		vx_hlt(p, vc);
+		return;
+	}
 	if (p->owner == VMK_CPU_VMK && !sched_vcpu_irq_exit(p))
 		return;
 	vm_leave(p, vc, VMK_VM_PREEMPTED);
