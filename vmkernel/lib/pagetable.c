@@ -86,6 +86,27 @@ uint64_t pt_lookup(const struct pt_ops *o, uint64_t root_pa, uint64_t va,
 	return 0;
 }
 
+uint64_t pt_translate(unsigned levels, uint64_t root_pa, uint64_t va,
+		      int (*read)(void *ctx, uint64_t pa, uint64_t *e), void *ctx)
+{
+	uint64_t table = root_pa & PTE_ADDR_MASK;
+
+	for (unsigned l = levels; l >= 1; l--) {
+		unsigned shift = 12 + 9 * (l - 1);
+		uint64_t e;
+
+		if (read(ctx, table + ((va >> shift) & 511) * 8, &e) || !(e & PTE_P))
+			return (uint64_t)-1;
+		if (l == 1 || (l <= 3 && (e & PTE_PS))) {
+			uint64_t mask = (1ull << shift) - 1;
+
+			return ((e & PTE_ADDR_MASK) & ~mask) | (va & mask);
+		}
+		table = e & PTE_ADDR_MASK;
+	}
+	return (uint64_t)-1;
+}
+
 int pt_set_4k(const struct pt_ops *o, uint64_t root_pa, uint64_t va, uint64_t pte)
 {
 	int err = VMK_OK;

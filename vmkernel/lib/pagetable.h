@@ -41,6 +41,13 @@ int pt_map(const struct pt_ops *o, uint64_t root_pa, uint64_t va, uint64_t pa,
 uint64_t pt_lookup(const struct pt_ops *o, uint64_t root_pa, uint64_t va,
 		   uint64_t *page);
 
+/* A guest's own tables, read through @read (one 8-byte entry at a physical
+ * address; nonzero: unreadable): the physical address @va translates to,
+ * or (uint64_t)-1 if an entry is not present or cannot be read.  @levels 4
+ * or 5; large pages at the 1 GiB and 2 MiB levels. */
+uint64_t pt_translate(unsigned levels, uint64_t root_pa, uint64_t va,
+		      int (*read)(void *ctx, uint64_t pa, uint64_t *e), void *ctx);
+
 /* Rewrite the 4 KiB leaf for @va (which must exist at 4 KiB) to @pte. */
 int pt_set_4k(const struct pt_ops *o, uint64_t root_pa, uint64_t va, uint64_t pte);
 

@@ -32,6 +32,17 @@ static void *fake_table(void *ctx, uint64_t pa)
 }
 
 static struct pt_ops ops = { .alloc = fake_alloc, .table = fake_table };
+
+/* pt_translate's reader over the same fake memory; ctx counts reads, and
+ * an address outside it is unreadable. */
+static int fake_read(void *ctx, uint64_t pa, uint64_t *e)
+{
+	(*(unsigned *)ctx)++;
+	if (pa < PBASE || pa + 8 > PBASE + NPAGES * 4096ull || (pa & 7))
+		return -1;
+	*e = mem[(pa - PBASE) / 4096][(pa & 4095) / 8];
+	return 0;
+}
 static uint64_t root;
 
 static int setup4(void **state)
@@ -111,6 +122,27 @@ static void set_4k_rewrites_leaf(void **state)
 	assert_int_equal(pt_lookup(&ops, root, 0x5000, NULL), 0x9000 | PTE_P);
 }
 
+/* pt_translate walks what pt_map built, through a reader: each page size,
+ * the offset kept, not-present and unreadable entries refused. */
+static void translate_guest_tables(void **state)
+{
+	unsigned reads = 0;
+
+	(void)state;
+	assert_int_equal(pt_map(&ops, root, 0x40000000, 0x80000000, PT_1G, PT_1G, PTE_RW), VMK_OK);
+	assert_int_equal(pt_map(&ops, root, 0x200000, 0x600000, PT_2M, PT_2M, PTE_RW), VMK_OK);
+	assert_int_equal(pt_map(&ops, root, 0x1000, 0x9000, PT_4K, PT_4K, PTE_RW), VMK_OK);
+	assert_int_equal(pt_translate(ops.levels, root, 0x40001234, fake_read, &reads),
+			 0x80001234);
+	assert_int_equal(pt_translate(ops.levels, root, 0x2abcde, fake_read, &reads), 0x6abcde);
+	assert_int_equal(pt_translate(ops.levels, root, 0x1ff8, fake_read, &reads), 0x9ff8);
+	assert_int_equal(reads, ops.levels - 2 + ops.levels - 1 + ops.levels);
+	/* Not mapped: the next 4 KiB page, and an unreadable table. */
+	assert_int_equal(pt_translate(ops.levels, root, 0x2000, fake_read, &reads), (uint64_t)-1);
+	assert_int_equal(pt_translate(ops.levels, 0x1000, 0x1000, fake_read, &reads),
+			 (uint64_t)-1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -120,6 +152,8 @@ int main(void)
 		cmocka_unit_test_setup(refusals, setup4),
 		cmocka_unit_test_setup(out_of_memory_reported, setup4),
 		cmocka_unit_test_setup(set_4k_rewrites_leaf, setup4),
+		cmocka_unit_test_setup(translate_guest_tables, setup4),
+		cmocka_unit_test_setup(translate_guest_tables, setup5),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

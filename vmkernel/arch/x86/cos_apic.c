@@ -22,31 +22,22 @@
 #define VEC_GP 13
 #define CR0_PG (1ull << 31)
 
+static int cos_entry(void *ctx, uint64_t pa, uint64_t *e)
+{
+	return cos_read(((struct pcpu *)ctx)->index, pa, e, 8);
+}
+
 /* Guest-virtual to guest-physical through the COS's page tables (long mode,
  * 4 or 5 levels), or -1.  With paging off, linear is physical. */
 static uint64_t cos_translate(struct pcpu *p, uint64_t va)
 {
 	const struct vmcb *v = p->cos.vmcb;
-	unsigned levels = v->s.cr4 & CR4_LA57 ? 5 : 4;
-	uint64_t table = v->s.cr3 & PTE_ADDR_MASK;
 
 	if (!(v->s.cr0 & CR0_PG))
 		return va;
 	if (!(v->s.efer & EFER_LMA))
 		return (uint64_t)-1;   /* 32-bit paging: the COS never writes its APIC so */
-	for (unsigned l = levels; l >= 1; l--) {
-		unsigned shift = 12 + 9 * (l - 1);
-		uint64_t e;
-
-		if (cos_read(p->index, table + ((va >> shift) & 511) * 8, &e, 8) || !(e & PTE_P))
-			return (uint64_t)-1;
-		if (l == 1 || (l <= 3 && (e & PTE_PS))) {
-			uint64_t mask = (1ull << shift) - 1;
-			return ((e & PTE_ADDR_MASK) & ~mask) | (va & mask);
-		}
-		table = e & PTE_ADDR_MASK;
-	}
-	return (uint64_t)-1;
+	return pt_translate(v->s.cr4 & CR4_LA57 ? 5 : 4, v->s.cr3, va, cos_entry, p);
 }
 
 /* Up to 15 instruction bytes at RIP (64-bit code: no CS base); the number

@@ -126,32 +126,22 @@ static void inject(struct vcpu *vc, unsigned vec, int err)
 				  (err ? SVM_EVT_ERR : 0);
 }
 
+static int guest_entry(void *ctx, uint64_t pa, uint64_t *e)
+{
+	return vm_guest_read(ctx, pa, e, 8);
+}
+
 /* Guest-virtual to guest-physical through the vCPU's own page tables (long
  * mode, 4 or 5 levels; linear is physical with paging off), or -1. */
 static uint64_t gva_to_gpa(struct vcpu *vc, uint64_t va)
 {
 	const struct vmcb *v = vc->w.vmcb;
-	unsigned levels = v->s.cr4 & CR4_LA57 ? 5 : 4;
-	uint64_t table = v->s.cr3 & PTE_ADDR_MASK;
 
 	if (!(v->s.cr0 & (1ull << 31)))
 		return va;
 	if (!(v->s.efer & EFER_LMA))
 		return (uint64_t)-1;   /* 32-bit paging: not needed by any guest yet */
-	for (unsigned l = levels; l >= 1; l--) {
-		unsigned shift = 12 + 9 * (l - 1);
-		uint64_t e;
-
-		if (vm_guest_read(vc->vm, table + ((va >> shift) & 511) * 8, &e, 8) ||
-		    !(e & PTE_P))
-			return (uint64_t)-1;
-		if (l == 1 || (l <= 3 && (e & PTE_PS))) {
-			uint64_t mask = (1ull << shift) - 1;
-			return ((e & PTE_ADDR_MASK) & ~mask) | (va & mask);
-		}
-		table = e & PTE_ADDR_MASK;
-	}
-	return (uint64_t)-1;
+	return pt_translate(v->s.cr4 & CR4_LA57 ? 5 : 4, v->s.cr3, va, guest_entry, vc->vm);
 }
 
 static void vx_hlt(struct pcpu *p, struct vcpu *vc);
