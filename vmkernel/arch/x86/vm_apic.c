@@ -147,10 +147,10 @@ int vcpu_apic_msr(struct pcpu *p, struct vcpu *vc, uint32_t msr, int write, uint
  * acknowledged now -- as a virtual interrupt (V_IRQ, int_vector): the CPU
  * delivers it as soon as the guest's IF allows, without an exit.
  *
- * Not through EVENTINJ: QEMU 7.2's VMRUN leaves an injected interrupt's
- * vector in its pending-exception slot after delivering it, and with more
- * than one vCPU the round-robin kick then delivers it a second time
- * (bench=ipi saw 1 to 3 extra interrupts in 500; README.md).  A virtual
+ * Not through EVENTINJ: under QEMU 7.2 an injected interrupt was now and
+ * then delivered twice with more than one vCPU (bench=ipi saw 1 to 3 extra
+ * interrupts in 500 while the injections were counted exactly; the likely
+ * cause is in README.md).  A virtual
  * interrupt is delivered by another path, once.  The cost: the vector is
  * in service from the moment V_IRQ is set, so a higher one that comes
  * meanwhile waits for it.  NMIs are not held back for an NMI handler still
