@@ -22,6 +22,17 @@ mb_header:
 
 /* From 32-bit protected mode to long mode (compatibility) on our tables:
  * PAE and SSE on, CR3 = pml4, EFER.LME, then paging. */
+/* In 64-bit code: DS, ES, SS the flat data segment (0x10), FS, GS null. */
+.macro DATA_SEGS_64
+	movw $0x10, %ax
+	movw %ax, %ds
+	movw %ax, %es
+	movw %ax, %ss
+	xorw %ax, %ax
+	movw %ax, %fs
+	movw %ax, %gs
+.endm
+
 .macro PAGING_ON_32
 	movl %cr4, %eax
 	orl $((1 << 5) | (1 << 9) | (1 << 10)), %eax   /* PAE, OSFXSR, OSXMMEXCPT */
@@ -98,13 +109,7 @@ ap_tramp_end:
 /* An AP in long mode: its index is its initial APIC ID (CPUID 1, EBX
  * 31:24), its stack ap_stacks[index]. */
 ap_start64:
-	movw $0x10, %ax
-	movw %ax, %ds
-	movw %ax, %es
-	movw %ax, %ss
-	xorw %ax, %ax
-	movw %ax, %fs
-	movw %ax, %gs
+	DATA_SEGS_64
 	movl $1, %eax
 	cpuid
 	shrl $24, %ebx
@@ -150,13 +155,7 @@ start64_vmm:
 	lretq
 
 start64:
-	movw $0x10, %ax
-	movw %ax, %ds
-	movw %ax, %es
-	movw %ax, %ss
-	xorw %ax, %ax
-	movw %ax, %fs
-	movw %ax, %gs
+	DATA_SEGS_64
 	movq $boot_stack_top, %rsp
 	call guest_main
 2:	hlt
