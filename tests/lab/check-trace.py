@@ -1,6 +1,13 @@
 #!/usr/bin/env python3
 """Check a trace recorded by tests/lab/cos/trace-record.sh, with babeltrace2's
-Python bindings: every event in order, nothing invented, nothing lost.
+Python bindings: every event in order, nothing invented, every loss accounted.
+
+Neither ring mode guarantees that nothing is lost: when the recorder falls
+behind by a whole ring (4096 records per CPU), overwrite mode loses the
+oldest records and drop-new the newest.  Losses must then be reported where
+they happened (babeltrace2's discarded-events message, the summary's "lost"),
+and the known counts are checked as bounds: at most what happened, and at
+least what happened minus what was lost.
 
 usage: check-trace.py DIR   (DIR holds ctf/, summary.json and ncpus)"""
 import json
@@ -27,6 +34,9 @@ def main(d):
     for msg in bt2.TraceCollectionMessageIterator(os.path.join(d, "ctf")):
         if type(msg) is bt2._DiscardedEventsMessageConst:
             discarded += msg.count or 1
+            # An exit before the gap may have lost its entry: the summary
+            # drops it too (vmk trace record forgets a CPU's open exit at a loss).
+            open_exit.pop(msg.stream.name or msg.stream.id, None)
             continue
         if type(msg) is not bt2._EventMessageConst:
             continue
@@ -52,25 +62,37 @@ def main(d):
         elif ev.name == "vmk_hypercall" and int(ev.payload_field["nr"]) == HC_NOP:
             nops += 1
     print("check-trace: %d events, %s, discarded %d" % (total, counts, discarded))
-    if summary["lost"] != 0 or discarded != 0:
-        fail("events lost: summary %d, babeltrace2 %d" % (summary["lost"], discarded))
-    if total != summary["delivered"] or summary["delivered"] != summary["written"]:
-        fail("written %d, recorded %d, in the trace %d" %
-             (summary["written"], summary["delivered"], total))
-    if exits[SVM_EXIT_CPUID] < 1000 or exits[SVM_EXIT_VMMCALL] < 500:
-        fail("expected >= 1000 CPUID and >= 500 VMMCALL exits, got %d and %d" %
-             (exits[SVM_EXIT_CPUID], exits[SVM_EXIT_VMMCALL]))
+    lost = summary["lost"]
+    if lost != discarded:
+        fail("the summary lost %d events, babeltrace2 reports %d discarded" % (lost, discarded))
+    if total != summary["delivered"] or summary["delivered"] + lost != summary["written"]:
+        fail("written %d, recorded %d, lost %d, in the trace %d" %
+             (summary["written"], summary["delivered"], lost, total))
+    if lost:
+        print("check-trace: %d events lost (the recorder fell behind by a whole ring); "
+              "known counts checked as bounds" % lost)
+
+    def expect(what, seen, happened):
+        """@seen must be @happened, or between it and @happened - lost."""
+        if not happened - lost <= seen <= happened:
+            fail("expected %s %d (%d lost), found %d" % (what, happened, lost, seen))
+
+    if exits[SVM_EXIT_CPUID] + lost < 1000 or exits[SVM_EXIT_VMMCALL] + lost < 500:
+        fail("expected >= 1000 CPUID and >= 500 VMMCALL exits, got %d and %d (%d lost)" %
+             (exits[SVM_EXIT_CPUID], exits[SVM_EXIT_VMMCALL], lost))
     # 500 from the benchmark, plus the one per CPU that makes it join the session.
-    if nops != 500 + ncpus:
-        fail("expected exactly %d null hypercalls, found %d" % (500 + ncpus, nops))
+    expect("null hypercalls", nops, 500 + ncpus)
     # Every switch into the VM the vmkernel counted is in the trace, and the
     # VM left the CPU as often (it ran to its end inside the session).
     if vm["exit_status"] != 1:
         fail("the VM did not pass: %s" % vm)
-    if into_vm != vm["switches"] or out_of_vm != vm["switches"] or into_vm < 300:
-        fail("world switches into/out of vm%d: %d/%d in the trace, %d counted by the vmkernel"
-             % (vm["id"], into_vm, out_of_vm, vm["switches"]))
-    print("check-trace: vm%d: %d world switches in and out, as counted" % (vm["id"], into_vm))
+    if vm["switches"] < 300:
+        fail("vm%d: the vmkernel counted %d world switches, expected >= 300" %
+             (vm["id"], vm["switches"]))
+    expect("world switches into vm%d" % vm["id"], into_vm, vm["switches"])
+    expect("world switches out of vm%d" % vm["id"], out_of_vm, vm["switches"])
+    print("check-trace: vm%d: %d/%d world switches in/out, %d counted by the vmkernel"
+          % (vm["id"], into_vm, out_of_vm, vm["switches"]))
     # The summary's exit table must be the trace's own counts, biggest first
     # (the COS's APIC writes, npf, usually lead: every EOI traps).
     table = [(int(e["reason"]), int(e["count"])) for e in summary["top_exits"]]
