@@ -20,6 +20,7 @@ static inline uint64_t rdtsc(void)
 
 /* smp.c: each returns 1 for pass. */
 int guest_smp_test(const char *args);
+int guest_nmi_test(const char *args);
 int guest_ipi_bench(const char *args);
 int guest_apic_timer_test(void);
 int guest_apic_bad_test(void);

@@ -29,6 +29,9 @@
  *                    periodic modes (smp.c)
  *   apicbad          nonsense to APIC registers and IPIs to absent vCPUs
  *                    (smp.c)
+ *   nmi[,n=N]        N pairs of NMI IPIs from vCPU 1 to vCPU 0, the second
+ *                    sent while the handler of the first runs: it must
+ *                    wait for that handler's IRET (smp.c)
  *
  * Pass is reported on the exit port as 0 (status 1), failure as 1. */
 #include <stdint.h>
@@ -474,6 +477,8 @@ void guest_main(void)
 		finish(guest_apic_timer_test());
 	} else if (starts(cl, "apicbad")) {
 		finish(guest_apic_bad_test());
+	} else if (starts(cl, "nmi")) {
+		finish(guest_nmi_test(cl + 3));
 	}
 	finish(1);
 }

@@ -29,6 +29,7 @@
 #define ICR_ASSERT 0x4000u
 #define ICR_INIT (0x500u | ICR_ASSERT)
 #define ICR_SIPI (0x600u | ICR_ASSERT)
+#define ICR_NMI (0x400u | ICR_ASSERT)
 #define VEC_TIMER 0x30u
 #define VEC_IPI(i) (0x40u + (i))
 #define VEC_FROM(i) (0x50u + (i))
@@ -39,13 +40,18 @@
 
 extern const char ap_tramp_start[], ap_tramp_end[];   /* boot.S */
 
-enum ap_mode { AP_WORK, AP_PONG, AP_PONG_SPIN };
+enum ap_mode { AP_WORK, AP_PONG, AP_PONG_SPIN, AP_NMI };
 static volatile uint32_t ap_mode;
 static volatile uint32_t online, done;
 static volatile uint64_t ipi_seen[MAX_CPUS], from_ap[MAX_CPUS];
 static volatile uint64_t timer_irqs, spurious;
 static volatile uint64_t counter, work_out[MAX_CPUS], steps;
 static volatile uint32_t lock;
+static volatile uint64_t nmi_rounds, nmis, nmi_nested, nmi_second;
+static volatile uint32_t nmi_in;
+
+static void nmi_pairs_ap(void);
+static void nmi_handler(void);
 
 static inline void wrmsr(uint32_t msr, uint64_t v)
 {
@@ -95,6 +101,10 @@ static int wait_change(volatile uint64_t *p, uint64_t old)
 void guest_irq(uint64_t vec);
 void guest_irq(uint64_t vec)
 {
+	if (vec == 2) {
+		nmi_handler();   /* no EOI: an NMI is not in the APIC's ISR */
+		return;
+	}
 	if (vec == VEC_SPURIOUS) {
 		spurious++;   /* no EOI for the spurious vector */
 		return;
@@ -142,6 +152,8 @@ void guest_ap_main(uint32_t idx)
 		locked_increments(steps);
 		send_ipi(0, ICR_ASSERT | VEC_FROM(idx));
 		__atomic_add_fetch(&done, 1, __ATOMIC_RELEASE);
+	} else if (ap_mode == AP_NMI) {
+		nmi_pairs_ap();
 	}
 	for (;;) {
 		if (ap_mode == AP_PONG_SPIN)
@@ -422,4 +434,79 @@ int guest_apic_bad_test(void)
 	puts_(" #GP, ESR errors seen, APIC ");
 	puts_(ok ? "still delivers\n" : "broken\n");
 	return ok;
+}
+
+/* NMI blocking: vCPU 1 sends vCPU 0 an NMI, waits until its handler runs,
+ * then sends a second one, which must wait for the handler's IRET (the
+ * handler lingers 5 ms after it hears of the second).  Each round must
+ * give exactly two NMIs and none nested.  "[,n=N]" rounds (10). */
+#define NMI_LINGER_TSC (10ull * 1000 * 1000)
+
+static int spin_until(volatile uint64_t *p, uint64_t want)
+{
+	uint64_t t0 = rdtsc();
+
+	while (*p != want)
+		if (rdtsc() - t0 > TIMEOUT_TSC)
+			return 0;
+		else
+			pause();
+	return 1;
+}
+
+static void nmi_handler(void)
+{
+	uint64_t t0;
+
+	if (nmi_in) {
+		nmi_nested++;
+		return;
+	}
+	nmi_in = 1;
+	nmis++;
+	if (nmis & 1) {   /* the first of a pair: linger until the second is sent */
+		spin_until(&nmi_second, nmis);
+		for (t0 = rdtsc(); rdtsc() - t0 < NMI_LINGER_TSC;)
+			pause();
+	}
+	nmi_in = 0;
+}
+
+static void nmi_pairs_ap(void)
+{
+	for (uint64_t r = 0; r < nmi_rounds; r++) {
+		send_ipi(0, ICR_NMI);
+		if (!spin_until(&nmis, 2 * r + 1))
+			return;
+		send_ipi(0, ICR_NMI);
+		nmi_second = 2 * r + 1;
+		if (!spin_until(&nmis, 2 * r + 2))
+			return;
+	}
+}
+
+int guest_nmi_test(const char *a)
+{
+	uint64_t n = opt(a, ",n=", 10), t0;
+
+	if (n == 0 || n > 1000) {
+		puts_("vmk-guest: bad nmi (want [,n=N in 1..1000])\n");
+		return 0;
+	}
+	nmi_rounds = n;
+	ap_mode = AP_NMI;
+	x2apic_on();
+	if (!start_aps(2))
+		return 0;
+	t0 = rdtsc();
+	while (nmis < 2 * n && !nmi_nested && rdtsc() - t0 < TIMEOUT_TSC)
+		__asm__ volatile("sti; hlt" : : : "memory");
+	puts_("vmk-guest: nmi: ");
+	put_u64(nmis);
+	puts_(" of ");
+	put_u64(2 * n);
+	puts_(" NMIs, ");
+	put_u64(nmi_nested);
+	puts_(" nested\n");
+	return nmis == 2 * n && !nmi_nested;
 }

@@ -36,6 +36,7 @@ struct pcpu *vmk_pcpu_by_apic[256];
 static spinlock_t cpu_lock;
 static struct sched sched;           /* under cpu_lock */
 static struct vcpu *sched_vc[VM_SID_LIMIT];  /* by scheduler id, under cpu_lock */
+static int32_t sched_vc_end;         /* 1 + the highest id in sched_vc; under cpu_lock */
 static uint64_t owned_mask;          /* vmkernel CPU indices; under cpu_lock */
 static unsigned nscheduled;          /* VMs the scheduler has; under cpu_lock */
 static unsigned ntaking;             /* CPUs on their way back; under cpu_lock */
@@ -377,7 +378,7 @@ static void kick_notify(uint32_t index)
 static void info_update(struct vm *vm)
 {
 	struct sched_world_info wi;
-	uint64_t run = 0, ent = 0, mig = 0, costops = 0, costop_ns = 0, lead = 0;
+	uint64_t run = 0, ent = 0, mig = 0, costops = 0, costop_ns = 0, lead = 0, yields = 0;
 
 	for (uint32_t i = 0; i < vm->nvcpus; i++) {
 		struct vcpu *vc = vm->vcpu[i];
@@ -389,12 +390,14 @@ static void info_update(struct vm *vm)
 			vc->last_costops = wi.costops;
 			vc->last_costop_ns = wi.costop_ns;
 			vc->last_lead_max_ns = wi.lead_max_ns;
+			vc->last_yields = wi.yields;
 			ent += wi.entitlement_ppm;
 		}
 		run += vc->last_run_ns;
 		mig += vc->last_migrations;
 		costops += vc->last_costops;
 		costop_ns += vc->last_costop_ns;
+		yields += vc->last_yields;
 		if (vc->last_lead_max_ns > lead)
 			lead = vc->last_lead_max_ns;
 	}
@@ -404,6 +407,7 @@ static void info_update(struct vm *vm)
 	vm->info.costops = costops;
 	vm->info.costop_ns = costop_ns;
 	vm->info.lead_max_ns = lead;
+	vm->info.yields = yields;
 }
 
 /* Under cpu_lock: the vCPU, not running, leaves the scheduler for good;
@@ -421,6 +425,8 @@ static void unschedule(struct vcpu *vc)
 	vc->waiting = 0;
 	VMK_ASSERT(sched_remove_world(&sched, vc->sid) == VMK_OK, "scheduler lost a world");
 	sched_vc[vc->sid] = 0;
+	while (sched_vc_end && !sched_vc[sched_vc_end - 1])
+		sched_vc_end--;
 	if (--vm->nsched)
 		return;
 	nscheduled--;
@@ -454,8 +460,11 @@ int sched_vm_add(struct vm *vm, const struct sched_params *sp)
 			sched_remove_world(&sched, vm->vcpu[n]->sid);
 		kick_cpu = SCHED_NONE;
 	} else {
-		for (uint32_t i = 0; i < vm->nvcpus; i++)
+		for (uint32_t i = 0; i < vm->nvcpus; i++) {
 			sched_vc[vm->vcpu[i]->sid] = vm->vcpu[i];
+			if (vm->vcpu[i]->sid >= sched_vc_end)
+				sched_vc_end = vm->vcpu[i]->sid + 1;
+		}
 		vm->nsched = vm->nvcpus;
 		nscheduled++;
 		vm->info.scheduled = 1;
@@ -566,7 +575,7 @@ static uint64_t timers_next_tsc(void)
 
 	if (!ntimers)
 		return 0;
-	for (int32_t id = 0; id < VM_SID_LIMIT; id++)
+	for (int32_t id = 0; id < sched_vc_end; id++)
 		if (sched_vc[id] && sched_vc[id]->timer_deadline &&
 		    (!first || sched_vc[id]->timer_deadline < first))
 			first = sched_vc[id]->timer_deadline;
@@ -598,7 +607,7 @@ static void timers_expire(uint64_t now, uint32_t me)
 
 	if (!ntimers)
 		return;
-	for (int32_t id = 0; id < VM_SID_LIMIT; id++) {
+	for (int32_t id = 0; id < sched_vc_end; id++) {
 		struct vcpu *vc = sched_vc[id];
 
 		if (!vc || !vc->timer_deadline || tsc < vc->timer_deadline)
@@ -632,6 +641,7 @@ static void init_reset_locked(struct vcpu *vc)
 	timer_update(vc);
 	vc->pv_pending = vc->waiting = 0;
 	__atomic_store_n(&vc->nmi_req, 0, __ATOMIC_RELAXED);
+	vc->nmi_masked = vc->nmi_stepping = 0;   /* its VMCB is rebuilt at start-up */
 }
 
 /* Under cpu_lock: INIT on a vCPU that is not running: it waits for a
@@ -730,8 +740,12 @@ void sched_vm_left(struct pcpu *p, struct vcpu *vc, int64_t result)
 	 * (sched_vm_info) and at unschedule, not on every leave. */
 	if (result == VMK_VM_STOPPED)
 		unschedule(vc);
-	if (result == VMK_VM_YIELDED)
+	if (result == VMK_VM_YIELDED) {
+		/* A yield hypercall or a PAUSE loop: passed over once, so a
+		 * sibling that holds what it waits for runs first. */
+		sched_yield_world(&sched, vc->sid, sched_now());
 		p->resched = 1;
+	}
 	spin_unlock(&cpu_lock);
 	p->cur = &p->sys;
 }

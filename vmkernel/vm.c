@@ -20,6 +20,7 @@ static struct vm vms[VMK_MAX_VMS];
 static spinlock_t vm_lock;
 static uint64_t xsave_mask;      /* XCR0: every state component the COS uses */
 static int vm_usable;            /* XSAVE areas fit: VMs can run */
+uint32_t vm_pause_filter;
 
 static inline void xsave(void *area)
 {
@@ -49,6 +50,11 @@ int vm_init(void)
 	__asm__ volatile("xgetbv" : "=a"(xcr0_lo), "=d"(xcr0_hi) : "c"(0));
 	xsave_mask = (xcr0_hi << 32) | (xcr0_lo & 0xffffffffu);
 	vm_usable = 1;
+	cpuid(0x8000000au, 0, r);
+	vm_pause_filter = (r[3] >> 10 & 1) ? 1 + (r[3] >> 12 & 1) : 0;
+	vmk_log("vm: pause filter %s\n", vm_pause_filter == 2 ? "with threshold: spinning vCPUs yield" :
+		vm_pause_filter ? "(count only): spinning vCPUs yield" :
+		"absent: a vCPU spinning in a PAUSE loop is not seen");
 	return VMK_OK;
 }
 
@@ -291,11 +297,12 @@ static int64_t vm_op_locked(struct pcpu *p, struct vm *vm, const struct vmk_vm_r
 		sched_vm_info(vm);
 		vm->info.state = vm->state;
 		vm->info.rip = vm->vcpu[0]->w.vmcb->s.rip;
-		vm->info.switches = 0;
+		vm->info.switches = vm->info.shadow_hlts = 0;
 		for (uint32_t k = 0; k < VMK_VX_COUNT; k++)
 			vm->info.exits[k] = 0;
 		for (uint32_t i = 0; i < vm->nvcpus; i++) {   /* racy reads of counters */
 			vm->info.switches += vm->vcpu[i]->switches;
+			vm->info.shadow_hlts += vm->vcpu[i]->shadow_hlts;
 			for (uint32_t k = 0; k < VMK_VX_COUNT; k++)
 				vm->info.exits[k] += vm->vcpu[i]->exits[k];
 		}

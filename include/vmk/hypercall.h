@@ -7,8 +7,9 @@
 #define VMK_HYPERCALL_H
 #include <vmk/types.h>
 
-#define VMK_HC_ABI_VERSION 5u   /* 4: VMK_VM_LIST; 5: VMs with several vCPUs,
-				 * VMK_CPU_COSCHED */
+#define VMK_HC_ABI_VERSION 6u   /* 4: VMK_VM_LIST; 5: VMs with several vCPUs,
+				 * VMK_CPU_COSCHED; 6: vmk_vm_info.yields, .shadow_hlts,
+				 * VMK_VX_PAUSE */
 
 enum vmk_hypercall {
 	VMK_HC_VERSION = 0,   /* -> VMK_HC_ABI_VERSION */
@@ -145,9 +146,9 @@ enum vmk_vm_state { VMK_VMS_FREE, VMK_VMS_CREATED, VMK_VMS_READY, VMK_VMS_HALTED
 
 enum vmk_vm_exit_stat {
 	VMK_VX_CPUID, VMK_VX_MSR, VMK_VX_IO, VMK_VX_HLT, VMK_VX_VMMCALL, VMK_VX_NPF,
-	VMK_VX_INTR, VMK_VX_SHUTDOWN, VMK_VX_OTHER, VMK_VX_COUNT
+	VMK_VX_INTR, VMK_VX_SHUTDOWN, VMK_VX_PAUSE, VMK_VX_OTHER, VMK_VX_COUNT
 };
-#define VMK_VX_NAMES { "cpuid", "msr", "io", "hlt", "vmmcall", "npf", "intr", "shutdown", "other" }
+#define VMK_VX_NAMES { "cpuid", "msr", "io", "hlt", "vmmcall", "npf", "intr", "shutdown", "pause", "other" }
 
 struct vmk_vm_info {
 	uint32_t id, state;       /* enum vmk_vm_state */
@@ -170,6 +171,11 @@ struct vmk_vm_info {
 	uint64_t costop_ns;       /* time vCPUs were ready but co-stopped */
 	uint64_t lead_max_ns;     /* the largest lead of a vCPU over its slowest
 				   * runnable sibling (measured in both modes) */
+	uint64_t yields;          /* yields (hypercall, PAUSE loop) that gave a vCPU's
+				   * CPU to another world (the scheduler's count) */
+	uint64_t shadow_hlts;     /* HLTs the vmkernel did for a vCPU: an interrupt
+				   * exit came in the STI shadow before them (QEMU
+				   * 7.2's VMRUN drops the shadow; vm_exit.c) */
 };
 
 /* Trace rings (format: trace/vmk_trace.h, trace/trace_ring.h).  Each CPU's

@@ -47,11 +47,17 @@ struct vcpu {
 	int32_t nmi_req;                /* an NMI IPI */
 	int32_t init_req;               /* an INIT IPI while it ran */
 	int32_t sipi_latched;           /* start-up vector + 1 that came with init_req, or 0 */
+	/* NMI blocking, the vCPU's own: from an NMI's injection until the
+	 * handler's IRET has run (intercepted, then stepped over with TF). */
+	uint8_t nmi_masked, nmi_stepping, nmi_tf;
+	uint64_t nmi_dr6;
 	spinlock_t apic_lock;           /* the vLAPIC: its vCPU and IPI senders */
 	struct vlapic apic;
 	uint64_t exits[VMK_VX_COUNT];   /* the vCPU's own; VMK_VM_INFO sums them */
+	uint64_t shadow_hlts;           /* likewise: vx_preempt's emulated HLTs */
 	/* Its scheduler figures when it left the scheduler (cpuctl's lock). */
 	uint64_t last_run_ns, last_migrations, last_costops, last_costop_ns, last_lead_max_ns;
+	uint64_t last_yields;
 	uint64_t switches;
 	uint8_t xsave[VM_XSAVE_SIZE] __attribute__((aligned(64)));
 };
@@ -75,6 +81,10 @@ struct vm {
 	char console[VM_CONSOLE_SIZE];  /* ring; under vm_lock for readers */
 	uint64_t con_head, con_tail;
 };
+
+/* What the CPU's pause filter offers (CPUID 8000_000Ah EDX bits 10, 12):
+ * 0 none (PAUSE loops go unseen), 1 a count, 2 a count and a threshold. */
+extern uint32_t vm_pause_filter;
 
 int64_t vm_ctl(struct pcpu *p, uint64_t pa, uint64_t len);
 int64_t vm_run(struct pcpu *p, uint64_t id);

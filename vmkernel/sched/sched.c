@@ -646,7 +646,7 @@ int sched_world_info(const struct sched *s, int32_t id, struct sched_world_info 
 		.group = w->grp ? s->g[w->grp - 1].id : SCHED_NONE,
 		.skew_ns = skew_of(s, w), .lead_ns = lead_of(s, w),
 		.lead_max_ns = w->lead_max_ns, .costopped = w->costopped != 0,
-		.costops = w->costops, .costop_ns = w->costop_ns,
+		.costops = w->costops, .costop_ns = w->costop_ns, .yields = w->yields,
 	};
 	return VMK_OK;
 }
@@ -964,6 +964,8 @@ int sched_pick_next(struct sched *s, uint32_t cpu, uint64_t now, struct sched_pi
 	if (best == SCHED_NONE && skip != SCHED_NONE && s->w[skip].cpu == cpu &&
 	    eligible(s, &s->w[skip]))
 		best = skip;   /* nothing else: the yielder runs on */
+	else if (skip != SCHED_NONE && best != SCHED_NONE)
+		s->w[skip].yields++;
 	if (best == SCHED_NONE) {
 		*out = (struct sched_pick){ .world = SCHED_NONE, .kick_cpu = SCHED_NONE,
 					    .slice_ns = idle_hint(s, cpu) };

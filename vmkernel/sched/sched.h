@@ -82,6 +82,7 @@ struct sched_world {
 	uint8_t costopped;       /* RELAXED: held back until its laggard catches up */
 	uint8_t yielded;         /* sched_yield(): pass it over at the next pick */
 	uint32_t costops;        /* times it was co-stopped */
+	uint32_t yields;         /* yields that gave its CPU to another world */
 	int64_t prog_off;        /* its progress is run_ns + prog_off (see sched.c) */
 	uint64_t lead_max_ns;    /* largest lead over its slowest runnable sibling seen */
 	uint64_t costop_ns;      /* time spent ready but co-stopped */
@@ -155,6 +156,7 @@ struct sched_world_info {
 	uint64_t lead_max_ns;    /* the largest lead_ns seen since it joined the group */
 	bool costopped;          /* held back now (RELAXED) */
 	uint32_t costops;        /* times it was co-stopped */
+	uint32_t yields;         /* yields that gave its CPU to another world */
 	uint64_t costop_ns;      /* time it was ready but co-stopped */
 };
 

@@ -296,6 +296,26 @@ static int get_info(int fd, uint32_t id, struct vmk_vm_info *info)
 	return vm_ioctl(fd, &a, "info") ? -1 : 0;
 }
 
+static const char *state_name(uint32_t s);
+
+/* A running vCPU stops at its next exit (it is kicked): `vmk vm stop`
+ * returns once every vCPU has, so a destroy may follow at once. */
+static int wait_stopped(int fd, uint32_t id)
+{
+	struct vmk_vm_info info;
+
+	for (int i = 0; i < 100; i++) {
+		if (get_info(fd, id, &info))
+			return 1;
+		if (info.state == VMK_VMS_STOPPED)
+			return 0;
+		usleep(100000);
+	}
+	fprintf(stderr, "%s vm stop: vm%u is still stopping after 10 s (state %s)\n", prog, id,
+		state_name(info.state));
+	return 1;
+}
+
 /* Print what the VM wrote to its console since the last call. */
 static void drain_console(int fd, uint32_t id)
 {
@@ -362,13 +382,15 @@ static void print_info(const struct vmk_vm_info *v, int json)
 		printf("      exits:");
 		for (int k = 0; k < VMK_VX_COUNT; k++)
 			printf(" %s=%llu", names[k], (unsigned long long)v->exits[k]);
-		printf("\n");
+		printf("  (HLTs done for it after an exit in an STI shadow: %llu)\n",
+		       (unsigned long long)v->shadow_hlts);
 		if (v->scheduled || v->run_ns)
 			printf("      sched: %s shares %u reserve %.2f%% limit %.2f%%  ran %.3f s  "
-			       "entitled %.2f%%  cpu %d  migrations %llu\n",
+			       "entitled %.2f%%  cpu %d  migrations %llu  yields %llu\n",
 			       v->scheduled ? "on" : "off", v->shares, v->reservation_ppm / 1e4,
 			       v->limit_ppm / 1e4, v->run_ns / 1e9, v->entitled_ppm / 1e4,
-			       v->last_cpu, (unsigned long long)v->migrations);
+			       v->last_cpu, (unsigned long long)v->migrations,
+			       (unsigned long long)v->yields);
 		if (v->nvcpus > 1 && (v->scheduled || v->run_ns))
 			printf("      vCPUs: largest lead over the slowest sibling %.3f ms, "
 			       "co-stopped %llu times for %.3f ms\n", v->lead_max_ns / 1e6,
@@ -379,14 +401,17 @@ static void print_info(const struct vmk_vm_info *v, int json)
 	       "\"switches\": %llu, \"exit_status\": %lld, \"reason\": \"%s\", "
 	       "\"scheduled\": %u, \"shares\": %u, \"reservation_ppm\": %u, \"limit_ppm\": %u, "
 	       "\"run_ns\": %llu, \"entitled_ppm\": %llu, \"last_cpu\": %d, \"migrations\": %llu, "
-	       "\"costops\": %llu, \"costop_ns\": %llu, \"lead_max_ns\": %llu, \"exits\": {",
+	       "\"costops\": %llu, \"costop_ns\": %llu, \"lead_max_ns\": %llu, \"yields\": %llu, "
+	       "\"shadow_hlts\": %llu, "
+	       "\"exits\": {",
 	       v->id, state_name(v->state), (unsigned long long)v->mem_size, v->nvcpus,
 	       (unsigned long long)v->runs, (unsigned long long)v->switches,
 	       (long long)v->exit_status, v->reason, v->scheduled, v->shares,
 	       v->reservation_ppm, v->limit_ppm, (unsigned long long)v->run_ns,
 	       (unsigned long long)v->entitled_ppm, v->last_cpu,
 	       (unsigned long long)v->migrations, (unsigned long long)v->costops,
-	       (unsigned long long)v->costop_ns, (unsigned long long)v->lead_max_ns);
+	       (unsigned long long)v->costop_ns, (unsigned long long)v->lead_max_ns,
+	       (unsigned long long)v->yields, (unsigned long long)v->shadow_hlts);
 	for (int k = 0; k < VMK_VX_COUNT; k++)
 		printf("%s\"%s\": %llu", k ? ", " : "", names[k], (unsigned long long)v->exits[k]);
 	printf("}}\n");
@@ -451,10 +476,11 @@ static void vm_usage(FILE *f)
 		"                          it (vmk cpu give N); returns at once\n"
 		"       SCHED: --shares S (1..1000000, default 1000) --reserve PCT --limit PCT\n"
 		"              (percent of one CPU; defaults 0 and 100), for each vCPU\n"
-		"       %s vm stop ID | destroy ID | console ID | info ID [--json]\n"
+		"       %s vm stop ID     stops it; returns once every vCPU has (10 s at most)\n"
+		"       %s vm destroy ID | console ID | info ID [--json]\n"
 		"       %s vm list [--json]\n"
 		"G is a multiboot (v1) kernel: a.out-kludge, ELF32 or ELF64 PT_LOAD segments.\n",
-		prog, VMK_VM_MAX_VCPUS, prog, prog, prog, prog);
+		prog, VMK_VM_MAX_VCPUS, prog, prog, prog, prog, prog);
 }
 
 int cmd_vm(int argc, char **argv)
@@ -491,6 +517,8 @@ int cmd_vm(int argc, char **argv)
 	} else if (!strcmp(sub, "stop") || !strcmp(sub, "destroy")) {
 		struct vmk_ioc_vm a = { .op = sub[0] == 's' ? VMK_VM_STOP : VMK_VM_DESTROY, .id = id };
 		rc = vm_ioctl(fd, &a, sub) ? 1 : 0;
+		if (!rc && sub[0] == 's')
+			rc = wait_stopped(fd, id);
 	} else {
 		fprintf(stderr, "%s vm: unknown subcommand '%s'\n", prog, sub);
 		rc = 2;

@@ -58,7 +58,8 @@ c=$(vmk vm create --image $G --mem 4M --cmdline spin --shares 1000)
 check "three on two" "$a:666667" "$b:666667" "$c:666667"
 m=$(( $(migr "$a") + $(migr "$b") + $(migr "$c") ))
 [ "$m" -gt 0 ] || fail "no VM migrated: equal shares of two CPUs need it"
-stop_all() { for id in "$@"; do vmk vm stop "$id"; done; sleep 1; for id in "$@"; do vmk vm destroy "$id"; done; }
+# vmk vm stop returns once the VM has stopped.
+stop_all() { for id in "$@"; do vmk vm stop "$id"; vmk vm destroy "$id"; done; }
 stop_all "$a" "$b" "$c"
 
 # Shares 1:1:2 of two CPUs: half a CPU, half a CPU, a whole one.

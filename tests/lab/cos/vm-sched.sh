@@ -91,6 +91,20 @@ echo "timer: $per TSC ticks per 2 ms period ($khz kHz), the sleeper ran $ran ns"
 stop_all "$s"
 vmk vm destroy "$t"
 
+# A yield passes the CPU on: beside a spinner of equal shares on the same
+# CPU, each yield of a guest that yields 300 times (and more: switches=300)
+# gives the spinner the CPU, as the scheduler counts (without the pass-over
+# the yielder, having used less CPU time, would be picked again: 0).
+s=$(vmk vm create --image $G --mem 4M --cmdline spin --shares 1000)
+y=$(vmk vm create --image $G --mem 4M --cmdline switches=300 --shares 1000)
+i=0; until vmk vm info "$y" | grep -q stopped; do i=$((i + 1)); [ $i -lt 600 ] || fail "yielding guest never ended"; sleep 0.1; done
+vmk vm console "$y" | grep -q "vmk-guest: PASS" || fail "yielding guest failed"
+yields=$(vmk vm info "$y" --json | sed 's/.*"yields": \([0-9]*\).*/\1/')
+echo "yield: $yields yields gave the CPU to the spinner"
+[ "$yields" -ge 300 ] || fail "yield: only $yields of 300+ yields gave the CPU away"
+stop_all "$s"
+vmk vm destroy "$y"
+
 # A guest that finishes leaves the scheduler by itself.
 p=$(vmk vm create --image $G --mem 4M --cmdline pass --shares 1000)
 i=0; until vmk vm info "$p" | grep -q "stopped"; do i=$((i + 1)); [ $i -lt 100 ] || fail "pass guest never ended"; sleep 0.1; done

@@ -219,6 +219,42 @@ static void apic_attacks(void *buf, u64 pa)
 	      ver == VMK_HC_ABI_VERSION, 1);
 }
 
+/* VM and CPU requests the CLI would never send: the vmkernel's own checks
+ * refuse them before anything is taken (the CLI's are tested in vm-smp.sh). */
+static long vm_req(void *buf, u64 pa, u32 op, u32 id, u64 a0, u64 a1)
+{
+	struct vmk_vm_req rq = { .op = op, .id = id, .arg = { a0, a1, 0 } };
+
+	memcpy(buf, &rq, sizeof(rq));
+	return vmkload_hypercall(VMK_HC_VM_CTL, pa, sizeof(rq), 0);
+}
+
+static void bad_requests(void *buf, u64 pa)
+{
+	long before = vm_req(buf, pa, VMK_VM_LIST, 0, 0, 0);
+
+	CHECK("create: 9 vCPUs", vm_req(buf, pa, VMK_VM_CREATE, 0, 8 << 20,
+					 VMK_VM_MAX_VCPUS + 1), VMK_EINVAL);
+	CHECK("create: 2^32 + 1 vCPUs", vm_req(buf, pa, VMK_VM_CREATE, 0, 8 << 20,
+					       (1ull << 32) + 1), VMK_EINVAL);
+	CHECK("create: ~0 vCPUs", vm_req(buf, pa, VMK_VM_CREATE, 0, 8 << 20, ~0ull),
+	      VMK_EINVAL);
+	CHECK("create: no memory", vm_req(buf, pa, VMK_VM_CREATE, 0, 0, 1), VMK_EINVAL);
+	CHECK("create: memory over the limit", vm_req(buf, pa, VMK_VM_CREATE, 0,
+						      VMK_VM_MAX_MEM + 1, 1), VMK_EINVAL);
+	CHECK("op past the last", vm_req(buf, pa, VMK_VM_OPS, 1, 0, 0), VMK_ENOSYS);
+	CHECK("request of the wrong size",
+	      vmkload_hypercall(VMK_HC_VM_CTL, pa, sizeof(struct vmk_vm_req) - 1, 0), VMK_EFAULT);
+	CHECK("no VM left behind", vm_req(buf, pa, VMK_VM_LIST, 0, 0, 0), before);
+	CHECK("cosched: mode 3", vmkload_hypercall(VMK_HC_CPU_CTL, VMK_CPU_COSCHED, 3, 0),
+	      VMK_EINVAL);
+	CHECK("cosched: mode ~0", vmkload_hypercall(VMK_HC_CPU_CTL, VMK_CPU_COSCHED, ~0ul, 0),
+	      VMK_EINVAL);
+	CHECK("cosched: unchanged (none)",
+	      vmkload_hypercall(VMK_HC_CPU_CTL, VMK_CPU_COSCHED, VMK_COSCHED_QUERY, 0),
+	      VMK_COSCHED_NONE);
+}
+
 static int __init hctest_init(void)
 {
 	void *buf = kzalloc(sizeof(struct vmk_status), GFP_KERNEL);
@@ -235,6 +271,7 @@ static int __init hctest_init(void)
 	isolation(buf, virt_to_phys(buf));
 	apic_attacks(buf, virt_to_phys(buf));
 	mapping_cache(buf, virt_to_phys(buf));
+	bad_requests(buf, virt_to_phys(buf));
 	kfree(buf);
 	pr_info("vmk_hctest: %s: %d checks, %d failed\n", failures ? "FAIL" : "PASS",
 		checks, failures);

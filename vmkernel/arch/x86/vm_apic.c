@@ -48,7 +48,7 @@ int vcpu_has_wakeup(struct vcpu *vc)
 {
 	int r;
 
-	if (__atomic_load_n(&vc->nmi_req, __ATOMIC_ACQUIRE))
+	if (!vc->nmi_masked && __atomic_load_n(&vc->nmi_req, __ATOMIC_ACQUIRE))
 		return 1;
 	if (!(vc->w.vmcb->s.rflags & RFLAGS_IF))
 		return 0;
@@ -153,8 +153,7 @@ int vcpu_apic_msr(struct pcpu *p, struct vcpu *vc, uint32_t msr, int write, uint
  * cause is in README.md).  A virtual
  * interrupt is delivered by another path, once.  The cost: the vector is
  * in service from the moment V_IRQ is set, so a higher one that comes
- * meanwhile waits for it.  NMIs are not held back for an NMI handler still
- * running (no IRET tracking). */
+ * meanwhile waits for it. */
 void vcpu_entry_events(struct pcpu *p, struct vcpu *vc)
 {
 	struct vmcb *v = vc->w.vmcb;
@@ -164,9 +163,15 @@ void vcpu_entry_events(struct pcpu *p, struct vcpu *vc)
 	__atomic_store_n(&vc->attn, 0, __ATOMIC_RELAXED);
 	if (__atomic_exchange_n(&vc->timer_due, 0, __ATOMIC_ACQ_REL))
 		sched_vcpu_timers(vc);
-	if (!(v->c.event_inj & SVM_EVT_VALID) &&
-	    __atomic_exchange_n(&vc->nmi_req, 0, __ATOMIC_ACQ_REL))
+	if (!vc->nmi_masked && !(v->c.event_inj & SVM_EVT_VALID) &&
+	    __atomic_exchange_n(&vc->nmi_req, 0, __ATOMIC_ACQ_REL)) {
+		/* Blocked until its handler's IRET (vm_exit.c, vx_iret); one
+		 * more that comes meanwhile waits in nmi_req, as in the CPU's
+		 * NMI latch. */
 		v->c.event_inj = SVM_EVT_VALID | SVM_EVT_NMI | 2;
+		vc->nmi_masked = 1;
+		v->c.intercept_misc1 |= SVM_I1_IRET;
+	}
 	if (v->c.int_ctl & SVM_INT_V_IRQ)
 		return;   /* the last one is not taken yet; its EOI or exit brings us back */
 	if (vc->pv_pending) {

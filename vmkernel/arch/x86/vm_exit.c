@@ -27,6 +27,10 @@ void svm_vmrun_resume(void);   /* entry.S */
 static uint8_t *all_ones;   /* IOPM and MSRPM: every port and MSR exits */
 static uint64_t all_ones_pa;
 
+#define RFLAGS_TF (1u << 8)
+#define VM_PAUSE_COUNT 3000   /* PAUSEs in a row before an exit (KVM's default) */
+#define VM_PAUSE_THRESH 128   /* cycles between two PAUSEs of one loop (likewise) */
+
 static struct vmk_seg flat(uint16_t attrib)
 {
 	return (struct vmk_seg){ .sel = 0, .attrib = attrib, .limit = 0xffffffffu, .base = 0 };
@@ -47,6 +51,15 @@ static void vmcb_control(struct vcpu *vc)
 	v->c.intercept_misc2 = SVM_I2_VMRUN | SVM_I2_VMMCALL | SVM_I2_VMLOAD | SVM_I2_VMSAVE |
 			       SVM_I2_STGI | SVM_I2_CLGI | SVM_I2_SKINIT | SVM_I2_MONITOR |
 			       SVM_I2_MWAIT | SVM_I2_XSETBV;
+	if (vm_pause_filter) {
+		/* A vCPU that spins on a lock its preempted sibling holds gives
+		 * its CPU up: PAUSE exits after this many PAUSEs in a row (with
+		 * a threshold: closer than this many cycles apart), as KVM does. */
+		v->c.intercept_misc1 |= SVM_I1_PAUSE;
+		v->c.pause_filter_count = VM_PAUSE_COUNT;
+		if (vm_pause_filter > 1)
+			v->c.pause_filter_thresh = VM_PAUSE_THRESH;
+	}
 	v->c.iopm_base_pa = all_ones_pa;
 	v->c.msrpm_base_pa = all_ones_pa;
 	v->c.asid = 1 + vc->w.id;
@@ -169,6 +182,7 @@ static void vx_preempt(struct pcpu *p, struct vcpu *vc)
 	    (uint64_t)-1 && vm_guest_read(vc->vm, gpa, &insn, 1) == VMK_OK && insn == 0xf4) {
 		if (p->owner == VMK_CPU_VMK)
 			sched_vcpu_irq_exit(p);   /* take the interrupt; the halt decides */
+		vc->shadow_hlts++;
 		vx_hlt(p, vc);
 		return;
 	}
@@ -361,6 +375,58 @@ static void vx_invd(struct pcpu *p, struct vcpu *vc)
 	vc->w.vmcb->s.rip += 2;
 }
 
+/* The IRET of the guest's NMI handler (intercepted while an NMI is in
+ * service; the intercept comes before it runs).  NMIs stay blocked until it
+ * has run.  Without nrip_save it is not emulated here: it runs with TF set,
+ * and the single-step #DB that follows it ends the blocking (vx_db), as KVM
+ * does on such CPUs.  If it faults instead, the fault's own IRET steps. */
+static void vx_iret(struct pcpu *p, struct vcpu *vc)
+{
+	struct vmcb *v = vc->w.vmcb;
+
+	(void)p;
+	vc->exits[VMK_VX_OTHER]++;
+	v->c.intercept_misc1 &= ~SVM_I1_IRET;
+	if (vc->nmi_stepping)
+		return;
+	vc->nmi_stepping = 1;
+	vc->nmi_tf = (v->s.rflags & RFLAGS_TF) != 0;
+	vc->nmi_dr6 = v->s.dr6;
+	v->s.rflags |= RFLAGS_TF;
+	v->c.intercept_exc |= 1u << 1;
+}
+
+/* #DB, intercepted only while an NMI handler's IRET is stepped: that step
+ * is ours and the guest never sees it (its DR6 is put back); NMIs are open
+ * again and one that waited goes in at the next entry. */
+static void vx_db(struct pcpu *p, struct vcpu *vc)
+{
+	struct vmcb *v = vc->w.vmcb;
+
+	(void)p;
+	vc->exits[VMK_VX_OTHER]++;
+	if (!vc->nmi_stepping) {   /* cannot happen: the intercept is off then */
+		v->c.event_inj = SVM_EVT_VALID | SVM_EVT_EXCEPTION | 1;
+		return;
+	}
+	vc->nmi_stepping = vc->nmi_masked = 0;
+	v->c.intercept_exc &= ~(1u << 1);
+	if (vc->nmi_tf)   /* the guest stepped its handler itself: its #DB */
+		v->c.event_inj = SVM_EVT_VALID | SVM_EVT_EXCEPTION | 1;
+	else
+		v->s.dr6 = vc->nmi_dr6;
+	__atomic_store_n(&vc->attn, 1, __ATOMIC_RELEASE);
+}
+
+/* The pause filter ran out: the vCPU spins, likely on a lock a preempted
+ * sibling holds.  It yields (the scheduler passes it over once); RIP stays
+ * on the PAUSE, whose count starts again at the next entry. */
+static void vx_pause(struct pcpu *p, struct vcpu *vc)
+{
+	vc->exits[VMK_VX_PAUSE]++;
+	vm_leave(p, vc, VMK_VM_YIELDED);
+}
+
 static void vx_unsupported(struct pcpu *p, struct vcpu *vc)
 {
 	vc->exits[VMK_VX_OTHER]++;
@@ -370,8 +436,11 @@ static void vx_unsupported(struct pcpu *p, struct vcpu *vc)
 static const vm_exit_fn vm_exit_table[] = {
 	[SVM_EXIT_INTR] = vx_preempt,
 	[SVM_EXIT_NMI] = vx_preempt,
+	[SVM_EXIT_EXCP_DB] = vx_db,
+	[SVM_EXIT_IRET] = vx_iret,
 	[SVM_EXIT_CPUID] = vx_cpuid,
 	[SVM_EXIT_INVD] = vx_invd,
+	[SVM_EXIT_PAUSE] = vx_pause,
 	[SVM_EXIT_HLT] = vx_hlt,
 	[SVM_EXIT_IOIO] = vx_io,
 	[SVM_EXIT_MSR] = vx_msr,

@@ -10,7 +10,9 @@
 #define SVM_I1_NMI      (1u << 1)
 #define SVM_I1_INIT     (1u << 3)
 #define SVM_I1_CPUID    (1u << 18)
+#define SVM_I1_IRET     (1u << 20)
 #define SVM_I1_INVD     (1u << 22)
+#define SVM_I1_PAUSE    (1u << 23)
 #define SVM_I1_HLT      (1u << 24)
 #define SVM_I1_INVLPGA  (1u << 26)
 #define SVM_I1_IOIO     (1u << 27)
@@ -42,10 +44,13 @@
 
 /* Exit codes */
 #define SVM_EXIT_EXCP0    0x040
+#define SVM_EXIT_EXCP_DB  0x041
 #define SVM_EXIT_INTR     0x060
 #define SVM_EXIT_NMI      0x061
 #define SVM_EXIT_CPUID    0x072
+#define SVM_EXIT_IRET     0x074
 #define SVM_EXIT_INVD     0x076
+#define SVM_EXIT_PAUSE    0x077
 #define SVM_EXIT_HLT      0x078
 #define SVM_EXIT_IOIO     0x07b
 #define SVM_EXIT_MSR      0x07c

@@ -1024,6 +1024,9 @@ static void test_yield(void **st)
 	assert_int_equal(sched_tick(s, 0, 11 * MS), 1);
 	assert_int_equal(sched_pick_next(s, 0, 11 * MS, &pk), VMK_OK);
 	assert_int_equal(pk.world, 1);
+	struct sched_world_info wi;
+	assert_int_equal(sched_world_info(s, 0, &wi), VMK_OK);
+	assert_int_equal(wi.yields, 1);                         /* it gave the CPU away */
 	assert_int_equal(sched_yield_world(s, 0, 12 * MS), VMK_OK);   /* not running: no-op */
 	assert_int_equal(sched_tick(s, 0, 21 * MS), 1);
 	assert_int_equal(sched_pick_next(s, 0, 21 * MS, &pk), VMK_OK);
@@ -1033,6 +1036,8 @@ static void test_yield(void **st)
 	assert_int_equal(sched_yield_world(s, 0, 22 * MS), VMK_OK);
 	assert_int_equal(sched_pick_next(s, 0, 22 * MS, &pk), VMK_OK);
 	assert_int_equal(pk.world, 0);
+	assert_int_equal(sched_world_info(s, 0, &wi), VMK_OK);
+	assert_int_equal(wi.yields, 1);                         /* not counted: it ran on */
 	free(h);
 }
 
