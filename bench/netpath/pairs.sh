@@ -42,7 +42,7 @@ run_side() {  # side size batch round: log it in schedule.txt, then run it
 
 t0=$(date +%s)
 est=$(awk -v p="$pairs" -v r=${#row_list[@]} -v t="$runtime" \
-	'BEGIN { printf "%d", p * r * 2 * (t * 1.3 + 0.5) }')
+	'BEGIN { printf "%d", p * r * 2 * (t * 2 + 0.6) }')
 log "$pairs rounds of ${#row_list[@]} pairs (netpath_zc_poll, dpdk_rte_ring_spsc), ${runtime}s per run: about ${est}s"
 for round in $(seq "$pairs"); do
 	order=(netpath rte_ring)
