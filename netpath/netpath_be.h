@@ -138,8 +138,18 @@ int netpath_be_init(struct netpath_be *be, const struct netpath_be_cfg *cfg);
 uint32_t netpath_be_tx_burst(struct netpath_be *be, struct netpath_pkt *pkts,
 			     uint32_t max);
 /* The device is done with every frame burst so far: release their slots.
- * True if the driver asked for a TX-completion interrupt. */
-bool netpath_be_tx_complete(struct netpath_be *be);
+ * True if the driver asked for a TX-completion interrupt.  Inline, like the
+ * ring core's per-batch calls: one call per batch. */
+static inline bool netpath_be_tx_complete(struct netpath_be *be)
+{
+	/* Every slot read and not yet released: the ring's own indices. */
+	const uint32_t n = be->tx.head - be->tx.tail;
+	if (n == 0)
+		return false;
+	const bool irq = ring_cons_release(&be->tx, n);
+	be->txs.irqs += irq;
+	return irq;
+}
 
 /* Next posted RX buffer (zero copy: a pointer into guest memory).  VMK_EAGAIN
  * if none is posted, VMK_ENOSPC if NETPATH_RX_PENDING are outstanding. */

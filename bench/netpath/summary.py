@@ -213,6 +213,9 @@ def side_by_side(doc, base, load):
             "met": met, "conclusive": conclusive,
             "verdict": ("met" if met else "missed") if conclusive else "inconclusive",
             "max_cv": MAX_CV,
+            "decided_by": "bench/netpath/run --pairs (median of per-pair ratios, 95% "
+                          "interval; results/bench/netpath-pairs.json): these medians "
+                          "of one interleaved run are an indication only",
             "caution": ("Mpps run-to-run variation above %.0f%% at batch 32 (cv up to %.0f%%): "
                         "the cores were shared; judge by the instruction counts or rerun "
                         "on a quiet machine" % (100 * MAX_CV, 100 * max(noisy))) if noisy else
@@ -318,6 +321,7 @@ def summary(doc, base):
                                else "met"))
     if t["caution"]:
         print("  caution: " + t["caution"])
+    print("  the decision: " + t["decided_by"])
 
 
 def main():

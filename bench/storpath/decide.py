@@ -1,146 +1,33 @@
 #!/usr/bin/env python3
 """The storpath bench's decision rule (stdlib only; README.md, "Decision").
 
-Input: per-pair ratios storpath / fio, one per pair of back-to-back runs.
-Estimate: the median of those ratios.  Interval: the distribution-free
-confidence interval of the median from order statistics: for n ratios
-sorted x(1) <= ... <= x(n), [x(k), x(n+1-k)] covers the population median
-with probability 1 - 2 P(Bin(n, 1/2) <= k-1), whatever the distribution
-(pairs independent, ratios continuous).  k is the largest that keeps that
-coverage at or above LEVEL, so the interval is exact or conservative; with
-fewer than 6 pairs no 95% interval exists.
+The statistics (median of per-pair ratios storpath / fio, its 95%
+distribution-free interval from order statistics, MET / MISSED /
+INCONCLUSIVE per criterion and per row) are bench/common/pair_decide.py,
+shared with bench/netpath.  Here: storpath's target.  IOPS: the interval's
+lower bound >= 0.95; p99: its upper bound <= 1.1.  A row is MET if both
+criteria are MET and no payload was copied, MISSED if either criterion is
+MISSED or a payload was copied, else INCONCLUSIVE."""
+import os
+import sys
 
-Verdict per criterion: MET if the whole interval is on the good side of the
-threshold (IOPS: lower bound >= 0.95; p99: upper bound <= 1.1), MISSED if
-the whole interval is on the wrong side, else INCONCLUSIVE with a rough
-count of the pairs a run would need (the interval's half-width toward the
-threshold shrinks as 1/sqrt(n); the spread is assumed to stay as measured).
-A row is MET if both criteria are MET and no payload was copied, MISSED if
-either criterion is MISSED or a payload was copied, else INCONCLUSIVE."""
-import math
-import statistics
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
+from pair_decide import (INCONCLUSIVE, LEVEL, MAX_PAIRS, MET, MISSED,  # noqa: E402,F401
+                         binom_half_cdf, check_ratios, ci_rank, criterion, median_ci,
+                         min_pairs, pairs_needed)
+import pair_decide  # noqa: E402
 
-LEVEL = 0.95
 IOPS_MIN = 0.95          # storpath IOPS >= 0.95x fio's
 P99_MAX = 1.1            # storpath p99 <= 1.1x fio's
-MAX_PAIRS = 400          # beyond this, more pairs are not a way to decide
-MET, MISSED, INCONCLUSIVE = "MET", "MISSED", "INCONCLUSIVE"
-
-
-def binom_half_cdf(k, n):
-    """P(Bin(n, 1/2) <= k), exact up to the final division."""
-    if k < 0:
-        return 0.0
-    return sum(math.comb(n, i) for i in range(min(k, n) + 1)) / 2 ** n
-
-
-def check_ratios(xs):
-    """The ratios as floats; ValueError names the first one that is not a
-    finite positive number."""
-    out = []
-    for i, x in enumerate(xs):
-        if isinstance(x, bool) or not isinstance(x, (int, float)):
-            raise ValueError("ratio %d is not a number: %r" % (i, x))
-        if not math.isfinite(x) or x <= 0:
-            raise ValueError("ratio %d is not a finite positive number: %r" % (i, x))
-        out.append(float(x))
-    return out
-
-
-def ci_rank(n, level=LEVEL):
-    """Largest k with 1 - 2 P(Bin(n, 1/2) <= k-1) >= level, or 0 if none."""
-    k = 0
-    while binom_half_cdf(k, n) <= (1 - level) / 2:
-        k += 1
-    return k
-
-
-def min_pairs(level=LEVEL):
-    n = 1
-    while ci_rank(n, level) == 0:
-        n += 1
-    return n
-
-
-def median_ci(xs, level=LEVEL):
-    """(low, high, coverage) of the median of xs, or None if len(xs) is too
-    small for any interval at this level."""
-    xs = sorted(check_ratios(xs))
-    n = len(xs)
-    k = ci_rank(n, level)
-    if k == 0:
-        return None
-    return xs[k - 1], xs[n - k], 1 - 2 * binom_half_cdf(k - 1, n)
-
-
-def pairs_needed(n, med, low, high, threshold):
-    """Rough total pairs for the interval to clear threshold, or None when the
-    median sits on it or more than MAX_PAIRS would be needed."""
-    d = abs(med - threshold)
-    h = med - low if med > threshold else high - med
-    if d == 0:
-        return None
-    total = max(math.ceil(n * (h / d) ** 2), n + 1, min_pairs())
-    return total if total <= MAX_PAIRS else None
-
-
-def criterion(ratios, threshold, want):
-    """One criterion: want '>=' (IOPS) or '<=' (p99)."""
-    if want not in (">=", "<="):
-        raise ValueError("want must be '>=' or '<=', not %r" % (want,))
-    xs = check_ratios(ratios)
-    n = len(xs)
-    res = {"n": n, "median": statistics.median(xs) if xs else None,
-           "ci_low": None, "ci_high": None, "ci_level": LEVEL, "coverage": None,
-           "threshold": threshold, "want": want, "more_pairs": None}
-    ci = median_ci(xs)
-    if ci is None:
-        need = min_pairs()
-        res.update(verdict=INCONCLUSIVE, more_pairs=need - n,
-                   why="%d pairs: a %g%% interval of the median needs at least %d"
-                   % (n, LEVEL * 100, need))
-        return res
-    low, high, cov = ci
-    res.update(ci_low=low, ci_high=high, coverage=cov)
-    good = low >= threshold if want == ">=" else high <= threshold
-    bad = high < threshold if want == ">=" else low > threshold
-    if good or bad:
-        res.update(verdict=MET if good else MISSED,
-                   why="interval [%.3f, %.3f] wholly %s %g" % (
-                       low, high, "meets" if good else "misses", threshold))
-        return res
-    total = pairs_needed(n, res["median"], low, high, threshold)
-    if total is None:
-        why = ("interval [%.3f, %.3f] contains %g and the median %.3f is too close "
-               "to it for more pairs to decide (over %d)" % (
-                   low, high, threshold, res["median"], MAX_PAIRS))
-    else:
-        res["more_pairs"] = total - n
-        why = ("interval [%.3f, %.3f] contains %g; about %d pairs in all would "
-               "decide it if the spread stays as measured" % (low, high, threshold, total))
-    res.update(verdict=INCONCLUSIVE, why=why)
-    return res
 
 
 def decide(iops_ratios, p99_ratios, payload_copies=0):
     """The row's decision: both criteria, the zero-copy condition, verdict."""
-    a = criterion(iops_ratios, IOPS_MIN, ">=")
-    b = criterion(p99_ratios, P99_MAX, "<=")
-    crit = {"iops": a, "p99_us": b}
-    res = {"iops": a, "p99_us": b, "payload_copies": payload_copies, "more_pairs": None}
-    missed = [k for k, c in crit.items() if c["verdict"] == MISSED]
-    if payload_copies:
-        missed.append("payload copies")
-    if missed:
-        res.update(verdict=MISSED, why="missed: " + ", ".join(missed))
-    elif a["verdict"] == MET and b["verdict"] == MET:
-        res.update(verdict=MET, why="both intervals meet the target; 0 payload copies")
-    else:
-        open_ = [c for c in crit.values() if c["verdict"] == INCONCLUSIVE]
-        more = [c["more_pairs"] for c in open_]
-        res["more_pairs"] = None if None in more else max(more)
-        res.update(verdict=INCONCLUSIVE, why="; ".join(
-            "%s: %s" % (k, c["why"]) for k, c in crit.items() if c["verdict"] == INCONCLUSIVE))
+    crit = {"iops": criterion(iops_ratios, IOPS_MIN, ">="),
+            "p99_us": criterion(p99_ratios, P99_MAX, "<=")}
+    res = pair_decide.combine(crit, ["payload copies"] if payload_copies else [],
+                              "both intervals meet the target; 0 payload copies")
+    res["payload_copies"] = payload_copies
     return res
 
 
@@ -149,13 +36,4 @@ def overall(rows, all_rows):
     all_rows was run and MET; MISSED if any row MISSED."""
     verdicts = {(r["rw"], r["qd"]): r["decision"]["verdict"] for r in rows}
     missing = [k for k in all_rows if k not in verdicts]
-    count = {v: sum(1 for x in verdicts.values() if x == v)
-             for v in (MET, MISSED, INCONCLUSIVE)}
-    if count[MISSED]:
-        v = MISSED
-    elif count[MET] == len(all_rows) and not missing:
-        v = MET
-    else:
-        v = INCONCLUSIVE
-    return {"verdict": v, "met": count[MET], "missed": count[MISSED],
-            "inconclusive": count[INCONCLUSIVE], "rows_not_run": len(missing)}
+    return pair_decide.overall(verdicts.values(), len(missing))
