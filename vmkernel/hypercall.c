@@ -10,6 +10,7 @@
 #include "pcpu_cache.h"
 #include "vm.h"
 #include "cpuctl.h"
+#include "vmk_smp.h"
 
 typedef int64_t (*hc_fn)(struct pcpu *p, uint64_t a0, uint64_t a1, uint64_t a2);
 
@@ -140,6 +141,7 @@ static int64_t hc_unload(struct pcpu *p, uint64_t a0, uint64_t a1, uint64_t a2)
 {
 	(void)a0, (void)a1, (void)a2;
 	vmk_log("cpu%u: unload: returning the CPU to the COS\n", p->linux_cpu);
+	vmk_smp_cpu_online(p, 0);   /* never online here (a COS CPU); never waited for */
 	leave_to_cos(p, 0);
 }
 
