@@ -185,6 +185,7 @@ static int64_t hc_cpu_ctl(struct pcpu *p, uint64_t op, uint64_t index, uint64_t 
 }
 
 static const hc_fn hc_table[VMK_HC_COUNT] = {
+	[VMK_HC_SMP_BENCH] = smp_bench_hypercall,
 	[VMK_HC_CPU_CTL] = hc_cpu_ctl,
 	[VMK_HC_VM_CTL] = hc_vm_ctl,
 	[VMK_HC_VM_RUN] = hc_vm_run,

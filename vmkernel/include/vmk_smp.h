@@ -41,4 +41,7 @@ uint64_t vmk_smp_timeout(void);
  * online (ENOENT). */
 void vmk_smp_log_missing(const char *what, const struct smp_cpuset *missing);
 
+/* smp_bench.c: VMK_HC_SMP_BENCH (<vmk/hypercall.h>). */
+int64_t smp_bench_hypercall(struct pcpu *p, uint64_t arg, uint64_t pa, uint64_t len);
+
 #endif
