@@ -16,15 +16,11 @@ mark=
 [ -z "$insnfile" ] || mark=--mark
 fail() { echo "FAIL: $*"; vmk log 2>/dev/null | tail -20; exit 1; }
 cpus=$(nproc)
-seen=0
+. /lib/vmk/tests/lib.sh
 insns() {
   [ -n "$insnfile" ] || return 0
-  [ -r "$insnfile" ] || fail "insncount: $insnfile is not readable"
-  grep "^interval " "$insnfile" > /tmp/iv || true
-  now=$(wc -l < /tmp/iv)
-  [ "$now" -eq $((seen + 1)) ] || fail "insncount: $((now - seen)) new intervals (want 1)"
-  seen=$now
-  sed -n "${now}s/.*insns=\([0-9]*\) all=\([0-9]*\) per=\([0-9,]*\).*/shootdown-insns: cpus=$cpus targets=$1 rep=$2 n=$n insns=\1 all=\2 per=\3/p" /tmp/iv
+  insn_new "$insnfile" "^interval " 1 "targets=$1 rep=$2"
+  sed -n "s/.*insns=\([0-9]*\) all=\([0-9]*\) per=\([0-9,]*\).*/shootdown-insns: cpus=$cpus targets=$1 rep=$2 n=$n insns=\1 all=\2 per=\3/p" /tmp/iv_new
 }
 modprobe vmkload
 vmk load --mem 64M > /dev/null
