@@ -5,6 +5,7 @@
  * vmkernel's own address space, at start-up. */
 #include "vmk_core.h"
 #include "pcpu.h"
+#include "cpu.h"
 #include "../lib/pagetable.h"
 #include "pcpu_cache.h"
 
@@ -46,7 +47,7 @@ static void win_install(void *ctx, unsigned cpu, uintptr_t va, uint64_t mpn)
 static void win_flush(void *ctx, unsigned cpu, uintptr_t va)
 {
 	(void)ctx, (void)cpu;
-	__asm__ volatile("invlpg (%0)" : : "r"(va) : "memory");
+	invlpg(va);
 }
 
 int cosmem_init(void)

@@ -27,6 +27,7 @@
 #include "vm.h"
 #include "sched/sched.h"
 #include "trace_emit.h"
+#include "vmk_smp.h"
 
 #define BALANCE_TICKS 100   /* ticks (of at most 1 ms) between load balancing */
 #define TICK_NS 1000000ull  /* the longest a CPU goes without a tick */
@@ -147,6 +148,8 @@ void vmk_irq(uint64_t vec)
 		p->resched = 1;
 	} else if (vec == VMK_VEC_NOTIFY) {
 		p->stat.kicks++;   /* a vCPU here has an interrupt: its exit is enough */
+	} else if (vec == VMK_VEC_CALL) {
+		vmk_smp_irq(p);    /* a cross-call or shootdown (smp/) */
 	} else {
 		p->stat.stray_irqs++;   /* a device or IPI the COS aimed here */
 	}
@@ -309,6 +312,8 @@ int cpuctl_cos_halt(struct pcpu *p)
 	trace_world_switch(&p->tw, 0, VMK_WORLD_SYSTEM, 0);
 	trace_set_world(&p->tw, VMK_WORLD_SYSTEM);
 	p->cur = &p->sys;
+	/* Its interrupts are the vmkernel's now: it can take cross-calls. */
+	vmk_smp_cpu_online(p, 1);
 	vmk_log("cpu%u: given to the vmkernel (APIC timer %u counts/ms)\n", p->linux_cpu,
 		p->apic_per_ms);
 	return 1;
@@ -815,6 +820,9 @@ void sysworld_run(struct pcpu *p)
 		irq_window();
 		trace_cpu_sync(p);   /* an idle CPU joins a new trace session here */
 		if (p->take_req && p->owner == VMK_CPU_VMK) {
+			/* Before the COS gets its APIC back: no call may wait
+			 * for it from here on (one in flight is answered). */
+			vmk_smp_cpu_online(p, 0);
 			apic_timer_stop();
 			spin_lock(&cpu_lock);
 			p->init_seen = p->sipi_pending = 0;

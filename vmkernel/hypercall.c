@@ -10,6 +10,7 @@
 #include "pcpu_cache.h"
 #include "vm.h"
 #include "cpuctl.h"
+#include "vmk_smp.h"
 
 typedef int64_t (*hc_fn)(struct pcpu *p, uint64_t a0, uint64_t a1, uint64_t a2);
 
@@ -140,6 +141,7 @@ static int64_t hc_unload(struct pcpu *p, uint64_t a0, uint64_t a1, uint64_t a2)
 {
 	(void)a0, (void)a1, (void)a2;
 	vmk_log("cpu%u: unload: returning the CPU to the COS\n", p->linux_cpu);
+	vmk_smp_cpu_online(p, 0);   /* never online here (a COS CPU); never waited for */
 	leave_to_cos(p, 0);
 }
 
@@ -183,6 +185,7 @@ static int64_t hc_cpu_ctl(struct pcpu *p, uint64_t op, uint64_t index, uint64_t 
 }
 
 static const hc_fn hc_table[VMK_HC_COUNT] = {
+	[VMK_HC_SMP_BENCH] = smp_bench_hypercall,
 	[VMK_HC_CPU_CTL] = hc_cpu_ctl,
 	[VMK_HC_VM_CTL] = hc_vm_ctl,
 	[VMK_HC_VM_RUN] = hc_vm_run,

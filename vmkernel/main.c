@@ -8,6 +8,7 @@
 #include "cpu.h"
 #include "lapic.h"
 #include "cpuctl.h"
+#include "vmk_smp.h"
 
 #define RENDEZVOUS_SPINS (1ull << 31)
 
@@ -45,6 +46,8 @@ static int global_init(struct vmk_boot_info *boot)
 		err = vm_exit_init();
 	if (err == VMK_OK)
 		err = cpuctl_init();
+	if (err == VMK_OK)
+		err = vmk_smp_init();
 	if (err != VMK_OK)
 		vmk_log("vmkernel: global set-up failed: %s\n", vmk_strerror(err));
 	return err;

@@ -31,17 +31,12 @@ fail() { echo "FAIL: $*"; vmk log 2>/dev/null | tail -20; exit 1; }
 . /lib/vmk/tests/lib.sh
 [ "$(nproc)" -ge 3 ] || fail "needs a boot with 3 CPUs (got $(nproc))"
 
-seen=0
 insns() {
   [ -n "$insnfile" ] || return 0
-  [ -r "$insnfile" ] || fail "insncount: $insnfile is not readable"
-  grep "^interval " "$insnfile" > /tmp/iv || true
-  now=$(wc -l < /tmp/iv)
-  [ "$now" -eq $((seen + 1)) ] || fail "insncount: $((now - seen)) new intervals after $1 (want 1)"
-  i=$(sed -n "${now}s/.*insns=\([0-9]*\).*/\1/p" /tmp/iv)
-  a=$(sed -n "${now}s/.*all=\([0-9]*\).*/\1/p" /tmp/iv)
-  p=$(sed -n "${now}s/.*per=\([0-9,]*\).*/\1/p" /tmp/iv)
-  seen=$now
+  insn_new "$insnfile" "^interval " 1 "$1"
+  i=$(sed -n "s/.*insns=\([0-9]*\).*/\1/p" /tmp/iv_new)
+  a=$(sed -n "s/.*all=\([0-9]*\).*/\1/p" /tmp/iv_new)
+  p=$(sed -n "s/.*per=\([0-9,]*\).*/\1/p" /tmp/iv_new)
   echo "smp-insns: side=$1 rep=$r op=ipi n=$n insns=$i all=$a per=$p"
 }
 

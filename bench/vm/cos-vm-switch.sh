@@ -52,17 +52,11 @@ fail() { echo "FAIL: $*"; vmk log 2>/dev/null | tail -20; exit 1; }
 
 # insns SIDE OP: the three intervals a marked guest left on vCPU 1 since the
 # last call (empty loop, one warm-up round trip, timed loop).
-seen=0
 insns() {
   [ -n "$insnfile" ] || return 0
-  [ -r "$insnfile" ] || fail "insncount: $insnfile is not readable (boot without --insncount?)"
-  grep "^interval vcpu=1 " "$insnfile" > /tmp/iv || true
-  now=$(wc -l < /tmp/iv)
-  [ "$now" -eq $((seen + 3)) ] ||
-    fail "insncount: $((now - seen)) new intervals on vCPU 1 after $1 $2 (want 3)"
-  e=$(sed -n "$((seen + 1))s/.*insns=\([0-9]*\).*/\1/p" /tmp/iv)
-  t=$(sed -n "$((seen + 3))s/.*insns=\([0-9]*\).*/\1/p" /tmp/iv)
-  seen=$now
+  insn_new "$insnfile" "^interval vcpu=1 " 3 "$1 $2 on vCPU 1"
+  e=$(sed -n "1s/.*insns=\([0-9]*\).*/\1/p" /tmp/iv_new)
+  t=$(sed -n "3s/.*insns=\([0-9]*\).*/\1/p" /tmp/iv_new)
   echo "vm-insns: side=$1 rep=$r op=$2 n=$n insns=$t empty=$e"
 }
 

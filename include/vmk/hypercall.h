@@ -8,8 +8,8 @@
 #include <vmk/types.h>
 
 #define VMK_HC_ABI_VERSION 6u   /* 4: VMK_VM_LIST; 5: VMs with several vCPUs,
-				 * VMK_CPU_COSCHED; 6: vmk_vm_info.yields, .shadow_hlts,
-				 * VMK_VX_PAUSE */
+				 * VMK_CPU_COSCHED; 6: VMK_HC_SMP_BENCH,
+				 * vmk_vm_info.yields, .shadow_hlts, VMK_VX_PAUSE */
 
 enum vmk_hypercall {
 	VMK_HC_VERSION = 0,   /* -> VMK_HC_ABI_VERSION */
@@ -23,6 +23,8 @@ enum vmk_hypercall {
 	VMK_HC_VM_CTL = 8,      /* (pa, len) of struct vmk_vm_req -> per op */
 	VMK_HC_VM_RUN = 9,      /* (id) -> enum vmk_vm_run_result: run the VM here */
 	VMK_HC_CPU_CTL = 10,    /* (enum vmk_cpu_op, vmkernel CPU index) -> per op */
+	VMK_HC_SMP_BENCH = 11,  /* (n | VMK_SMP_BENCH_MARK, pa, len) -> bytes written of
+				 * struct vmk_smp_bench */
 	VMK_HC_COUNT
 };
 
@@ -98,6 +100,34 @@ struct vmk_status {
 	uint64_t now_ns;          /* the vmkernel's clock (TSC in ns) at this reading:
 				   * the clock VMs' run_ns is charged by */
 	struct vmk_cpu_status cpu[64];
+};
+
+/* VMK_HC_SMP_BENCH: n single-page TLB shootdowns (smp/) of a vmkernel
+ * scratch page, from the calling CPU to every other CPU that smp has online
+ * (the CPUs the vmkernel owns: only they take its interrupts), one after
+ * the other, each waited for.  n is 1..VMK_SMP_BENCH_MAX (EINVAL else).
+ * With VMK_SMP_BENCH_MARK the loop is bracketed by the lab's instruction-
+ * count markers (scripts/lab --insncount).  A shootdown that times out ends
+ * the loop: err, done and missing say where. */
+#define VMK_SMP_BENCH_MAX 100000u
+#define VMK_SMP_BENCH_MARK (1ull << 32)
+struct vmk_smp_bench {
+	uint32_t n;               /* shootdowns asked */
+	uint32_t done;            /* of which completed on every target */
+	int32_t err;              /* VMK_OK, or the error that ended the loop */
+	uint32_t cpu;             /* the initiator's vmkernel CPU index */
+	uint64_t targets;         /* vmkernel CPU indices shot down (bit i) */
+	uint64_t missing;         /* those that did not answer in time (ETIMEDOUT) */
+	uint64_t timeout_tsc;     /* the bound on each shootdown, TSC ticks */
+	uint64_t tsc;             /* TSC ticks over the loop, on the initiator */
+	/* smp_stats deltas over the loop (smp/smp.h): */
+	uint64_t ipis_sent;       /* the initiator's: CPUs it sent the call vector */
+	uint64_t ipis_handled;    /* the targets': calls they ran */
+	uint64_t ipi_irqs;        /* the targets': call-vector interrupts taken */
+	uint64_t tlb_requests;    /* the initiator's shootdowns */
+	uint64_t tlb_pages;       /* pages flushed one by one, targets and initiator */
+	uint64_t tlb_full;        /* whole flushes, targets and initiator */
+	uint64_t timeouts;        /* the initiator's */
 };
 
 /* VM worlds.  VMK_HC_VM_CTL takes a request in COS memory; buffers it names

@@ -3,9 +3,10 @@
 #ifndef VMK_VMKLOAD_IOCTL_H
 #define VMK_VMKLOAD_IOCTL_H
 #include <vmk/types.h>
+#include <vmk/hypercall.h>
 #include <linux/ioctl.h>
 
-#define VMKLOAD_ABI_VERSION 2u
+#define VMKLOAD_ABI_VERSION 3u   /* 3: vmk_ioc_bench grows (VMK_BENCH_SHOOTDOWN) */
 #define VMKLOAD_DEVICE "/dev/vmk"
 #define VMKLOAD_MAX_CPUS 256u
 
@@ -79,6 +80,9 @@ enum vmk_bench_op {
 	VMK_BENCH_LOOP = 0,      /* OP = nothing: the loop's own cost */
 	VMK_BENCH_HYPERCALL = 1, /* OP = VMMCALL VMK_HC_NOP (vmkernel loaded) */
 	VMK_BENCH_CPUID = 2,     /* OP = CPUID leaf 0 */
+	VMK_BENCH_SHOOTDOWN = 3, /* one VMK_HC_SMP_BENCH of @iterations shootdowns
+				  * (vmkernel loaded; 1..VMK_SMP_BENCH_MAX): its
+				  * result in @smp, tsc_delta = its tsc */
 	VMK_BENCH_OPS
 };
 
@@ -89,6 +93,9 @@ struct vmk_ioc_bench {
 	uint64_t tsc_khz;      /* out: the COS's TSC frequency */
 	uint32_t cpu;          /* out: where it ran */
 	uint32_t loaded;       /* out: 1 if the vmkernel was loaded */
+	uint32_t mark;         /* in, SHOOTDOWN: bracket it for --insncount */
+	uint32_t rsvd;
+	struct vmk_smp_bench smp;  /* out, SHOOTDOWN */
 };
 
 /* Trace sessions.  START/STOP/INFO map to the vmkernel's hypercalls; the

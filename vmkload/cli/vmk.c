@@ -34,6 +34,8 @@ static void usage(FILE *f)
 		"  status [--json]  vmkernel memory and per-CPU exits by reason\n"
 		"  log              print the vmkernel log\n"
 		"  bench --op loop|hypercall|cpuid [-n N] [--json]\n"
+		"  bench --op shootdown [-n N] [--mark] [--json]   TLB shootdowns to the\n"
+		"                                 vmkernel's CPUs (N at most 100000)\n"
 		"                   TSC ticks per iteration of one operation in the COS\n"
 		"                   kernel (instructions under the lab's --icount)\n"
 		"  vm create|start|schedule|stop|destroy|list|console|info ...\n"
@@ -489,11 +491,58 @@ static int cmd_log(int argc, char **argv)
 	return 0;
 }
 
+/* The CPUs of a vmkernel CPU mask, as "1,2" (vmkernel indices). */
+static const char *cpu_list(char *buf, size_t size, uint64_t mask)
+{
+	size_t n = 0;
+
+	buf[0] = 0;
+	for (unsigned i = 0; i < 64 && n + 4 < size; i++)
+		if (mask & (1ull << i))
+			n += (size_t)snprintf(buf + n, size - n, "%s%u", n ? "," : "", i);
+	return buf;
+}
+
+static int bench_shootdown_report(const struct vmk_ioc_bench *a, int json)
+{
+	const struct vmk_smp_bench *s = &a->smp;
+	double per = s->done ? (double)s->tsc / s->done : 0;
+	char tl[256], ml[256];
+
+	cpu_list(tl, sizeof(tl), s->targets);
+	cpu_list(ml, sizeof(ml), s->missing);
+	if (json)
+		printf("{\"op\": \"shootdown\", \"iterations\": %u, \"done\": %u, \"err\": %d, "
+		       "\"cpu\": %u, \"targets\": %d, \"target_cpus\": [%s], "
+		       "\"missing_cpus\": [%s], \"tsc_delta\": %llu, \"tsc_per_op\": %.1f, "
+		       "\"tsc_khz\": %llu, \"timeout_tsc\": %llu, \"ipis_sent\": %llu, "
+		       "\"ipis_handled\": %llu, \"ipi_irqs\": %llu, \"tlb_requests\": %llu, "
+		       "\"tlb_pages\": %llu, \"tlb_full\": %llu, \"timeouts\": %llu}\n",
+		       s->n, s->done, s->err, s->cpu, __builtin_popcountll(s->targets), tl, ml,
+		       (unsigned long long)s->tsc, per, (unsigned long long)a->tsc_khz,
+		       (unsigned long long)s->timeout_tsc, (unsigned long long)s->ipis_sent,
+		       (unsigned long long)s->ipis_handled, (unsigned long long)s->ipi_irqs,
+		       (unsigned long long)s->tlb_requests, (unsigned long long)s->tlb_pages,
+		       (unsigned long long)s->tlb_full, (unsigned long long)s->timeouts);
+	else
+		printf("shootdown: %u of %u to %d CPUs (%s), %.1f TSC ticks each; IPIs sent %llu, "
+		       "handled %llu, interrupts %llu; pages flushed %llu\n", s->done, s->n,
+		       __builtin_popcountll(s->targets), s->targets ? tl : "none", per,
+		       (unsigned long long)s->ipis_sent, (unsigned long long)s->ipis_handled,
+		       (unsigned long long)s->ipi_irqs, (unsigned long long)s->tlb_pages);
+	if (!s->err)
+		return 0;
+	fprintf(stderr, "%s bench: shootdown %u of %u failed (vmkernel error %d); CPUs that did "
+		"not answer: %s (see vmk log)\n", prog, s->done + 1, s->n, s->err,
+		s->missing ? ml : "none named");
+	return 1;
+}
+
 static int cmd_bench(int argc, char **argv)
 {
-	static const char *const ops[VMK_BENCH_OPS] = { "loop", "hypercall", "cpuid" };
+	static const char *const ops[VMK_BENCH_OPS] = { "loop", "hypercall", "cpuid", "shootdown" };
 	struct vmk_ioc_bench arg = { .op = VMK_BENCH_OPS, .iterations = 100000 };
-	int json = 0, fd, r;
+	int json = 0, fd, r, n_given = 0;
 
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--op") && i + 1 < argc) {
@@ -504,6 +553,9 @@ static int cmd_bench(int argc, char **argv)
 		} else if (!strcmp(argv[i], "-n") && i + 1 < argc) {
 			long long n = cli_parse_size(argv[++i]);
 			arg.iterations = n > 0 && n <= (1 << 24) ? (uint32_t)n : 0;
+			n_given = 1;
+		} else if (!strcmp(argv[i], "--mark")) {
+			arg.mark = 1;
 		} else if (!strcmp(argv[i], "--json")) {
 			json = 1;
 		} else {
@@ -512,7 +564,15 @@ static int cmd_bench(int argc, char **argv)
 		}
 	}
 	if (arg.op >= VMK_BENCH_OPS || arg.iterations == 0) {
-		fprintf(stderr, "%s bench: need --op loop|hypercall|cpuid and -n 1..16777216\n", prog);
+		fprintf(stderr, "%s bench: need --op loop|hypercall|cpuid|shootdown and -n "
+			"1..16777216 (shootdown: 1..%u)\n", prog, VMK_SMP_BENCH_MAX);
+		return 2;
+	}
+	if (arg.op == VMK_BENCH_SHOOTDOWN && !n_given)
+		arg.iterations = 1000;
+	if (arg.op == VMK_BENCH_SHOOTDOWN && arg.iterations > VMK_SMP_BENCH_MAX) {
+		fprintf(stderr, "%s bench: shootdown: -n is 1..%u (each holds this CPU in the "
+			"vmkernel)\n", prog, VMK_SMP_BENCH_MAX);
 		return 2;
 	}
 	fd = open_dev();
@@ -522,9 +582,11 @@ static int cmd_bench(int argc, char **argv)
 	close(fd);
 	if (r < 0) {
 		fprintf(stderr, "%s bench: %s\n", prog, errno == ENOENT ?
-			"the hypercall needs the vmkernel loaded" : strerror(errno));
+			"the hypercall needs the vmkernel loaded (vmk load)" : strerror(errno));
 		return 1;
 	}
+	if (arg.op == VMK_BENCH_SHOOTDOWN)
+		return bench_shootdown_report(&arg, json);
 	if (json)
 		printf("{\"op\": \"%s\", \"iterations\": %u, \"tsc_delta\": %llu, "
 		       "\"tsc_khz\": %llu, \"cpu\": %u, \"vmkernel_loaded\": %s}\n",

@@ -7,6 +7,8 @@
 #include <linux/irqflags.h>
 #include <linux/smp.h>
 #include <linux/uaccess.h>
+#include <linux/slab.h>
+#include <asm/io.h>
 #include <asm/tsc.h>
 #include <vmk/hypercall.h>
 #include "vmkload.h"
@@ -45,21 +47,49 @@ static u64 run(u32 op, u32 n)
 	return t1 - t0;
 }
 
+/* One VMK_HC_SMP_BENCH on this CPU (the vmkernel times it itself).  Under
+ * vmkload_lock, so the vmkernel stays loaded. */
+static long run_shootdown(struct vmk_ioc_bench *arg)
+{
+	struct vmk_smp_bench *res = kzalloc(sizeof(*res), GFP_KERNEL);
+	long r;
+
+	if (!res)
+		return -ENOMEM;
+	preempt_disable();
+	arg->cpu = smp_processor_id();
+	r = vmkload_raw_hypercall(VMK_HC_SMP_BENCH, arg->iterations |
+				  (arg->mark ? VMK_SMP_BENCH_MARK : 0),
+				  virt_to_phys(res), sizeof(*res));
+	preempt_enable();
+	if (r >= 0) {
+		arg->smp = *res;
+		arg->tsc_delta = res->tsc;
+	}
+	kfree(res);
+	return r < 0 ? vmk_errno_of(r) : 0;
+}
+
 long vmkload_ioc_bench(struct vmk_ioc_bench __user *uarg)
 {
 	struct vmk_ioc_bench arg;
+	bool needs_vmk;
 	long r = 0;
 
 	if (copy_from_user(&arg, uarg, sizeof(arg)))
 		return -EFAULT;
 	if (arg.op >= VMK_BENCH_OPS || arg.iterations == 0 ||
-	    arg.iterations > BENCH_MAX_ITER)
+	    arg.iterations > (arg.op == VMK_BENCH_SHOOTDOWN ? VMK_SMP_BENCH_MAX : BENCH_MAX_ITER))
 		return -EINVAL;
-	/* The hypercall exists only under the vmkernel; hold it there. */
+	needs_vmk = arg.op == VMK_BENCH_HYPERCALL || arg.op == VMK_BENCH_SHOOTDOWN;
+	/* The hypercalls exist only under the vmkernel; hold it there. */
 	mutex_lock(&vmkload_lock);
 	arg.loaded = vmkload_is_loaded();
-	if (arg.op == VMK_BENCH_HYPERCALL && !arg.loaded) {
+	if (needs_vmk && !arg.loaded) {
 		r = -ENOENT;
+	} else if (arg.op == VMK_BENCH_SHOOTDOWN) {
+		r = run_shootdown(&arg);
+		arg.tsc_khz = tsc_khz;
 	} else {
 		preempt_disable();
 		arg.cpu = smp_processor_id();

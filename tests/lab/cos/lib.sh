@@ -26,3 +26,18 @@ wait_stopped() {
     sleep 0.1
   done
 }
+
+# insn_new FILE PATTERN WANT WHAT: FILE is the lab's --insncount output
+# (scripts/lab --insncount); exactly WANT lines matching PATTERN must have
+# been added since the last call (WHAT names the step in the failure).
+# Leaves those lines in /tmp/iv_new, in order.
+insn_seen=0
+insn_new() {
+  [ -r "$1" ] || fail "insncount: $1 is not readable (boot without --insncount?)"
+  grep "$2" "$1" > /tmp/iv || true
+  insn_now=$(wc -l < /tmp/iv)
+  [ "$insn_now" -eq $((insn_seen + $3)) ] ||
+    fail "insncount: $((insn_now - insn_seen)) new intervals after $4 (want $3)"
+  tail -n "$3" /tmp/iv > /tmp/iv_new
+  insn_seen=$insn_now
+}

@@ -38,6 +38,23 @@ static void bad_numbers(void)
 	CHECK("nr = 1<<63", vmkload_hypercall(1ul << 63, 0, 0, 0), VMK_ENOSYS);
 }
 
+/* VMK_HC_SMP_BENCH refuses a bad count, flag or buffer before it runs. */
+static void bad_smp_bench(u64 pa, u64 own)
+{
+	u64 n = sizeof(struct vmk_smp_bench);
+
+	CHECK("smp bench n 0", vmkload_hypercall(VMK_HC_SMP_BENCH, 0, pa, n), VMK_EINVAL);
+	CHECK("smp bench n > max",
+	      vmkload_hypercall(VMK_HC_SMP_BENCH, VMK_SMP_BENCH_MAX + 1, pa, n), VMK_EINVAL);
+	CHECK("smp bench unknown flag",
+	      vmkload_hypercall(VMK_HC_SMP_BENCH, 1 | (1ull << 33), pa, n), VMK_EINVAL);
+	CHECK("smp bench short len", vmkload_hypercall(VMK_HC_SMP_BENCH, 1, pa, n - 1),
+	      VMK_EFAULT);
+	CHECK("smp bench pa in vmkernel", vmkload_hypercall(VMK_HC_SMP_BENCH, 1, own, n),
+	      VMK_EFAULT);
+	CHECK("smp bench ok", vmkload_hypercall(VMK_HC_SMP_BENCH, 2, pa, n), n);
+}
+
 static void bad_buffers(void *buf, u64 pa)
 {
 	u64 own = vmkload_vmkernel_pa(0);
@@ -63,6 +80,7 @@ static void bad_buffers(void *buf, u64 pa)
 	      VMK_ERANGE);
 	CHECK("log pa in vmkernel", vmkload_hypercall(VMK_HC_LOG_READ, own + 4096, 16, 0),
 	      VMK_EFAULT);
+	bad_smp_bench(pa, own);
 }
 
 /* Writes to vmkernel memory through Linux's own map of it must land in the

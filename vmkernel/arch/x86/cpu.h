@@ -91,6 +91,29 @@ static inline void svm_stgi(void)
 	__asm__ volatile("stgi" : : : "memory");
 }
 
+static inline void invlpg(uintptr_t va)
+{
+	__asm__ volatile("invlpg (%0)" : : "r"(va) : "memory");
+}
+
+/* The page holding @va in address space @asid (SVM). */
+static inline void invlpga(uintptr_t va, uint32_t asid)
+{
+	__asm__ volatile("invlpga %%rax, %%ecx" : : "a"(va), "c"(asid) : "memory");
+}
+
+/* The lab's instruction-count markers (scripts/lab --insncount): xchg
+ * %bx,%bx and xchg %cx,%cx, no-ops on any CPU (<vmk/guest_bench.h>). */
+static inline void insn_mark_begin(void)
+{
+	__asm__ volatile(".byte 0x66, 0x87, 0xdb" : : : "memory");
+}
+
+static inline void insn_mark_end(void)
+{
+	__asm__ volatile(".byte 0x66, 0x87, 0xc9" : : : "memory");
+}
+
 static inline void cpu_relax(void)
 {
 	__asm__ volatile("pause" : : : "memory");

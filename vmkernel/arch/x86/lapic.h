@@ -36,6 +36,7 @@ enum { ICR_FIXED = 0, ICR_LOWEST = 1, ICR_SMI = 2, ICR_NMI = 4, ICR_INIT = 5,
 #define VMK_VEC_TIMER    0xec
 #define VMK_VEC_KICK     0xed
 #define VMK_VEC_NOTIFY   0xee   /* a vCPU running there has an interrupt */
+#define VMK_VEC_CALL     0xef   /* smp/'s cross-calls and TLB shootdowns */
 #define VMK_VEC_SPURIOUS 0xff
 
 /* Global: find the APIC (xAPIC mode, same base on every CPU) and map it. */
