@@ -65,7 +65,7 @@ ipi() {
   tries=0
   while :; do
     "$@"
-    [ -z "$insnfile" ] || [ "$(grep -c "^interval " "$insnfile")" -ne "$seen" ] && break
+    [ -z "$insnfile" ] || [ "$(grep -c "^interval " "$insnfile")" -ne "$insn_seen" ] && break
     tries=$((tries + 1))
     [ $tries -le 2 ] || fail "$side rep $r: no interval in 3 runs"
     echo "smp-bench: $side rep $r: vCPU 0 changed CPUs inside the measured loop; run again" >&2
