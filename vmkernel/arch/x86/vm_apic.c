@@ -200,7 +200,8 @@ static const char *apic_insn(struct vcpu *vc, int *lm, struct x86_mmio *m, char 
 		return "its page tables, code or an event delivery on its APIC page";
 	if (!*lm && (!(v->s.cr0 & 1) || !(v->s.cs.attrib & CS_D)))
 		return "APIC page access from 16-bit code (not decoded)";
-	n = world_fetch(&vc->w, vcpu_mem, vc->vm, insn);
+	if (!(n = world_fetch(&vc->w, vcpu_mem, vc->vm, insn)))
+		return "APIC page access by an instruction it cannot read (32-bit paging?)";
 	world_gprs(&vc->w, regs);
 	if (x86_decode_mmio32(insn, n, *lm, regs, m) != VMK_OK) {
 		vmk_snprintf(why, sz, "APIC page access by opcode %02x at rip %lx: not a 32-bit MOV",
