@@ -24,4 +24,9 @@ int guest_nmi_test(const char *args);
 int guest_ipi_bench(const char *args);
 int guest_apic_timer_test(void);
 int guest_apic_bad_test(void);
+/* The APIC through its xAPIC page from now on (smp=, bench=ipi, apictimer
+ * after "xapic,"); maps it. */
+void guest_use_xapic(void);
+int guest_xapic_test(void);
+int guest_xapic_bad_test(const char *args);
 #endif

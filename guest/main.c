@@ -32,6 +32,14 @@
  *   nmi[,n=N]        N pairs of NMI IPIs from vCPU 1 to vCPU 0, the second
  *                    sent while the handler of the first runs: it must
  *                    wait for that handler's IRET (smp.c)
+ *   xapic            the APIC in xAPIC mode through its MMIO page: ID,
+ *                    version, the page moved, self-IPIs, EOI, the timer
+ *   xapic,MODE       smp=, bench=ipi or apictimer through the xAPIC page
+ *   xapicbad[,wide|,x2|,off]
+ *                    misaligned, unimplemented, read-only accesses to the
+ *                    page (each must be handled), then one the VMM must stop
+ *                    the VM for: a byte read, a 64-bit read, the page in
+ *                    x2APIC mode or with the APIC disabled (smp.c)
  *
  * Pass is reported on the exit port as 0 (status 1), failure as 1. */
 #include <stdint.h>
@@ -416,6 +424,10 @@ void guest_main(void)
 	puts_(cl);
 	puts_("'\n");
 	idt_load();
+	if (starts(cl, "xapic,")) {
+		guest_use_xapic();
+		cl += 6;
+	}
 	if (starts(cl, "oob")) {
 		*(volatile uint64_t *)0x3f000000 = 1;   /* 1008 MiB: not its memory */
 		finish(0);
@@ -479,6 +491,10 @@ void guest_main(void)
 		finish(guest_apic_bad_test());
 	} else if (starts(cl, "nmi")) {
 		finish(guest_nmi_test(cl + 3));
+	} else if (starts(cl, "xapicbad")) {
+		finish(guest_xapic_bad_test(cl + 8));
+	} else if (starts(cl, "xapic")) {
+		finish(guest_xapic_test());
 	}
 	finish(1);
 }

@@ -1,6 +1,7 @@
-/* The bench guest's SMP side, on the x2APIC (MSRs): starting the APs with
- * INIT and start-up IPIs, a parallel workload with a locked shared counter,
- * IPI round trips, the APIC timer, and hostile APIC use.
+/* The bench guest's SMP side, on the x2APIC (MSRs) or, after
+ * guest_use_xapic(), the xAPIC (its MMIO page): starting the APs with INIT
+ * and start-up IPIs, a parallel workload with a locked shared counter, IPI
+ * round trips, the APIC timer, and hostile APIC use.
  *
  * Vectors: 0x40 + i is "an IPI for CPU i" (so a handler knows where it runs
  * without an exit), 0x50 + i "to CPU 0 from CPU i" (IPIs of one vector that
@@ -16,10 +17,13 @@
 #define MSR_APIC_BASE 0x1bu
 #define MSR_TSC_DEADLINE 0x6e0u
 #define X2_ID 0x802u
+#define X2_VER 0x803u
+#define X2_TPR 0x808u
 #define X2_EOI 0x80bu
 #define X2_SVR 0x80fu
 #define X2_ESR 0x828u
 #define X2_ICR 0x830u
+#define X2_ICR_HI 0x831u                /* xAPIC only: the ICR's high half */
 #define X2_LVTT 0x832u
 #define X2_TICR 0x838u
 #define X2_TCCR 0x839u
@@ -72,15 +76,84 @@ static inline void pause(void)
 	__asm__ volatile("pause" : : : "memory");
 }
 
-static void send_ipi(uint32_t dest, uint32_t lo)
+/* The xAPIC page when the APIC is used through MMIO, else NULL (x2APIC). */
+static volatile uint32_t *xapic;
+
+/* One 32-bit MOV each way, whatever the compiler would have made of a
+ * volatile access: the VMM decodes these. */
+static inline void mmio_wr(volatile uint32_t *p, uint32_t v)
 {
-	wrmsr(X2_ICR, ((uint64_t)dest << 32) | lo);
+	__asm__ volatile("movl %1, %0" : "=m"(*p) : "r"(v) : "memory");
 }
 
-static void x2apic_on(void)
+static inline uint32_t mmio_rd(volatile uint32_t *p)
 {
-	wrmsr(MSR_APIC_BASE, rdmsr(MSR_APIC_BASE) | BASE_EN | BASE_EXTD);
-	wrmsr(X2_SVR, 0x100u | VEC_SPURIOUS);
+	uint32_t v;
+
+	__asm__ volatile("movl %1, %0" : "=r"(v) : "m"(*p) : "memory");
+	return v;
+}
+
+/* An APIC register by its x2APIC MSR number; in xAPIC mode the same
+ * register sits at offset (MSR - 0x800) << 4 of the page. */
+static volatile uint32_t *xreg(uint32_t msr)
+{
+	return xapic + ((msr - 0x800u) << 2);
+}
+
+static void apic_wr(uint32_t msr, uint32_t v)
+{
+	if (xapic)
+		mmio_wr(xreg(msr), v);
+	else
+		wrmsr(msr, v);
+}
+
+static uint32_t apic_rd(uint32_t msr)
+{
+	return xapic ? mmio_rd(xreg(msr)) : (uint32_t)rdmsr(msr);
+}
+
+/* xAPIC: the destination (8 bits) into the high half first; the write of
+ * the low half sends. */
+static void send_ipi(uint32_t dest, uint32_t lo)
+{
+	if (!xapic) {
+		wrmsr(X2_ICR, ((uint64_t)dest << 32) | lo);
+		return;
+	}
+	apic_wr(X2_ICR_HI, dest << 24);
+	apic_wr(X2_ICR, lo);
+}
+
+/* Identity-maps 3-4 GiB (uncached, 2 MiB pages) beside boot.S's first GiB:
+ * wherever the guest puts its APIC page there, it can reach it.  The APs
+ * share these tables. */
+static void map_apic_window(void)
+{
+	static uint64_t pd[512] __attribute__((aligned(4096)));
+	uint64_t cr3, *pdpt;
+
+	__asm__ volatile("mov %%cr3, %0" : "=r"(cr3));
+	pdpt = (uint64_t *)(uintptr_t)(((uint64_t *)(uintptr_t)(cr3 & ~0xfffull))[0] & ~0xfffull);
+	for (uint64_t i = 0; i < 512; i++)
+		pd[i] = (3ull << 30) + (i << 21) + 0x9bu;   /* P, RW, PWT, PCD, PS */
+	pdpt[3] = (uint64_t)(uintptr_t)pd | 3u;
+	__asm__ volatile("mov %0, %%cr3" : : "r"(cr3) : "memory");
+}
+
+void guest_use_xapic(void)
+{
+	map_apic_window();
+	xapic = (volatile uint32_t *)(uintptr_t)(rdmsr(MSR_APIC_BASE) & ~0xfffull);
+}
+
+/* x2APIC mode unless the guest uses the xAPIC; software-enabled. */
+static void apic_on(void)
+{
+	if (!xapic)
+		wrmsr(MSR_APIC_BASE, rdmsr(MSR_APIC_BASE) | BASE_EN | BASE_EXTD);
+	apic_wr(X2_SVR, 0x100u | VEC_SPURIOUS);
 }
 
 /* Wait with interrupts on until *p != old, halting in between. */
@@ -115,7 +188,7 @@ void guest_irq(uint64_t vec)
 		__atomic_add_fetch(&from_ap[vec - VEC_FROM(0)], 1, __ATOMIC_RELEASE);
 	else if (vec == VEC_TIMER)
 		timer_irqs++;
-	wrmsr(X2_EOI, 0);
+	apic_wr(X2_EOI, 0);
 	if (vec == VEC_IPI(1) && ap_mode != AP_WORK)
 		send_ipi(0, ICR_ASSERT | VEC_IPI(0));   /* the pong */
 }
@@ -145,7 +218,7 @@ void guest_ap_main(uint32_t idx);
 void guest_ap_main(uint32_t idx)
 {
 	guest_idt_load();
-	x2apic_on();
+	apic_on();
 	__atomic_add_fetch(&online, 1, __ATOMIC_RELEASE);
 	if (ap_mode == AP_WORK) {
 		work_out[idx] = work(idx, steps);
@@ -209,7 +282,7 @@ int guest_smp_test(const char *a)
 		puts_("vmk-guest: bad smp= (want N in 1..8[,n=K>0])\n");
 		return 0;
 	}
-	x2apic_on();
+	apic_on();
 	ap_mode = AP_WORK;
 	steps = k;
 	t0 = rdtsc();
@@ -277,7 +350,7 @@ int guest_ipi_bench(const char *a)
 	}
 	if (ap_mode != AP_PONG_SPIN)
 		ap_mode = AP_PONG;
-	x2apic_on();
+	apic_on();
 	if (!start_aps(2))
 		return 0;
 	t0 = rdtsc();
@@ -343,9 +416,9 @@ int guest_apic_timer_test(void)
 	uint64_t late_max = 0, d, t;
 	int ok = 1;
 
-	x2apic_on();
+	apic_on();
 	for (int i = 0; i < 5 && ok; i++) {
-		wrmsr(X2_LVTT, (2u << 17) | VEC_TIMER);   /* TSC-deadline */
+		apic_wr(X2_LVTT, (2u << 17) | VEC_TIMER);   /* TSC-deadline */
 		d = rdtsc() + 2000000;
 		wrmsr(MSR_TSC_DEADLINE, d);
 		ok = wait_timer((uint64_t)i + 1);
@@ -359,21 +432,21 @@ int guest_apic_timer_test(void)
 		if (rdmsr(MSR_TSC_DEADLINE) != 0)
 			ok = 0, puts_("vmk-guest: TSC_DEADLINE not 0 after it fired\n");
 	}
-	wrmsr(X2_LVTT, VEC_TIMER);   /* one-shot, divide by 1 */
-	wrmsr(X2_TDCR, 0xb);
-	wrmsr(X2_TICR, 200000);
+	apic_wr(X2_LVTT, VEC_TIMER);   /* one-shot, divide by 1 */
+	apic_wr(X2_TDCR, 0xb);
+	apic_wr(X2_TICR, 200000);
 	ok = ok && wait_timer(6);
-	if (ok && rdmsr(X2_TCCR) != 0)
+	if (ok && apic_rd(X2_TCCR) != 0)
 		ok = 0, puts_("vmk-guest: one-shot count not 0 after it fired\n");
 	for (volatile int spin = 0; ok && spin < 1000000; spin++)
 		;
 	if (ok && timer_irqs != 6)
 		ok = 0, puts_("vmk-guest: the one-shot timer fired more than once\n");
-	wrmsr(X2_LVTT, (1u << 17) | VEC_TIMER);   /* periodic */
-	wrmsr(X2_TICR, 200000);
+	apic_wr(X2_LVTT, (1u << 17) | VEC_TIMER);   /* periodic */
+	apic_wr(X2_TICR, 200000);
 	ok = ok && wait_timer(11);
-	wrmsr(X2_LVTT, (1u << 16) | VEC_TIMER);   /* masked */
-	wrmsr(X2_TICR, 0);
+	apic_wr(X2_LVTT, (1u << 16) | VEC_TIMER);   /* masked */
+	apic_wr(X2_TICR, 0);
 	t = timer_irqs;
 	puts_("vmk-guest: apic timer: 5 deadline, 1 one-shot, ");
 	put_u64(t - 6);
@@ -389,14 +462,41 @@ extern volatile uint64_t guest_gp_count;
 void guest_gp_skip(void);
 void guest_gate(unsigned v, uint64_t a);
 
+/* ESR after what the APIC logged since the last write (write, then read). */
+static uint32_t esr_now(void)
+{
+	apic_wr(X2_ESR, 0);
+	return apic_rd(X2_ESR);
+}
+
+/* IPIs nobody can take must set their ESR bit; afterwards a self-IPI must
+ * still arrive.  In either APIC mode; @who prefixes the complaints. */
+static int apic_errors_still_delivers(const char *who)
+{
+	uint64_t seen = ipi_seen[0];
+	int ok = 1;
+
+	esr_now();
+	send_ipi(200, ICR_ASSERT | VEC_IPI(0));      /* nobody has APIC ID 200 */
+	if (!(esr_now() & 4))
+		ok = 0, puts_(who), puts_(": no send-accept error for an absent APIC ID\n");
+	send_ipi(0, ICR_ASSERT | 5);                 /* illegal vector, to itself */
+	if (!(esr_now() & 0x20))
+		ok = 0, puts_(who), puts_(": no send-illegal-vector error\n");
+	send_ipi(0, ICR_ASSERT | VEC_IPI(0));
+	if (!wait_change(&ipi_seen[0], seen))
+		ok = 0, puts_(who), puts_(": self-IPI lost after the bad accesses\n");
+	return ok;
+}
+
 /* Nonsense to the APIC: each must be refused with #GP or an ESR bit, and
  * the APIC must still deliver afterwards. */
 int guest_apic_bad_test(void)
 {
-	uint64_t gp0, esr, want_gp = 0;
+	uint64_t gp0, want_gp = 0;
 	int ok = 1;
 
-	x2apic_on();
+	apic_on();
 	guest_gate(13, (uint64_t)guest_gp_skip);
 	gp0 = guest_gp_count;
 	wrmsr(X2_SVR, 1ull << 40 | 0x1ff), want_gp++;        /* reserved bits */
@@ -414,21 +514,7 @@ int guest_apic_bad_test(void)
 		puts_("\n");
 		ok = 0;
 	}
-	wrmsr(X2_ESR, 0);
-	send_ipi(200, ICR_ASSERT | VEC_IPI(0));      /* nobody has APIC ID 200 */
-	wrmsr(X2_ESR, 0);
-	esr = rdmsr(X2_ESR);
-	if (!(esr & 4))
-		ok = 0, puts_("vmk-guest: apicbad: no send-accept error for an absent APIC ID\n");
-	send_ipi(0, ICR_ASSERT | 5);                 /* illegal vector, to itself */
-	wrmsr(X2_ESR, 0);
-	esr = rdmsr(X2_ESR);
-	if (!(esr & 0x20))
-		ok = 0, puts_("vmk-guest: apicbad: no send-illegal-vector error\n");
-	/* Still working: a self-IPI arrives. */
-	send_ipi(0, ICR_ASSERT | VEC_IPI(0));
-	if (!wait_change(&ipi_seen[0], 0))
-		ok = 0, puts_("vmk-guest: apicbad: self-IPI lost after the bad writes\n");
+	ok &= apic_errors_still_delivers("vmk-guest: apicbad");
 	puts_("vmk-guest: apicbad: ");
 	put_u64(guest_gp_count - gp0);
 	puts_(" #GP, ESR errors seen, APIC ");
@@ -495,7 +581,7 @@ int guest_nmi_test(const char *a)
 	}
 	nmi_rounds = n;
 	ap_mode = AP_NMI;
-	x2apic_on();
+	apic_on();
 	if (!start_aps(2))
 		return 0;
 	t0 = rdtsc();
@@ -509,4 +595,122 @@ int guest_nmi_test(const char *a)
 	put_u64(nmi_nested);
 	puts_(" nested\n");
 	return nmis == 2 * n && !nmi_nested;
+}
+
+/* The xAPIC through its page: APIC_BASE as at power-on, the ID (8 bits in
+ * 31:24) and the version, the page moved and back, self-IPIs by ID and by
+ * shorthand with their EOIs, then the timer test on the page's registers. */
+int guest_xapic_test(void)
+{
+	uint64_t base = rdmsr(MSR_APIC_BASE), seen = ipi_seen[0];
+	uint32_t id, ver;
+	int ok = 1;
+
+	guest_use_xapic();
+	if ((base & (BASE_EN | BASE_EXTD)) != BASE_EN || (base & ~0xfffull) != 0xfee00000u)
+		ok = 0, puts_("vmk-guest: xapic: APIC base not xAPIC at 0xfee00000\n");
+	apic_on();
+	id = apic_rd(X2_ID);
+	ver = apic_rd(X2_VER);
+	if (id != 0 || (ver & 0xff) != 0x14 || ((ver >> 16) & 0xff) < 5 ||
+	    apic_rd(X2_SVR) != (0x100u | VEC_SPURIOUS))
+		ok = 0, puts_("vmk-guest: xapic: ID, version or SVR wrong\n");
+	wrmsr(MSR_APIC_BASE, (base & 0xfffu) | 0xfed00000u);   /* moved */
+	xapic = (volatile uint32_t *)0xfed00000u;
+	if (apic_rd(X2_VER) != ver)
+		ok = 0, puts_("vmk-guest: xapic: no APIC at the moved base\n");
+	wrmsr(MSR_APIC_BASE, base);
+	xapic = (volatile uint32_t *)0xfee00000u;
+	send_ipi(0, ICR_ASSERT | VEC_IPI(0));                   /* to its own ID */
+	ok = ok && wait_change(&ipi_seen[0], seen);
+	send_ipi(0, (1u << 18) | VEC_IPI(0));                  /* shorthand: self */
+	ok = ok && wait_change(&ipi_seen[0], seen + 1);
+	puts_("vmk-guest: xapic: ID ");
+	put_u64(id >> 24);
+	puts_(", version ");
+	put_u64(ver);
+	puts_(", moved to 0xfed00000 and back, self-IPIs ");
+	put_u64(ipi_seen[0] - seen);
+	puts_(ok ? " of 2, EOI through the page\n" : " of 2: FAILED\n");
+	return ok && guest_apic_timer_test();
+}
+
+static int expect_u32(const char *what, uint32_t got, uint32_t want)
+{
+	if (got == want)
+		return 1;
+	puts_("vmk-guest: xapicbad: ");
+	puts_(what);
+	puts_(": ");
+	put_u64(got);
+	puts_(" instead of ");
+	put_u64(want);
+	puts_("\n");
+	return 0;
+}
+
+static volatile uint32_t *at(uint32_t off)
+{
+	return (volatile uint32_t *)((uintptr_t)xapic + off);
+}
+
+/* What the VMM must survive, then one access it must stop the VM for
+ * (the guest must not come back from it), chosen by @a: "" a byte read,
+ * ",wide" a 64-bit read, ",x2" a read of the page in x2APIC mode, ",off"
+ * with the APIC globally disabled.  Before that: 32-bit accesses off a
+ * 16-byte boundary read 0 and their writes are dropped, without an ESR
+ * bit; unimplemented offsets read 0, drop writes and set ESR bit 7;
+ * read-only and write-only registers; XCHG; IPIs nobody takes. */
+int guest_xapic_bad_test(const char *a)
+{
+	uint32_t v = 0x30;
+	int ok = 1;
+
+	guest_use_xapic();
+	apic_on();
+	apic_wr(X2_TPR, 0x20);
+	esr_now();
+	ok &= expect_u32("read at 0x24", mmio_rd(at(0x24)), 0);
+	ok &= expect_u32("read at 0x31", mmio_rd(at(0x31)), 0);
+	mmio_wr(at(0x84), 0xff);
+	mmio_wr(at(0x81), 0xffffffffu);
+	mmio_wr(xreg(X2_VER), 0);
+	ok &= expect_u32("TPR after misaligned writes", apic_rd(X2_TPR), 0x20);
+	ok &= expect_u32("version after a write", apic_rd(X2_VER) & 0xff, 0x14);
+	ok &= expect_u32("EOI read", mmio_rd(xreg(X2_EOI)), 0);
+	ok &= expect_u32("ESR after those", esr_now(), 0);
+	ok &= expect_u32("read at 0x400", mmio_rd(at(0x400)), 0);
+	ok &= expect_u32("read at 0x3f0", mmio_rd(at(0x3f0)), 0);
+	mmio_wr(at(0xff0), 1);
+	ok &= expect_u32("ESR after unimplemented offsets", esr_now(), 0x80);
+	__asm__ volatile("xchgl %0, %1" : "+r"(v), "+m"(*xreg(X2_TPR)) : : "memory");
+	ok &= expect_u32("XCHG's old TPR", v, 0x20);
+	ok &= expect_u32("TPR after XCHG", apic_rd(X2_TPR), 0x30);
+	apic_wr(X2_TPR, 0);
+	ok &= apic_errors_still_delivers("vmk-guest: xapicbad");
+	if (!ok)
+		return 0;
+	puts_("vmk-guest: xapicbad: misaligned accesses read 0 and were dropped, unimplemented "
+	      "offsets set ESR 0x80, XCHG works, APIC still delivers\n");
+	if (starts(a, ",x2")) {
+		puts_("vmk-guest: xapicbad: now the page in x2APIC mode\n");
+		wrmsr(MSR_APIC_BASE, rdmsr(MSR_APIC_BASE) | BASE_EXTD);
+		(void)mmio_rd(xreg(X2_ID));
+	} else if (starts(a, ",off")) {
+		puts_("vmk-guest: xapicbad: now the page with the APIC disabled\n");
+		wrmsr(MSR_APIC_BASE, rdmsr(MSR_APIC_BASE) & ~(uint64_t)BASE_EN);
+		(void)mmio_rd(xreg(X2_ID));
+	} else if (starts(a, ",wide")) {
+		uint64_t q;
+
+		puts_("vmk-guest: xapicbad: now a 64-bit read\n");
+		__asm__ volatile("movq %1, %0" : "=r"(q) : "m"(*(volatile uint64_t *)xreg(X2_ID)));
+	} else {
+		uint8_t b;
+
+		puts_("vmk-guest: xapicbad: now a byte read\n");
+		__asm__ volatile("movb %1, %0" : "=q"(b) : "m"(*(volatile uint8_t *)xreg(X2_ID)));
+	}
+	puts_("vmk-guest: xapicbad: still running after it\n");
+	return 0;
 }

@@ -7,7 +7,8 @@
 #     N IPI round trips vCPU 0 -> 1 -> 0, each side halting while it waits
 #     (P, Q above N+1: interrupts delivered twice, KVM's side only)
 #   smp-bench: side=S rep=R op=smp vcpus=V steps=K tsc=T
-#     (S = vmk_cosched: vmk with relaxed co-scheduling, vmk cpu cosched)
+#     (S = vmk_cosched: vmk with relaxed co-scheduling, vmk cpu cosched;
+#     S = vmk_xapic: vmk, the guest on its xAPIC page instead of the x2APIC)
 #     V vCPUs each doing K steps of their own work and K increments of a
 #     locked shared counter (T: vCPU 0's TSC ticks from start-up to the end)
 #   smp-insns: side=S rep=R op=ipi n=N insns=I all=A per=P0,P1,P2
@@ -104,6 +105,8 @@ vmk cpu give 2 > /dev/null
 r=1
 while [ "$r" -le "$reps" ]; do
   ipi vmk vmk_run --vcpus 2 --cmdline "bench=ipi,n=$n$mark"
+  # The same through the xAPIC page (decoded nested page faults).
+  ipi vmk_xapic vmk_run --vcpus 2 --cmdline "xapic,bench=ipi,n=$n$mark"
   # The scaling runs with each co-scheduling mode (vmk cpu cosched).
   for mode in none relaxed; do
     vmk cpu cosched $mode > /dev/null || fail "vmk cpu cosched $mode"

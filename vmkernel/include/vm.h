@@ -105,6 +105,10 @@ void vcpu_virq(struct vcpu *vc, uint32_t vec);
 void vcpu_log_state(struct vcpu *vc);   /* a log line: where it is, what it waits for */
 /* An x2APIC or APIC-base MSR (vlapic_msr_owned): 1 done, 0 for #GP. */
 int vcpu_apic_msr(struct pcpu *p, struct vcpu *vc, uint32_t msr, int write, uint64_t *val);
+/* A nested page fault at @gpa: 0 if it is not the vCPU's xAPIC page
+ * (its APIC base, xAPIC mode); else 1, the access emulated or the VM
+ * stopped with the reason. */
+int vcpu_apic_mmio(struct pcpu *p, struct vcpu *vc, uint64_t gpa);
 /* Something the vCPU could take now or that ends its halt: an NMI, a due
  * paravirtual timer, or (with IF set) a deliverable vLAPIC vector. */
 int vcpu_has_wakeup(struct vcpu *vc);
@@ -113,6 +117,8 @@ void vm_long_mode_tables(struct vm *vm);
 /* @len bytes of guest memory at @gpa, within one 2 MiB chunk; ERANGE if
  * not all of it is the VM's. */
 int vm_guest_read(struct vm *vm, uint64_t gpa, void *dst, uint32_t len);
+/* vm_exit.c: vm_guest_read() as a world_read_fn (world_insn.h), ctx the VM. */
+int vcpu_mem(void *ctx, uint64_t pa, void *dst, uint32_t len);
 /* vm.c, for vm_exit.c */
 void vm_leave(struct pcpu *p, struct vcpu *vc, int64_t result);
 /* cpuctl.c: */

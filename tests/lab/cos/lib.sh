@@ -41,3 +41,39 @@ insn_new() {
   tail -n "$3" /tmp/iv > /tmp/iv_new
   insn_seen=$insn_now
 }
+
+# vmk_with_cpus MEM CPU...: the vmkernel loaded with MEM, the CPUs given.
+vmk_with_cpus() {
+  [ "$(nproc)" -ge "$#" ] || fail "needs $# CPUs"   # the COS keeps CPU 0
+  modprobe vmkload
+  vmk load --mem "$1" > /dev/null
+  shift
+  for c in "$@"; do vmk cpu give "$c"; done
+}
+
+# vm_field ID NAME: a field of `vmk vm info ID --json` (strings unquoted).
+vm_field() { vmk vm info "$1" --json | sed "s/.*\"$2\": \"*\([^,\"]*\)\"*[,}].*/\1/"; }
+
+# wait_end ID SECONDS: the VM must stop within SECONDS (else its console is
+# printed and it is stopped); its console goes to /tmp/con.ID, printed with
+# its info.  A VM with several vCPUs logs where each one was when it stops.
+wait_end() {
+  i=0
+  while [ "$(vm_field "$1" state)" != stopped ]; do
+    i=$((i + 1)); [ $i -le "$2" ] || { vmk vm console "$1"; vmk vm stop "$1"; sleep 1
+                                     fail "vm$1 still running after $2 s"; }
+    sleep 1
+  done
+  vmk vm console "$1" > /tmp/con.$1
+  cat /tmp/con.$1
+  vmk vm info "$1"
+}
+
+# wait_pass ID SECONDS: it must stop having reported pass.
+wait_pass() {
+  wait_end "$@"
+  [ "$(vm_field "$1" exit_status)" = 1 ] || fail "vm$1 did not report pass"
+  # How often the STI-shadow workaround ran depends on timing: only its presence.
+  vmk vm info "$1" --json | grep -q '"shadow_hlts": [0-9][0-9]*, ' || fail "vm$1: no shadow_hlts"
+  grep -q "^vmk-guest: PASS" /tmp/con.$1 || fail "vm$1: no PASS on its console"
+}

@@ -11,30 +11,7 @@ set -e
 G=/lib/vmk/guests/vmk-guest.elf
 fail() { echo "FAIL: $*"; vmk log | tail -30; vmk status; exit 1; }
 . /lib/vmk/tests/lib.sh
-[ "$(nproc)" -ge 3 ] || fail "needs 3 CPUs"
-modprobe vmkload
-vmk load --mem 128M > /dev/null
-vmk cpu give 1
-vmk cpu give 2
-
-state() { vmk vm info "$1" --json | sed 's/.*"state": "\([a-z]*\)".*/\1/'; }
-# wait_pass ID SECONDS: it must stop having reported pass.
-wait_pass() {
-  i=0
-  while [ "$(state "$1")" != stopped ]; do
-    # Stopped, a VM with several vCPUs logs where each one was.
-    i=$((i + 1)); [ $i -le "$2" ] || { vmk vm console "$1"; vmk vm stop "$1"; sleep 1
-                                     fail "vm$1 still running after $2 s"; }
-    sleep 1
-  done
-  vmk vm console "$1" > /tmp/con.$1
-  cat /tmp/con.$1
-  vmk vm info "$1"
-  vmk vm info "$1" --json | grep -q '"exit_status": 1,' || fail "vm$1 did not report pass"
-  # How often the STI-shadow workaround ran depends on timing: only its presence.
-  vmk vm info "$1" --json | grep -q '"shadow_hlts": [0-9][0-9]*, ' || fail "vm$1: no shadow_hlts"
-  grep -q "^vmk-guest: PASS" /tmp/con.$1 || fail "vm$1: no PASS on its console"
-}
+vmk_with_cpus 128M 1 2
 
 expect "want 1..8" vmk vm create --image $G --mem 8M --vcpus 9 --cmdline smp=2
 expect "want 1..8" vmk vm create --image $G --mem 8M --vcpus 0 --cmdline smp=2
@@ -68,9 +45,9 @@ vmk vm destroy "$a"; vmk vm destroy "$b"; vmk vm destroy "$c"
 # overcommitted VM again.
 a=$(vmk vm create --image $G --mem 8M --vcpus 2 --cmdline spin --shares 1000)
 expect "VMs are scheduled: stop them first" vmk cpu cosched relaxed
-[ "$(vmk vm info "$a" --json | sed 's/.*"state": "\([a-z]*\)".*/\1/')" = ready ] || fail "vm$a stopped"
+[ "$(vm_field "$a" state)" = ready ] || fail "vm$a stopped"
 vmk vm stop "$a"
-[ "$(state "$a")" = stopped ] || fail "vmk vm stop returned before vm$a stopped"
+[ "$(vm_field "$a" state)" = stopped ] || fail "vmk vm stop returned before vm$a stopped"
 vmk vm destroy "$a"
 [ "$(vmk cpu cosched relaxed)" = "cosched relaxed" ] || fail "vmk cpu cosched relaxed"
 a=$(vmk vm create --image $G --mem 8M --vcpus 6 --cmdline "smp=6,n=400000" --shares 1000)

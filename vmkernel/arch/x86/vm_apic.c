@@ -9,14 +9,15 @@
  * gets a VMK_VEC_NOTIFY IPI, whose exit makes it look (vc->attn) before it
  * enters again.
  *
- * Only the x2APIC (MSRs) is reachable for now: the xAPIC page is not
- * decoded, so a guest that keeps its APIC in xAPIC mode and touches the
- * page is stopped by the nested page fault (vmkernel/vlapic/README.md). */
+ * In xAPIC mode the APIC page (wherever IA32_APIC_BASE puts it) is never
+ * mapped: each access is a nested page fault whose instruction the vmkernel
+ * fetches, decodes and does on the model (vcpu_apic_mmio). */
 #include "vmk_core.h"
 #include "vm.h"
 #include "cpu.h"
 #include "vmcb.h"
 #include "cpuctl.h"
+#include "world_insn.h"
 
 #define RFLAGS_IF (1u << 9)
 #define BUS_KHZ 100000u   /* the APIC bus the vCPUs see: 100 MHz */
@@ -122,7 +123,8 @@ static void apic_events(struct pcpu *p, struct vcpu *vc, const struct vlapic_out
 	if (out->events & (VLAPIC_EV_IRQ | VLAPIC_EV_IPI))
 		__atomic_store_n(&vc->attn, 1, __ATOMIC_RELAXED);   /* a self-IPI, or EOI */
 	/* VLAPIC_EV_EOI_LEVEL: there is no virtual I/O APIC yet.  VLAPIC_EV_MODE:
-	 * the xAPIC page is never mapped, so nothing to remap. */
+	 * the xAPIC page is never mapped (each fault asks the model where the
+	 * page is now), so nothing to remap. */
 }
 
 int vcpu_apic_msr(struct pcpu *p, struct vcpu *vc, uint32_t msr, int write, uint64_t *val)
@@ -136,6 +138,107 @@ int vcpu_apic_msr(struct pcpu *p, struct vcpu *vc, uint32_t msr, int write, uint
 	spin_unlock(&vc->apic_lock);
 	if (r != VMK_OK)
 		return 0;   /* #GP, as the model's contract says */
+	if (out.events)
+		apic_events(p, vc, &out);
+	return 1;
+}
+
+#define NPF_WRITE (1ull << 1)
+#define NPF_FETCH (1ull << 4)
+#define NPF_WALK (1ull << 33)    /* the fault hit a guest page-table access */
+#define CS_L 0x200u
+#define CS_D 0x400u
+
+/* Is @gpa in the vCPU's APIC page?  Only in xAPIC mode: with the APIC
+ * globally disabled or in x2APIC mode the page is not the APIC's (SDM:
+ * x2APIC mode turns off the MMIO interface). */
+static int apic_page(struct vcpu *vc, uint64_t gpa)
+{
+	int r;
+
+	spin_lock(&vc->apic_lock);
+	r = vlapic_mode(&vc->apic) == VLAPIC_MODE_XAPIC &&
+	    (gpa & ~(uint64_t)(PAGE_SIZE - 1)) == vlapic_base_address(&vc->apic);
+	spin_unlock(&vc->apic_lock);
+	return r;
+}
+
+/* The access on the model, under the vLAPIC's lock.  Only 16-byte aligned
+ * 32-bit accesses are architectural; a 32-bit access at any other offset
+ * reads 0 and its write is dropped (the model refuses it and counts it in
+ * stats.bad_access; KVM ignores such accesses too).  XCHG reads, then
+ * writes. */
+static int apic_access(struct vcpu *vc, uint32_t off, const struct x86_mmio *m,
+		       uint32_t *val, struct vlapic_out *out)
+{
+	uint64_t now = guest_tsc(vc);
+	int r = VMK_OK;
+
+	spin_lock(&vc->apic_lock);
+	if (m->load)
+		r = vlapic_mmio_read(&vc->apic, off, 4, now, val);
+	if (m->store && r == VMK_OK)
+		r = vlapic_mmio_write(&vc->apic, off, 4, m->value, now, out);
+	spin_unlock(&vc->apic_lock);
+	if (r == VMK_EINVAL)
+		*val = 0, out->events = 0;
+	return r;
+}
+
+/* Why the access cannot be emulated, or NULL.  Anything but a MOV that the
+ * vCPU itself made, from 32- or 64-bit code, stops the VM. */
+static const char *apic_insn(struct vcpu *vc, int *lm, struct x86_mmio *m, char *why,
+			     unsigned sz)
+{
+	const struct vmcb *v = vc->w.vmcb;
+	uint64_t regs[16];
+	uint8_t insn[X86_INSN_MAX];
+	unsigned n;
+
+	*lm = (v->s.efer & EFER_LMA) && (v->s.cs.attrib & CS_L);
+	if (v->c.exit_info_1 & (NPF_WALK | NPF_FETCH) || v->c.exit_int_info & SVM_EVT_VALID)
+		return "its page tables, code or an event delivery on its APIC page";
+	if (!*lm && (!(v->s.cr0 & 1) || !(v->s.cs.attrib & CS_D)))
+		return "APIC page access from 16-bit code (not decoded)";
+	if (!(n = world_fetch(&vc->w, vcpu_mem, vc->vm, insn)))
+		return "APIC page access by an instruction it cannot read (32-bit paging?)";
+	world_gprs(&vc->w, regs);
+	if (x86_decode_mmio32(insn, n, *lm, regs, m) != VMK_OK) {
+		vmk_snprintf(why, sz, "APIC page access by opcode %02x at rip %lx: not a 32-bit MOV",
+			     m->op, v->s.rip);
+		return why;
+	}
+	if (m->load != m->store && m->store != !!(v->c.exit_info_1 & NPF_WRITE))
+		return "APIC page: the instruction does not match the fault";
+	return 0;
+}
+
+static unsigned misaligned_logged;   /* the first 8 since the load */
+
+int vcpu_apic_mmio(struct pcpu *p, struct vcpu *vc, uint64_t gpa)
+{
+	struct vmcb *v = vc->w.vmcb;
+	struct vlapic_out out = { 0 };
+	struct x86_mmio m;
+	const char *stop;
+	char why[96];
+	uint32_t val = 0, off = (uint32_t)(gpa & (PAGE_SIZE - 1));
+	int lm;
+
+	if (!apic_page(vc, gpa))
+		return 0;
+	if ((stop = apic_insn(vc, &lm, &m, why, sizeof(why)))) {
+		vm_stop(p, vc, stop);
+		return 1;
+	}
+	if (apic_access(vc, off, &m, &val, &out) == VMK_EINVAL &&
+	    __atomic_fetch_add(&misaligned_logged, 1, __ATOMIC_RELAXED) < 8)
+		vmk_log("vm%u vcpu%u: xAPIC access at %03x not 16-byte aligned: %s\n",
+			vc->vm->id, vc->idx, off, m.store ? "write dropped" : "read 0");
+	if (m.load)
+		world_gpr_set(&vc->w, (unsigned)m.reg, val);   /* 32-bit: zero-extended */
+	v->s.rip = lm ? v->s.rip + m.len : (uint32_t)(v->s.rip + m.len);
+	v->c.int_state = 0;   /* an STI or MOV SS shadow ends with the instruction */
 	if (out.events)
 		apic_events(p, vc, &out);
 	return 1;

@@ -11,7 +11,7 @@
 #include "svm_cpuid.h"
 #include <vmk/guest.h>
 #include "cpuctl.h"
-#include "../lib/pagetable.h"
+#include "world_insn.h"
 
 #define SVM_I1_VINTR_MASKING (1u << 24)   /* int_ctl: physical IF governs INTR */
 #define SVM_I2_MONITOR (1u << 10)
@@ -139,22 +139,9 @@ static void inject(struct vcpu *vc, unsigned vec, int err)
 				  (err ? SVM_EVT_ERR : 0);
 }
 
-static int guest_entry(void *ctx, uint64_t pa, uint64_t *e)
+int vcpu_mem(void *ctx, uint64_t pa, void *dst, uint32_t len)
 {
-	return vm_guest_read(ctx, pa, e, 8);
-}
-
-/* Guest-virtual to guest-physical through the vCPU's own page tables (long
- * mode, 4 or 5 levels; linear is physical with paging off), or -1. */
-static uint64_t gva_to_gpa(struct vcpu *vc, uint64_t va)
-{
-	const struct vmcb *v = vc->w.vmcb;
-
-	if (!(v->s.cr0 & (1ull << 31)))
-		return va;
-	if (!(v->s.efer & EFER_LMA))
-		return (uint64_t)-1;   /* 32-bit paging: not needed by any guest yet */
-	return pt_translate(v->s.cr4 & CR4_LA57 ? 5 : 4, v->s.cr3, va, guest_entry, vc->vm);
+	return vm_guest_read(ctx, pa, dst, len);
 }
 
 static void vx_hlt(struct pcpu *p, struct vcpu *vc);
@@ -178,7 +165,8 @@ static void vx_preempt(struct pcpu *p, struct vcpu *vc)
 	uint8_t insn;
 
 	vc->exits[VMK_VX_INTR]++;
-	if ((v->c.int_state & 1) && (gpa = gva_to_gpa(vc, v->s.rip + v->s.cs.base)) !=
+	if ((v->c.int_state & 1) &&
+	    (gpa = world_gva_to_gpa(&vc->w, v->s.rip + v->s.cs.base, vcpu_mem, vc->vm)) !=
 	    (uint64_t)-1 && vm_guest_read(vc->vm, gpa, &insn, 1) == VMK_OK && insn == 0xf4) {
 		if (p->owner == VMK_CPU_VMK)
 			sched_vcpu_irq_exit(p);   /* take the interrupt; the halt decides */
@@ -343,11 +331,15 @@ static void vx_vmmcall(struct pcpu *p, struct vcpu *vc)
 	}
 }
 
+/* Outside guest RAM only the vCPU's xAPIC page is anything (vm_apic.c);
+ * the rest stops the VM. */
 static void vx_npf(struct pcpu *p, struct vcpu *vc)
 {
 	char why[96];
 
 	vc->exits[VMK_VX_NPF]++;
+	if (vcpu_apic_mmio(p, vc, vc->w.vmcb->c.exit_info_2))
+		return;
 	vmk_snprintf(why, sizeof(why), "access outside its memory at guest pa %lx",
 		     vc->w.vmcb->c.exit_info_2);
 	vm_stop(p, vc, why);

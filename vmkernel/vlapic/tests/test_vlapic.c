@@ -213,6 +213,118 @@ static void test_xapic_write_masks(void **st)
 }
 
 /* SVR bit 8 clear: every LVT masked, and writes cannot unmask. */
+/* The SDM's xAPIC register address map, offset by offset (no CMCI LVT
+ * here: 0x2f0 is unimplemented, as is 0x3f0, the x2APIC's SELF IPI). */
+enum xcls { X_NONE, X_RO, X_RW, X_WO };
+
+static enum xcls sdm_xapic_class(uint32_t off)
+{
+	switch (off) {
+	case 0x020: case 0x080: case 0x0d0: case 0x0e0: case 0x0f0: case 0x280:
+	case 0x300: case 0x310: case 0x380: case 0x3e0:
+		return X_RW;
+	case 0x030: case 0x090: case 0x0a0: case 0x0c0: case 0x390:
+		return X_RO;
+	case 0x0b0:
+		return X_WO;
+	}
+	if (off >= 0x100 && off <= 0x270)
+		return X_RO;   /* ISR, TMR, IRR */
+	if (off >= 0x320 && off <= 0x370)
+		return X_RW;   /* LVT timer .. error */
+	return X_NONE;
+}
+
+/* Registers the x2APIC has at MSR 0x800 + offset / 16, by the SDM's
+ * x2APIC table: all of the xAPIC's but APR, RRD, DFR and the ICR's high
+ * half (its 64-bit ICR is at 0x830), plus SELF IPI (write-only). */
+static bool sdm_x2apic_readable(uint32_t off)
+{
+	return sdm_xapic_class(off) != X_NONE && sdm_xapic_class(off) != X_WO &&
+	       off != 0x090 && off != 0x0c0 && off != 0x0e0 && off != 0x310;
+}
+
+/* Every 16-byte offset of the page: reads succeed, only unimplemented
+ * offsets log ESR bit 7, only read-only registers count a dropped write;
+ * and the same register through MMIO and through its x2APIC MSR. */
+static void test_xapic_register_map(void **st)
+{
+	(void)st;
+	struct vlapic *v = new_vlapic(0, 3), *x = new_vlapic(0, 3);
+
+	to_x2apic(x);
+	for (uint32_t off = 0; off < 4096; off += 16) {
+		enum xcls c = sdm_xapic_class(off);
+		uint64_t ro = v->stats.ro_writes, res = v->stats.reserved, val;
+		struct vlapic_out o;
+
+		(void)rd(v, off);
+		assert_int_equal(esr_latch(v) & VLAPIC_ESR_ILLEGAL_REG,
+				 c == X_NONE ? VLAPIC_ESR_ILLEGAL_REG : 0);
+		assert_int_equal(vlapic_mmio_write(v, off, 4, 0, 0, &o), VMK_OK);
+		assert_int_equal(esr_latch(v) & VLAPIC_ESR_ILLEGAL_REG,
+				 c == X_NONE ? VLAPIC_ESR_ILLEGAL_REG : 0);
+		assert_int_equal(v->stats.ro_writes - ro, c == X_RO);
+		assert_int_equal(v->stats.reserved - res, c == X_NONE ? 2 : 0);
+		if (off < 0x400)
+			assert_int_equal(vlapic_msr_read(x, VLAPIC_MSR(off), 0, &val) == VMK_OK,
+					 sdm_x2apic_readable(off));
+	}
+	free(v);
+	free(x);
+}
+
+/* Where the two modes agree on a register's format, MMIO offset n << 4
+ * and MSR 0x800 + n hold the same value; where they differ (ID, LDR, DFR,
+ * ICR), the xAPIC's formats. */
+static void test_xapic_x2apic_same_registers(void **st)
+{
+	(void)st;
+	struct vlapic *v = new_vlapic(0, 3), *x = new_vlapic(0, 3);
+	static const struct { uint32_t off, val; } same[] = {
+		{ VLAPIC_TPR, 0x45 }, { VLAPIC_SVR, 0x1f3 }, { VLAPIC_LVT_TIMER, 0x20031 },
+		{ 0x340, 0x10400 }, { VLAPIC_LVT_ERROR, 0xee }, { VLAPIC_TDCR, 0xa },
+		{ VLAPIC_TICR, 0 },
+	};
+	struct vlapic_out o;
+
+	to_x2apic(x);
+	for (unsigned i = 0; i < sizeof(same) / sizeof(same[0]); i++) {
+		wr(v, same[i].off, same[i].val);
+		mwr(x, VLAPIC_MSR(same[i].off), same[i].val);
+		assert_int_equal(rd(v, same[i].off), mrd(x, VLAPIC_MSR(same[i].off)));
+		assert_int_equal(rd(v, same[i].off), same[i].val);
+	}
+	assert_int_equal(rd(v, VLAPIC_VER), mrd(x, VLAPIC_MSR(VLAPIC_VER)));
+	/* ID: 8 bits in 31:24 (writable in xAPIC), the whole 32 in x2APIC. */
+	assert_int_equal(rd(v, VLAPIC_ID), 3u << 24);
+	assert_int_equal(mrd(x, VLAPIC_MSR(VLAPIC_ID)), 3);
+	wr(v, VLAPIC_ID, 0x07ffffffu);
+	assert_int_equal(rd(v, VLAPIC_ID), 0x07000000u);
+	/* DFR: xAPIC only; 27:0 read as ones, the model in 31:28. */
+	assert_int_equal(rd(v, VLAPIC_DFR), 0xffffffffu);
+	wr(v, VLAPIC_DFR, 0);
+	assert_int_equal(rd(v, VLAPIC_DFR), 0x0fffffffu);
+	assert_int_equal(vlapic_msr_read(x, VLAPIC_MSR(VLAPIC_DFR), 0, &(uint64_t){0}), VMK_ENOENT);
+	/* ICR: two 32-bit registers; the high half (destination 31:24) is
+	 * kept and sends nothing, each write of the low half sends with it. */
+	o = wr(v, VLAPIC_ICR_HI, 0x02ffffffu);
+	assert_int_equal(o.events, 0);
+	assert_int_equal(rd(v, VLAPIC_ICR_HI), 0x02000000u);
+	for (int k = 0; k < 2; k++) {
+		o = wr(v, VLAPIC_ICR_LO, VLAPIC_ICR_ASSERT | 0x41);
+		assert_true(o.events & VLAPIC_EV_IPI);
+		assert_int_equal(o.ipi.dest, 2);
+		assert_int_equal(o.ipi.vector, 0x41);
+		assert_false(o.ipi.x2apic);
+	}
+	assert_int_equal(rd(v, VLAPIC_ICR_LO), VLAPIC_ICR_ASSERT | 0x41);   /* idle */
+	assert_int_equal(vlapic_msr_read(x, VLAPIC_MSR(VLAPIC_ICR_HI), 0, &(uint64_t){0}),
+			 VMK_ENOENT);
+	free(v);
+	free(x);
+}
+
 static void test_svr_software_disable(void **st)
 {
 	(void)st;
@@ -812,6 +924,8 @@ int vlapic_regs_tests(void)
 		cmocka_unit_test(test_mmio_reserved_offsets),
 		cmocka_unit_test(test_mmio_readonly_writes),
 		cmocka_unit_test(test_mmio_eoi_reads_zero),
+		cmocka_unit_test(test_xapic_register_map),
+		cmocka_unit_test(test_xapic_x2apic_same_registers),
 		cmocka_unit_test(test_xapic_write_masks),
 		cmocka_unit_test(test_svr_software_disable),
 		cmocka_unit_test(test_esr_write_before_read),
