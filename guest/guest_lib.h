@@ -22,6 +22,7 @@ static inline uint64_t rdtsc(void)
 int guest_smp_test(const char *args);
 int guest_nmi_test(const char *args);
 int guest_ipi_bench(const char *args);
+int guest_tlb_bench(const char *args);
 int guest_apic_timer_test(void);
 int guest_apic_bad_test(void);
 /* The APIC through its xAPIC page from now on (smp=, bench=ipi, apictimer

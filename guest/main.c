@@ -20,6 +20,10 @@
  *                    LSR), yield (VMMCALL VMK_GHC_YIELD) or yield-port
  *                    (OUT to VMK_BENCH_YIELD_PORT); ",mark" brackets
  *                    each loop with the --insncount markers
+ *   bench=tlb,cpus=V[,n=N][,mark][,dups-ok]
+ *                    N guest TLB shootdowns from vCPU 0 to the V-1 others:
+ *                    INVLPG, one flush IPI to all but self, spin for the
+ *                    acknowledgements (smp.c)
  *   bench=ipi[,n=N][,mark]
  *                    N IPI round trips between vCPU 0 and 1 (smp.c)
  *   smp=N[,n=K]      start N-1 APs with INIT/SIPI; all N run K steps of
@@ -481,6 +485,8 @@ void guest_main(void)
 		finish(!bad && !sys);
 	} else if (starts(cl, "bench=ipi")) {
 		finish(guest_ipi_bench(cl + 9));
+	} else if (starts(cl, "bench=tlb,")) {
+		finish(guest_tlb_bench(cl + 10));
 	} else if (starts(cl, "bench=")) {
 		finish(bench(cl + 6));
 	} else if (starts(cl, "smp=")) {

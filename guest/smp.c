@@ -37,6 +37,7 @@
 #define VEC_TIMER 0x30u
 #define VEC_IPI(i) (0x40u + (i))
 #define VEC_FROM(i) (0x50u + (i))
+#define VEC_TLB 0x48u               /* bench=tlb's flush request, to all APs */
 #define VEC_SPURIOUS 0xffu
 /* Long enough for a start-up behind busy vCPUs on an emulated machine;
  * only there so that a lost IPI ends in a message, not a hang. */
@@ -44,7 +45,7 @@
 
 extern const char ap_tramp_start[], ap_tramp_end[];   /* boot.S */
 
-enum ap_mode { AP_WORK, AP_PONG, AP_PONG_SPIN, AP_NMI };
+enum ap_mode { AP_WORK, AP_PONG, AP_PONG_SPIN, AP_NMI, AP_TLB };
 static volatile uint32_t ap_mode;
 static volatile uint32_t online, done;
 static volatile uint64_t ipi_seen[MAX_CPUS], from_ap[MAX_CPUS];
@@ -55,6 +56,7 @@ static volatile uint64_t nmi_rounds, nmis, nmi_nested, nmi_second;
 static volatile uint32_t nmi_in;
 
 static void nmi_pairs_ap(void);
+static void tlb_flush_ack(void);
 static void nmi_handler(void);
 
 static inline void wrmsr(uint32_t msr, uint64_t v)
@@ -188,6 +190,8 @@ void guest_irq(uint64_t vec)
 		__atomic_add_fetch(&from_ap[vec - VEC_FROM(0)], 1, __ATOMIC_RELEASE);
 	else if (vec == VEC_TIMER)
 		timer_irqs++;
+	else if (vec == VEC_TLB)
+		tlb_flush_ack();
 	apic_wr(X2_EOI, 0);
 	if (vec == VEC_IPI(1) && ap_mode != AP_WORK)
 		send_ipi(0, ICR_ASSERT | VEC_IPI(0));   /* the pong */
@@ -713,4 +717,71 @@ int guest_xapic_bad_test(const char *a)
 	}
 	puts_("vmk-guest: xapicbad: still running after it\n");
 	return 0;
+}
+
+/* "cpus=V[,n=N][,mark][,dups-ok]": N guest TLB shootdowns, done the way a
+ * guest kernel does one: vCPU 0 flushes the page itself, sends the flush
+ * IPI to all the others with one ICR write (shorthand: all but self) and
+ * spins until each has flushed it and acknowledged; the APs halt between
+ * requests.  V vCPUs in all (2..8).  ",dups-ok" as for bench=ipi. */
+static volatile uint64_t tlb_acks;
+static uint8_t tlb_page[4096] __attribute__((aligned(4096)));
+
+static void invlpg(const void *va)
+{
+	__asm__ volatile("invlpg (%0)" : : "r"(va) : "memory");
+}
+
+static void tlb_flush_ack(void)
+{
+	invlpg(tlb_page);
+	__atomic_add_fetch(&tlb_acks, 1, __ATOMIC_RELEASE);
+}
+
+int guest_tlb_bench(const char *a)
+{
+	uint64_t n = opt(a, ",n=", 500), v = opt(a, "cpus=", 0), t0, tsc;
+	int mark = 0, dups_ok = 0;
+
+	for (const char *s = a; *s; s++) {
+		if (starts(s, ",mark"))
+			mark = 1;
+		if (starts(s, ",dups-ok"))
+			dups_ok = 1;
+	}
+	if (n == 0 || v < 2 || v > MAX_CPUS) {
+		puts_("vmk-guest: bad bench=tlb (want cpus=V in 2..8[,n=N>0][,mark][,dups-ok])\n");
+		return 0;
+	}
+	ap_mode = AP_TLB;
+	apic_on();
+	if (!start_aps((uint32_t)v))
+		return 0;
+	t0 = rdtsc();
+	if (mark)
+		__asm__ volatile(VMK_INSN_MARK_BEGIN ::: "memory");
+	for (uint64_t i = 0; i < n; i++) {
+		uint64_t want = tlb_acks + v - 1;
+
+		invlpg(tlb_page);
+		send_ipi(0, ICR_ASSERT | (3u << 18) | VEC_TLB);
+		while (tlb_acks < want)
+			if (rdtsc() - t0 > TIMEOUT_TSC)
+				return puts_("vmk-guest: a shootdown was not acknowledged\n"), 0;
+			else
+				pause();
+	}
+	if (mark)
+		__asm__ volatile(VMK_INSN_MARK_END ::: "memory");
+	tsc = rdtsc() - t0;
+	puts_("vmk-bench: op=tlb cpus=");
+	put_u64(v);
+	puts_(" n=");
+	put_u64(n);
+	puts_(" tsc=");
+	put_u64(tsc);
+	puts_(" acks=");
+	put_u64(tlb_acks);
+	puts_("\n");
+	return dups_ok ? tlb_acks >= n * (v - 1) : tlb_acks == n * (v - 1);
 }

@@ -3,7 +3,9 @@
 wall-time and instruction figures for vmk and KVM, with as many repeats on
 each side, the ratios are the medians' ratios, the target verdict matches
 the instruction ratio; the scaling table has every vCPU count from 1 up with
-positive times for both sides and 1.0 for 1 vCPU; and, with --max-vmk-insns,
+positive times for both sides and 1.0 for 1 vCPU; the guest TLB shootdown
+table has every vCPU count from 2 up with positive medians of their repeats
+for vmk and KVM and vmk/KVM as their ratio; and, with --max-vmk-insns,
 vmk's round trip stays within that many instructions (CPUs 1 and 2).
   check_smp.py VM-SMP.json [--max-vmk-insns N]"""
 import json
@@ -56,6 +58,22 @@ def main():
                 bad.append("scaling %s vCPUs %s: no positive time" % (r.get("vcpus"), side))
             elif r.get("vcpus") == 1 and abs(s.get("relative_to_1_vcpu", 0) - 1) > 1e-9:
                 bad.append("scaling 1 vCPU %s: relative figure is not 1" % side)
+    rows = (d.get("tlb_shootdown") or {}).get("rows") or []
+    if [r.get("vcpus") for r in rows] != list(range(2, len(rows) + 2)) or not rows:
+        bad.append("tlb_shootdown rows are not 2..N vCPUs: %r" % [r.get("vcpus") for r in rows])
+    for r in rows:
+        for side in ("vmk", "kvm", "vmk_cosched"):
+            if side == "vmk_cosched" and side not in r:
+                continue
+            s = r.get(side) or {}
+            reps = s.get("ns_repeats") or []
+            if not s.get("ns") or s["ns"] <= 0 or not reps or min(reps) <= 0 or \
+                    abs(statistics.median(reps) - s["ns"]) > 1e-9 * s["ns"]:
+                bad.append("tlb_shootdown %s vCPUs %s: not a positive median of its repeats"
+                           % (r.get("vcpus"), side))
+        if "vmk" in r and "kvm" in r and r["vmk"].get("ns") and r["kvm"].get("ns") and \
+                abs(r.get("ratio_vmk_kvm", -1) - r["vmk"]["ns"] / r["kvm"]["ns"]) > 1e-9:
+            bad.append("tlb_shootdown %s vCPUs: ratio_vmk_kvm is not vmk/KVM" % r.get("vcpus"))
     for b in bad:
         print("check_smp: " + b)
     if bad:
