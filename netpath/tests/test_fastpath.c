@@ -94,7 +94,7 @@ static void run_batch(const struct bad_case *bc, uint32_t pos, uint32_t skip, ui
 			assert_int_equal(pkts[k].id, good_id(i));
 			assert_int_equal(pkts[k].len, good_len(i));
 			assert_int_equal(pkts[k].nmore, 0);
-			assert_ptr_equal(pkts[k].base, np_buf(f, i));
+			assert_ptr_equal(netpath_pkt_base(&f->be, &pkts[k]), np_buf(f, i));
 		}
 		got += n;
 	}
@@ -154,7 +154,7 @@ static void test_good_batch_bytes(void **state)
 	for (uint32_t i = 0; i < BATCH; i++) {
 		assert_int_equal(pkts[i].len, NETPATH_MAX_FRAME);
 		assert_int_equal(pkts[i].id, 0xffff);
-		assert_ptr_equal(pkts[i].base, f->mem + (size_t)i * 4096);
+		assert_ptr_equal(netpath_pkt_base(&f->be, &pkts[i]), f->mem + (size_t)i * 4096);
 	}
 	assert_int_equal(f->be.txs.bytes, (uint64_t)BATCH * NETPATH_MAX_FRAME);
 	assert_int_equal(f->be.txs.drops, 0);
@@ -185,7 +185,7 @@ static void test_tail_of_first_region(void **state)
 		uint64_t gpa = i & 1 ? end - NETPATH_MAX_FRAME + 2000 * i : np_buf_gpa(i);
 		assert_int_equal(pkts[i].id, i);
 		assert_int_equal(pkts[i].nmore, 0);
-		assert_ptr_equal(pkts[i].base, np_at(f, gpa));
+		assert_ptr_equal(netpath_pkt_base(&f->be, &pkts[i]), np_at(f, gpa));
 	}
 	assert_int_equal(pkts[BATCH - 1].len, end - (end - NETPATH_MAX_FRAME + 2000 * (BATCH - 1)));
 	assert_int_equal(f->be.txs.bytes, bytes);
@@ -215,7 +215,7 @@ static void range_edge(uint32_t len, uint32_t pos, uint32_t beyond)
 			continue;
 		assert_int_equal(pkts[k].id, i);
 		assert_int_equal(pkts[k].len, len);
-		assert_ptr_equal(pkts[k].base,
+		assert_ptr_equal(netpath_pkt_base(&f->be, &pkts[k]),
 				 i == pos ? np_at(f, end - len) : np_buf(f, i));
 		k++;
 	}
@@ -284,13 +284,13 @@ static void test_fixup_keeps_slow_frames(void **state)
 			assert_int_equal(p->id, 0xffff);
 			assert_int_equal(p->nmore, 0);
 			assert_int_equal(p->len, 1000);
-			assert_ptr_equal(p->base, f->mem + half + 4096);
+			assert_ptr_equal(netpath_pkt_base(&f->be, p), f->mem + half + 4096);
 			expect_bytes += 1000;
 		} else if (i == 4) {
 			assert_int_equal(p->id, 4);
 			assert_int_equal(p->nmore, 1);
 			assert_int_equal(netpath_pkt_len(p), 40);
-			assert_ptr_equal(p->base, np_buf(f, 40));
+			assert_ptr_equal(netpath_pkt_base(&f->be, p), np_buf(f, 40));
 			assert_int_equal(p->len, 10);
 			assert_ptr_equal(p->more[0].base, f->mem + half + 100);
 			assert_int_equal(p->more[0].len, 30);
@@ -299,7 +299,7 @@ static void test_fixup_keeps_slow_frames(void **state)
 			assert_int_equal(p->id, i);
 			assert_int_equal(p->nmore, 0);
 			assert_int_equal(p->len, 100 + i);
-			assert_ptr_equal(p->base, np_buf(f, i));
+			assert_ptr_equal(netpath_pkt_base(&f->be, p), np_buf(f, i));
 			expect_bytes += 100 + i;
 		}
 	}
@@ -331,9 +331,9 @@ static void test_first_region_just_too_small(void **state)
 		netpath_drv_tx_kick(&f->drv);
 		assert_int_equal(netpath_be_tx_burst(&f->be, pkts, 8), 2);
 		assert_int_equal(pkts[0].id, 1);
-		assert_ptr_equal(pkts[0].base, f->mem + r0 - 64);
+		assert_ptr_equal(netpath_pkt_base(&f->be, &pkts[0]), f->mem + r0 - 64);
 		assert_int_equal(pkts[1].id, 3);
-		assert_ptr_equal(pkts[1].base, f->mem + r0);
+		assert_ptr_equal(netpath_pkt_base(&f->be, &pkts[1]), f->mem + r0);
 		assert_int_equal(f->be.txs.malformed[NETPATH_BAD_ADDR], 1);
 		np_free(f);
 	}
