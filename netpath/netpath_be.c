@@ -302,21 +302,40 @@ void netpath_zc_one(const struct netpath_desc *d, struct netpath_pkt *p, struct 
 	p->off = off;
 }
 
-/* Returns nonzero if any descriptor of the run failed; else *bytes (a good
- * run's lengths, at most NETPATH_MAX_BURST * 2^16, fit 32 bits). */
+/* What the pass folds a run into. */
+struct netpath_zc_acc {
+	uint64_t lf;
+	uint64_t hi;
+	uint32_t sum;      /* a good run's lengths: at most NETPATH_MAX_BURST * 2^16 */
+};
+
+static inline __attribute__((always_inline))
+struct netpath_zc_acc netpath_zc_scan(const struct netpath_desc *d, uint32_t run,
+				      struct netpath_pkt *p, struct netpath_geom g)
+{
+	struct netpath_zc_acc a = { 0, 0, 0 };
+	const struct netpath_desc *const dend = d + run;
+#pragma GCC unroll 8
+	do
+		netpath_zc_one(d, p++, g, &a.lf, &a.hi, &a.sum);
+	while (++d != dend);
+	return a;
+}
+
+/* The run's one test (see above), against r0's length. */
+static inline bool netpath_zc_bad(struct netpath_zc_acc a, uint64_t r0_len)
+{
+	return (a.lf & NETPATH_W_LFBAD) != 0 || a.hi > r0_len - 1 - (a.lf & NETPATH_W_LEN1);
+}
+
+/* Returns nonzero if any descriptor of the run failed; else *bytes. */
 static inline __attribute__((always_inline))
 uint64_t netpath_zc_pass(const struct netpath_desc *d, uint32_t run, struct netpath_pkt *p,
 			 struct netpath_geom g, uint32_t *bytes)
 {
-	uint64_t lf = 0, hi = 0;
-	uint32_t sum = 0;
-	const struct netpath_desc *const dend = d + run;
-#pragma GCC unroll 8
-	do
-		netpath_zc_one(d, p++, g, &lf, &hi, &sum);
-	while (++d != dend);
-	*bytes = sum;
-	return (lf & NETPATH_W_LFBAD) != 0 || hi > g.r0_len - 1 - (lf & NETPATH_W_LEN1);
+	const struct netpath_zc_acc a = netpath_zc_scan(d, run, p, g);
+	*bytes = a.sum;
+	return netpath_zc_bad(a, g.r0_len);
 }
 
 /* A run that failed netpath_zc_pass: recover each descriptor's fetched
@@ -430,12 +449,15 @@ uint32_t netpath_be_tx_burst(struct netpath_be *be, struct netpath_pkt *pkts,
 	const uint32_t first = head & be->tx.mask;
 	if (__builtin_expect(run <= be->tx.mask + 1 - first, 1)) {
 		const struct netpath_desc *d = (const struct netpath_desc *)be->tx.slots + first;
-		uint32_t b;
-		if (__builtin_expect(netpath_zc_pass(d, run, pkts, netpath_geom(be), &b) == 0, 1)) {
+		/* Only r0.gpa is needed in the loop; r0.len and head are read
+		 * again after it (cheaper than keeping them in registers). */
+		const struct netpath_geom g = { .r0_gpa = be->r0.gpa };
+		const struct netpath_zc_acc a = netpath_zc_scan(d, run, pkts, g);
+		if (__builtin_expect(!netpath_zc_bad(a, be->r0.len), 1)) {
 			/* run <= avail: ring_cons_consume's clamp cannot bite. */
-			be->tx.head = head + run;
+			be->tx.head += run;
 			be->txs.packets += run;
-			be->txs.bytes += b;
+			be->txs.bytes += a.sum;
 			return run;
 		}
 		return netpath_tx_burst_zc_rest(be, pkts, max, run);
