@@ -138,6 +138,21 @@ static void test_small_bursts_fill_up(void **state)
 	}
 }
 
+/* Every burst size up to the batch: runs of 1 to 32, so that the pass
+ * enters its first block of 8 at each of its 8 entry points and goes on
+ * for 0 to 3 more blocks; clean, and with a bad descriptor last in the
+ * first run (the run's last entry is checked too), from ring indices that
+ * make some runs wrap. */
+static void test_every_burst_size(void **state)
+{
+	(void)state;
+	const size_t ncases = sizeof(bad_cases) / sizeof(bad_cases[0]);
+	for (uint32_t max = 1; max <= BATCH; max++) {
+		run_batch(NULL, 0, NP_SLOTS - max % 7, max);
+		run_batch(&bad_cases[max % ncases], max - 1, max % 3, max);
+	}
+}
+
 /* Only good frames: no fix-up, and the byte sum from the words is exact even
  * at NETPATH_MAX_FRAME with every id at 0xffff. */
 static void test_good_batch_bytes(void **state)
@@ -344,6 +359,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_one_bad_anywhere),
 		cmocka_unit_test(test_small_bursts_fill_up),
+		cmocka_unit_test(test_every_burst_size),
 		cmocka_unit_test(test_good_batch_bytes),
 		cmocka_unit_test(test_tail_of_first_region),
 		cmocka_unit_test(test_pass_range_edge),
