@@ -70,6 +70,7 @@ int netpath_be_init(struct netpath_be *be, const struct netpath_be_cfg *cfg)
 	/* The fast paths' range check (off <= r0.len - len) cannot wrap only
 	 * if every legal len fits r0; a smaller r0 always takes the slow path. */
 	be->r0_len_lim = be->r0.len >= NETPATH_MAX_FRAME ? NETPATH_MAX_FRAME : 0;
+	be->tx_window = (uintptr_t)be->r0.hva;
 	be->mode = cfg->mode;
 	be->tx_zc_batch = be->mode != NETPATH_COPY && be->r0_len_lim;
 	if (be->mode == NETPATH_COPY) {
@@ -115,7 +116,7 @@ static int netpath_walk(struct netpath_be *be, const struct netpath_seg *tab,
 		if (total > NETPATH_MAX_FRAME)
 			return netpath_bad(st, NETPATH_BAD_OVERLONG);
 		if (k == 0) {
-			p->base = iov.base;
+			p->off = (uintptr_t)iov.base - be->tx_window;
 			p->len = iov.len;
 		} else {
 			p->more[k - 1] = iov;
@@ -157,7 +158,7 @@ int netpath_parse_tx_slow(struct netpath_be *be, const struct netpath_desc *c,
 	struct netpath_iov iov;
 	if (netpath_map(&be->mem, &be->txs, c->gpa, c->len, &iov))
 		return VMK_EINVAL;
-	p->base = iov.base;
+	p->off = (uintptr_t)iov.base - be->tx_window;
 	p->len = iov.len;
 	p->nmore = 0;
 	return VMK_OK;
@@ -165,14 +166,14 @@ int netpath_parse_tx_slow(struct netpath_be *be, const struct netpath_desc *c,
 
 /* The fast paths read a descriptor as two 8-byte loads, gpa and the word
  * w = len | flags << 32 | id << 48, and store a one-segment frame as two
- * 8-byte stores, base and the word len | nmore << 32 | id << 48, which is w
+ * 8-byte stores, off and the word len | nmore << 32 | id << 48, which is w
  * itself once flags == 0 (nmore 0): same fields, same single fetch, fewer
  * instructions. */
 typedef uint64_t __attribute__((may_alias, aligned(8))) netpath_u64a;
 _Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "netpath fast path is little-endian");
 _Static_assert(offsetof(struct netpath_desc, len) == 8 &&
 	       offsetof(struct netpath_desc, id) == 14, "netpath_desc word layout");
-_Static_assert(offsetof(struct netpath_pkt, base) == 0 &&
+_Static_assert(offsetof(struct netpath_pkt, off) == 0 &&
 	       offsetof(struct netpath_pkt, len) == 8 &&
 	       offsetof(struct netpath_pkt, nmore) == 12 &&
 	       offsetof(struct netpath_pkt, id) == 14, "netpath_pkt word layout");
@@ -190,13 +191,11 @@ struct netpath_geom {
 	uint64_t r0_gpa;
 	uint64_t r0_len;
 	uint64_t len_lim;     /* be->r0_len_lim: 0 sends everything to the slow path */
-	uintptr_t r0_hva;
 };
 
 static inline struct netpath_geom netpath_geom(const struct netpath_be *be)
 {
-	return (struct netpath_geom){ be->r0.gpa, be->r0.len, be->r0_len_lim,
-				      (uintptr_t)be->r0.hva };
+	return (struct netpath_geom){ be->r0.gpa, be->r0.len, be->r0_len_lim };
 }
 
 /* One TX descriptor, from the values fetched from its slot (@gpa and the
@@ -218,7 +217,7 @@ int netpath_parse_tx(struct netpath_be *be, struct netpath_geom g, uint64_t gpa,
 			     off <= g.r0_len - len, 1)) {
 		/* flags == 0 here, so w is len | nmore 0 | id << 48. */
 		*netpath_pkt_word(p) = w;
-		p->base = (void *)(g.r0_hva + off);
+		p->off = off;   /* r0's host address is the window */
 		return VMK_OK;
 	}
 	struct netpath_desc c = {
@@ -241,11 +240,11 @@ int netpath_copy_out(struct netpath_be *be, struct netpath_pkt *p, uint32_t k)
 	uint8_t *dst = be->bounce + (size_t)k * be->bounce_slot;
 	uint32_t off = 0;
 	for (uint32_t i = 0; i <= p->nmore; i++) {
-		const struct netpath_iov s = netpath_pkt_seg(p, i);
+		const struct netpath_iov s = netpath_pkt_seg(be, p, i);
 		__builtin_memcpy(dst + off, s.base, s.len);
 		off += s.len;
 	}
-	p->base = dst;
+	p->off = (uintptr_t)dst - be->tx_window;
 	p->len = len;
 	p->nmore = 0;
 	be->txs.copies++;
@@ -279,7 +278,9 @@ int netpath_copy_out(struct netpath_be *be, struct netpath_pkt *p, uint32_t k)
  * lengths at the very end of r0), netpath_zc_fixup re-examines that run one
  * entry at a time through netpath_parse_tx (the exact checks), from what the
  * pass stored in pkts[], which holds the fetched values exactly (w itself,
- * and r0.hva + off): nothing is read from the ring twice.
+ * and off, from which gpa = off + r0.gpa): nothing is read from the ring
+ * twice.  A frame's translation is off itself (netpath_pkt_base adds the
+ * window, r0's host address), so it costs no instruction here.
  * For a good run, bytes is the sum of the words' low 32 bits (the lengths). */
 #define NETPATH_W_LFBAD 0x0000ffffffff0000ull   /* bad len/flags bits of w - 1 */
 #define NETPATH_W_LEN1 0x000000000000ffffull    /* len - 1 bits of w - 1 */
@@ -298,24 +299,62 @@ void netpath_zc_one(const struct netpath_desc *d, struct netpath_pkt *p, struct 
 	*sum += (uint32_t)w;
 	/* Good: flags == 0, so w is len | nmore 0 | id << 48. */
 	*netpath_pkt_word(p) = w;
-	p->base = (void *)(g.r0_hva + off);
+	p->off = off;
 }
 
-/* Returns nonzero if any descriptor of the run failed; else *bytes (a good
- * run's lengths, at most NETPATH_MAX_BURST * 2^16, fit 32 bits). */
+/* What the pass folds a run into. */
+struct netpath_zc_acc {
+	uint64_t lf;
+	uint64_t hi;
+	uint32_t sum;      /* a good run's lengths: at most NETPATH_MAX_BURST * 2^16 */
+};
+
+static inline __attribute__((always_inline))
+struct netpath_zc_acc netpath_zc_scan(const struct netpath_desc *d, uint32_t run,
+				      struct netpath_pkt *p, struct netpath_geom g)
+{
+	struct netpath_zc_acc a = { 0, 0, 0 };
+	/* Blocks of 8 at constant offsets from d and p; the first block is
+	 * entered part-way (Duff's device), with d and p moved back by the
+	 * slots it skips, which are never touched.  Integer arithmetic: the
+	 * moved-back pointers may lie before the arrays.  run >= 1, as every
+	 * caller's is (like the do-while it replaces). */
+	const uint32_t skip = (8 - (run & 7)) & 7;
+	uintptr_t dp = (uintptr_t)d - skip * sizeof(*d), pp = (uintptr_t)p - skip * sizeof(*p);
+	uint32_t blocks = (run + 7) >> 3;
+#define NETPATH_ZC_AT(j) netpath_zc_one((const struct netpath_desc *)dp + (j), \
+					(struct netpath_pkt *)pp + (j), g, &a.lf, &a.hi, &a.sum)
+	switch (run & 7) {
+	case 0: do {	NETPATH_ZC_AT(0);	__attribute__((fallthrough));
+	case 7:		NETPATH_ZC_AT(1);	__attribute__((fallthrough));
+	case 6:		NETPATH_ZC_AT(2);	__attribute__((fallthrough));
+	case 5:		NETPATH_ZC_AT(3);	__attribute__((fallthrough));
+	case 4:		NETPATH_ZC_AT(4);	__attribute__((fallthrough));
+	case 3:		NETPATH_ZC_AT(5);	__attribute__((fallthrough));
+	case 2:		NETPATH_ZC_AT(6);	__attribute__((fallthrough));
+	case 1:		NETPATH_ZC_AT(7);
+			dp += 8 * sizeof(*d);
+			pp += 8 * sizeof(*p);
+		} while (--blocks);
+	}
+#undef NETPATH_ZC_AT
+	return a;
+}
+
+/* The run's one test (see above), against r0's length. */
+static inline bool netpath_zc_bad(struct netpath_zc_acc a, uint64_t r0_len)
+{
+	return (a.lf & NETPATH_W_LFBAD) != 0 || a.hi > r0_len - 1 - (a.lf & NETPATH_W_LEN1);
+}
+
+/* Returns nonzero if any descriptor of the run failed; else *bytes. */
 static inline __attribute__((always_inline))
 uint64_t netpath_zc_pass(const struct netpath_desc *d, uint32_t run, struct netpath_pkt *p,
 			 struct netpath_geom g, uint32_t *bytes)
 {
-	uint64_t lf = 0, hi = 0;
-	uint32_t sum = 0;
-	const struct netpath_desc *const dend = d + run;
-#pragma GCC unroll 8
-	do
-		netpath_zc_one(d, p++, g, &lf, &hi, &sum);
-	while (++d != dend);
-	*bytes = sum;
-	return (lf & NETPATH_W_LFBAD) != 0 || hi > g.r0_len - 1 - (lf & NETPATH_W_LEN1);
+	const struct netpath_zc_acc a = netpath_zc_scan(d, run, p, g);
+	*bytes = a.sum;
+	return netpath_zc_bad(a, g.r0_len);
 }
 
 /* A run that failed netpath_zc_pass: recover each descriptor's fetched
@@ -332,7 +371,7 @@ uint32_t netpath_zc_fixup(struct netpath_be *be, struct netpath_pkt *p, uint32_t
 	uint64_t sum = 0;
 	for (uint32_t k = 0; k < run; k++) {
 		const uint64_t w = *netpath_pkt_word(&p[k]);
-		const uint64_t gpa = (uintptr_t)p[k].base - g.r0_hva + g.r0_gpa;
+		const uint64_t gpa = p[k].off + g.r0_gpa;
 		if (netpath_parse_tx(be, g, gpa, w, &p[n]) != VMK_OK)
 			continue;
 		sum += netpath_pkt_len(&p[n]);
@@ -429,12 +468,15 @@ uint32_t netpath_be_tx_burst(struct netpath_be *be, struct netpath_pkt *pkts,
 	const uint32_t first = head & be->tx.mask;
 	if (__builtin_expect(run <= be->tx.mask + 1 - first, 1)) {
 		const struct netpath_desc *d = (const struct netpath_desc *)be->tx.slots + first;
-		uint32_t b;
-		if (__builtin_expect(netpath_zc_pass(d, run, pkts, netpath_geom(be), &b) == 0, 1)) {
+		/* Only r0.gpa is needed in the loop; r0.len and head are read
+		 * again after it (cheaper than keeping them in registers). */
+		const struct netpath_geom g = { .r0_gpa = be->r0.gpa };
+		const struct netpath_zc_acc a = netpath_zc_scan(d, run, pkts, g);
+		if (__builtin_expect(!netpath_zc_bad(a, be->r0.len), 1)) {
 			/* run <= avail: ring_cons_consume's clamp cannot bite. */
-			be->tx.head = head + run;
+			be->tx.head += run;
 			be->txs.packets += run;
-			be->txs.bytes += b;
+			be->txs.bytes += a.sum;
 			return run;
 		}
 		return netpath_tx_burst_zc_rest(be, pkts, max, run);

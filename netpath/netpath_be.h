@@ -60,24 +60,24 @@ struct netpath_iov {
 	uint32_t len;
 };
 
-/* A TX frame as handed to the device: segment 0 inline (base, len), any
- * others in more[].  Laid out like a descriptor, gpa translated into base
+/* A TX frame as handed to the device: segment 0 inline (off, len), any
+ * others in more[].  Laid out like a descriptor, gpa translated into off
  * and flags replaced by nmore (0, as flags are, for a plain frame): the
  * common one-segment frame is stored as the descriptor's len/flags/id word
- * as fetched, and one pointer. */
+ * as fetched, and the offset the burst validated.  Segment 0's host address
+ * is netpath_pkt_base(be, p) = the back end's window (its first region's
+ * host address) + off: the burst stores the offset it already computed for
+ * the range check, and whoever uses the frame adds the window, which on x86
+ * is an addressing mode (base + index), not an instruction.  off is taken
+ * modulo 2^64, so any host address (another region, a bounce slot) has
+ * one. */
 struct netpath_pkt {
-	void *base;          /* +0  segment 0 */
+	uintptr_t off;       /* +0  segment 0, from the window: netpath_pkt_base() */
 	uint32_t len;        /* +8  segment 0's bytes: the frame's if nmore == 0 */
 	uint16_t nmore;      /* +12 segments after segment 0, in more[0..nmore) */
 	uint16_t id;         /* +14 the descriptor's id */
 	struct netpath_iov more[NETPATH_MAX_SEGS - 1];
 };
-
-/* Segment @i (0 <= i <= p->nmore) of a frame. */
-static inline struct netpath_iov netpath_pkt_seg(const struct netpath_pkt *p, uint32_t i)
-{
-	return i ? p->more[i - 1] : (struct netpath_iov){ p->base, p->len };
-}
 
 /* The frame's bytes, all segments. */
 static inline uint32_t netpath_pkt_len(const struct netpath_pkt *p)
@@ -109,6 +109,8 @@ struct netpath_be {
 						 * path) if r0 is smaller than that */
 	bool tx_zc_batch;                       /* zero copy and r0_len_lim: TX
 						 * takes netpath_zc_pass */
+	uintptr_t tx_window;                    /* r0's host address: netpath_pkt.off
+						 * is from here */
 	struct ring tx;
 	struct ring rx;
 	enum netpath_mode mode;
@@ -122,6 +124,19 @@ struct netpath_be {
 	struct netpath_qstats txs;
 	struct netpath_qstats rxs;
 };
+
+/* Segment 0 of a frame that @be handed out: host address. */
+static inline void *netpath_pkt_base(const struct netpath_be *be, const struct netpath_pkt *p)
+{
+	return (void *)(be->tx_window + p->off);
+}
+
+/* Segment @i (0 <= i <= p->nmore) of a frame that @be handed out. */
+static inline struct netpath_iov netpath_pkt_seg(const struct netpath_be *be,
+						 const struct netpath_pkt *p, uint32_t i)
+{
+	return i ? p->more[i - 1] : (struct netpath_iov){ netpath_pkt_base(be, p), p->len };
+}
 
 /* Asymmetric wake ordering on both rings (ring_core.h), as
  * netpath_be_cfg.remote_fence sets it at init. */

@@ -207,7 +207,7 @@ static void consume_netpath(struct run *r)
 	for (;;) {
 		uint32_t n = netpath_be_tx_burst(&r->be, pkts, BURST);
 		for (uint32_t i = 0; i < n; i++)
-			sink += *(const uint64_t *)pkts[i].base;
+			sink += *(const uint64_t *)netpath_pkt_base(&r->be, &pkts[i]);
 		if (n) {
 			netpath_be_tx_complete(&r->be);
 			got += n;
@@ -373,7 +373,7 @@ __attribute__((noinline)) uint64_t np_icount_consume(struct run *r)
 	struct netpath_pkt pkts[BURST];
 	uint32_t n = netpath_be_tx_burst(&r->be, pkts, BURST);
 	for (uint32_t i = 0; i < n; i++)
-		sink += *(const uint64_t *)pkts[i].base;
+		sink += *(const uint64_t *)netpath_pkt_base(&r->be, &pkts[i]);
 	netpath_be_tx_complete(&r->be);
 	return sink;
 }

@@ -94,7 +94,7 @@ static void run_batch(const struct bad_case *bc, uint32_t pos, uint32_t skip, ui
 			assert_int_equal(pkts[k].id, good_id(i));
 			assert_int_equal(pkts[k].len, good_len(i));
 			assert_int_equal(pkts[k].nmore, 0);
-			assert_ptr_equal(pkts[k].base, np_buf(f, i));
+			assert_ptr_equal(netpath_pkt_base(&f->be, &pkts[k]), np_buf(f, i));
 		}
 		got += n;
 	}
@@ -138,6 +138,21 @@ static void test_small_bursts_fill_up(void **state)
 	}
 }
 
+/* Every burst size up to the batch: runs of 1 to 32, so that the pass
+ * enters its first block of 8 at each of its 8 entry points and goes on
+ * for 0 to 3 more blocks; clean, and with a bad descriptor last in the
+ * first run (the run's last entry is checked too), from ring indices that
+ * make some runs wrap. */
+static void test_every_burst_size(void **state)
+{
+	(void)state;
+	const size_t ncases = sizeof(bad_cases) / sizeof(bad_cases[0]);
+	for (uint32_t max = 1; max <= BATCH; max++) {
+		run_batch(NULL, 0, NP_SLOTS - max % 7, max);
+		run_batch(&bad_cases[max % ncases], max - 1, max % 3, max);
+	}
+}
+
 /* Only good frames: no fix-up, and the byte sum from the words is exact even
  * at NETPATH_MAX_FRAME with every id at 0xffff. */
 static void test_good_batch_bytes(void **state)
@@ -154,7 +169,7 @@ static void test_good_batch_bytes(void **state)
 	for (uint32_t i = 0; i < BATCH; i++) {
 		assert_int_equal(pkts[i].len, NETPATH_MAX_FRAME);
 		assert_int_equal(pkts[i].id, 0xffff);
-		assert_ptr_equal(pkts[i].base, f->mem + (size_t)i * 4096);
+		assert_ptr_equal(netpath_pkt_base(&f->be, &pkts[i]), f->mem + (size_t)i * 4096);
 	}
 	assert_int_equal(f->be.txs.bytes, (uint64_t)BATCH * NETPATH_MAX_FRAME);
 	assert_int_equal(f->be.txs.drops, 0);
@@ -185,7 +200,7 @@ static void test_tail_of_first_region(void **state)
 		uint64_t gpa = i & 1 ? end - NETPATH_MAX_FRAME + 2000 * i : np_buf_gpa(i);
 		assert_int_equal(pkts[i].id, i);
 		assert_int_equal(pkts[i].nmore, 0);
-		assert_ptr_equal(pkts[i].base, np_at(f, gpa));
+		assert_ptr_equal(netpath_pkt_base(&f->be, &pkts[i]), np_at(f, gpa));
 	}
 	assert_int_equal(pkts[BATCH - 1].len, end - (end - NETPATH_MAX_FRAME + 2000 * (BATCH - 1)));
 	assert_int_equal(f->be.txs.bytes, bytes);
@@ -215,7 +230,7 @@ static void range_edge(uint32_t len, uint32_t pos, uint32_t beyond)
 			continue;
 		assert_int_equal(pkts[k].id, i);
 		assert_int_equal(pkts[k].len, len);
-		assert_ptr_equal(pkts[k].base,
+		assert_ptr_equal(netpath_pkt_base(&f->be, &pkts[k]),
 				 i == pos ? np_at(f, end - len) : np_buf(f, i));
 		k++;
 	}
@@ -284,13 +299,13 @@ static void test_fixup_keeps_slow_frames(void **state)
 			assert_int_equal(p->id, 0xffff);
 			assert_int_equal(p->nmore, 0);
 			assert_int_equal(p->len, 1000);
-			assert_ptr_equal(p->base, f->mem + half + 4096);
+			assert_ptr_equal(netpath_pkt_base(&f->be, p), f->mem + half + 4096);
 			expect_bytes += 1000;
 		} else if (i == 4) {
 			assert_int_equal(p->id, 4);
 			assert_int_equal(p->nmore, 1);
 			assert_int_equal(netpath_pkt_len(p), 40);
-			assert_ptr_equal(p->base, np_buf(f, 40));
+			assert_ptr_equal(netpath_pkt_base(&f->be, p), np_buf(f, 40));
 			assert_int_equal(p->len, 10);
 			assert_ptr_equal(p->more[0].base, f->mem + half + 100);
 			assert_int_equal(p->more[0].len, 30);
@@ -299,7 +314,7 @@ static void test_fixup_keeps_slow_frames(void **state)
 			assert_int_equal(p->id, i);
 			assert_int_equal(p->nmore, 0);
 			assert_int_equal(p->len, 100 + i);
-			assert_ptr_equal(p->base, np_buf(f, i));
+			assert_ptr_equal(netpath_pkt_base(&f->be, p), np_buf(f, i));
 			expect_bytes += 100 + i;
 		}
 	}
@@ -331,9 +346,9 @@ static void test_first_region_just_too_small(void **state)
 		netpath_drv_tx_kick(&f->drv);
 		assert_int_equal(netpath_be_tx_burst(&f->be, pkts, 8), 2);
 		assert_int_equal(pkts[0].id, 1);
-		assert_ptr_equal(pkts[0].base, f->mem + r0 - 64);
+		assert_ptr_equal(netpath_pkt_base(&f->be, &pkts[0]), f->mem + r0 - 64);
 		assert_int_equal(pkts[1].id, 3);
-		assert_ptr_equal(pkts[1].base, f->mem + r0);
+		assert_ptr_equal(netpath_pkt_base(&f->be, &pkts[1]), f->mem + r0);
 		assert_int_equal(f->be.txs.malformed[NETPATH_BAD_ADDR], 1);
 		np_free(f);
 	}
@@ -344,6 +359,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_one_bad_anywhere),
 		cmocka_unit_test(test_small_bursts_fill_up),
+		cmocka_unit_test(test_every_burst_size),
 		cmocka_unit_test(test_good_batch_bytes),
 		cmocka_unit_test(test_tail_of_first_region),
 		cmocka_unit_test(test_pass_range_edge),

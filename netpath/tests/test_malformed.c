@@ -235,12 +235,12 @@ static void test_fast_path_edges(void **state)
 	netpath_drv_tx_kick(&f->drv);
 	assert_int_equal(netpath_be_tx_burst(&f->be, pkts, 8), 3);
 	assert_int_equal(pkts[0].id, 1);
-	assert_ptr_equal(pkts[0].base, np_at(f, end - 64));
+	assert_ptr_equal(netpath_pkt_base(&f->be, &pkts[0]), np_at(f, end - 64));
 	assert_int_equal(pkts[0].nmore, 0);
 	assert_int_equal(pkts[1].id, 3);
 	assert_int_equal(pkts[1].len, NETPATH_MAX_FRAME);
 	assert_int_equal(pkts[2].id, 7);
-	assert_ptr_equal(pkts[2].base, f->mem);
+	assert_ptr_equal(netpath_pkt_base(&f->be, &pkts[2]), f->mem);
 	netpath_be_stats(&f->be, &tx, &rx);
 	assert_int_equal(tx.malformed[NETPATH_BAD_ADDR], 2);
 	assert_int_equal(tx.malformed[NETPATH_BAD_LEN], 1);
@@ -287,7 +287,7 @@ static void test_mixed_small_bursts(void **state)
 					expect++;
 				assert_int_equal(pkts[k].id, expect);
 				assert_int_equal(pkts[k].len, 64 + expect);
-				assert_ptr_equal(pkts[k].base, np_buf(f, expect));
+				assert_ptr_equal(netpath_pkt_base(&f->be, &pkts[k]), np_buf(f, expect));
 				expect++;
 			}
 			got += n;
@@ -325,9 +325,9 @@ static void test_small_first_region(void **state)
 	netpath_drv_tx_kick(&f->drv);
 	assert_int_equal(netpath_be_tx_burst(&f->be, pkts, 8), 2);
 	assert_int_equal(pkts[0].id, 1);
-	assert_ptr_equal(pkts[0].base, np_buf(f, 1));
+	assert_ptr_equal(netpath_pkt_base(&f->be, &pkts[0]), np_buf(f, 1));
 	assert_int_equal(pkts[1].id, 3);
-	assert_ptr_equal(pkts[1].base, np_buf(f, 20));
+	assert_ptr_equal(netpath_pkt_base(&f->be, &pkts[1]), np_buf(f, 20));
 	netpath_be_stats(&f->be, &tx, &rx);
 	assert_int_equal(tx.malformed[NETPATH_BAD_ADDR], 1);
 	assert_int_equal(tx.malformed[NETPATH_BAD_LEN], 1);

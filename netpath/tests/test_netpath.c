@@ -52,7 +52,7 @@ static void test_tx_zero_copy(void **state)
 	assert_int_equal(netpath_drv_tx_add(&f->drv, np_buf_gpa(3), 100, 0, 77), VMK_OK);
 	assert_true(netpath_drv_tx_kick(&f->drv));
 	assert_int_equal(netpath_be_tx_burst(&f->be, pkts, 4), 1);
-	assert_ptr_equal(pkts[0].base, np_buf(f, 3));
+	assert_ptr_equal(netpath_pkt_base(&f->be, &pkts[0]), np_buf(f, 3));
 	assert_int_equal(pkts[0].len, 100);
 	assert_int_equal(pkts[0].id, 77);
 	assert_int_equal(netpath_drv_tx_reclaim(&f->drv, NULL, 8), 0);  /* still lent */
@@ -75,9 +75,9 @@ static void test_tx_copy_mode(void **state)
 	netpath_drv_tx_add(&f->drv, np_buf_gpa(0), 1500, 0, 1);
 	netpath_drv_tx_kick(&f->drv);
 	assert_int_equal(netpath_be_tx_burst(&f->be, pkts, 4), 1);
-	assert_ptr_equal(pkts[0].base, f->bounce);
+	assert_ptr_equal(netpath_pkt_base(&f->be, &pkts[0]), f->bounce);
 	memset(np_buf(f, 0), 0, 1500);              /* guest reuses its buffer */
-	check(pkts[0].base, 1500, 9);
+	check(netpath_pkt_base(&f->be, &pkts[0]), 1500, 9);
 	assert_int_equal(f->be.txs.copies, 1);
 	assert_int_equal(f->be.txs.copy_bytes, 1500);
 	np_free(f);
@@ -128,7 +128,7 @@ static void test_tx_full_empty_wrap(void **state)
 		/* Take a prime-sized burst so slot positions drift across rounds. */
 		uint32_t n = netpath_be_tx_burst(&f->be, pkts, 37);
 		for (uint32_t i = 0; i < n; i++)
-			assert_ptr_equal(pkts[i].base, np_buf(f, pkts[i].id % 512));
+			assert_ptr_equal(netpath_pkt_base(&f->be, &pkts[i]), np_buf(f, pkts[i].id % 512));
 		netpath_be_tx_complete(&f->be);
 		uint32_t r = netpath_drv_tx_reclaim(&f->drv, ids, NP_SLOTS);
 		assert_int_equal(r, n);
@@ -177,7 +177,7 @@ static void test_tx_add_burst(void **state)
 			}
 			assert_int_equal(pkts[k].id, 100 + i);
 			assert_int_equal(pkts[k].len, 60 + i);
-			assert_ptr_equal(pkts[k].base, np_buf(f, i));
+			assert_ptr_equal(netpath_pkt_base(&f->be, &pkts[k]), np_buf(f, i));
 		}
 	}
 	assert_int_equal(got, NP_SLOTS);
@@ -201,7 +201,7 @@ static void test_tx_indirect(void **state)
 	assert_int_equal(netpath_be_tx_burst(&f->be, &p, 1), 1);
 	assert_int_equal(p.nmore, 2);
 	assert_int_equal(netpath_pkt_len(&p), 1034);
-	assert_ptr_equal(p.base, np_buf(f, 1));
+	assert_ptr_equal(netpath_pkt_base(&f->be, &p), np_buf(f, 1));
 	assert_int_equal(p.len, 14);
 	assert_ptr_equal(p.more[0].base, np_buf(f, 2));
 	assert_int_equal(p.more[0].len, 20);
@@ -224,8 +224,8 @@ static void test_tx_indirect_copy(void **state)
 	netpath_drv_tx_kick(&f->drv);
 	assert_int_equal(netpath_be_tx_burst(&f->be, &p, 1), 1);
 	assert_int_equal(p.nmore, 0);
-	check(p.base, 10, 1);
-	check((uint8_t *)p.base + 10, 30, 2);
+	check(netpath_pkt_base(&f->be, &p), 10, 1);
+	check((uint8_t *)netpath_pkt_base(&f->be, &p) + 10, 30, 2);
 	/* A frame larger than a bounce slot is dropped, not overrun: in one
 	 * segment, or in two that each fit (the whole frame counts). */
 	netpath_drv_tx_add(&f->drv, np_buf_gpa(0), NP_BUF_SIZE * 2, 0, 0);
@@ -350,7 +350,7 @@ static void test_interleaved(void **state)
 		uint32_t n = netpath_be_tx_burst(&f->be, pkts, 8);
 		for (uint32_t i = 0; i < n; i++) {
 			assert_int_equal(netpath_be_rx_take(&f->be, &buf), VMK_OK);
-			memcpy(buf.base, pkts[i].base, pkts[i].len);
+			memcpy(buf.base, netpath_pkt_base(&f->be, &pkts[i]), pkts[i].len);
 			netpath_be_rx_commit(&f->be, pkts[i].len);
 		}
 		netpath_be_tx_complete(&f->be);

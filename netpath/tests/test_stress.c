@@ -71,7 +71,7 @@ static void *tx_backend(void *arg)
 	while (seq < FRAMES) {
 		uint32_t n = netpath_be_tx_burst(&f->be, pkts, 32);
 		for (uint32_t i = 0; i < n; i++, seq++)
-			check_frame(pkts[i].base, pkts[i].len, seq);
+			check_frame(netpath_pkt_base(&f->be, &pkts[i]), pkts[i].len, seq);
 		netpath_be_tx_complete(&f->be);
 		if (n == 0 && ring_cons_arm(&f->be.tx, 1))
 			sched_yield();   /* a real back end would sleep here */
