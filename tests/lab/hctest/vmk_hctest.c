@@ -188,9 +188,11 @@ static void mapping_cache(void *buf, u64 pa)
 		CHECK("mapping stats after", 0, 1);
 		goto out;
 	}
-	/* Status reads of @buf add their own misses and hits, so at least: */
-	CHECK("misses counted", s1[1] - s0[1] >= MAP_PAGES, 1);
-	CHECK("evictions counted", s1[2] - s0[2] >= MAP_PAGES - 64, 1);
+	/* Status reads of @buf add their own misses and hits.  Up to 64 of the
+	 * pages may sit in the cache already (their frames served earlier
+	 * hypercalls: seen after a give and take), so at least: */
+	CHECK("misses counted", s1[1] - s0[1] >= MAP_PAGES - 64, 1);
+	CHECK("evictions counted", s1[2] - s0[2] >= MAP_PAGES - 2 * 64, 1);
 	CHECK("hits counted", s1[0] - s0[0] >= 2, 1);
 	pr_info("vmk_hctest: mapping cache on CPU %u: %llu hits, %llu misses, %llu evictions "
 		"for %d pages\n", me, s1[0] - s0[0], s1[1] - s0[1], s1[2] - s0[2], MAP_PAGES);

@@ -37,6 +37,9 @@ static inline void cpuid(uint32_t leaf, uint32_t sub, uint32_t r[4])
 	__asm__ volatile("cpuid" : "=a"(r[0]), "=b"(r[1]), "=c"(r[2]), "=d"(r[3]) : "a"(leaf), "c"(sub));
 }
 
+#define RFLAGS_TF (1u << 8)
+#define RFLAGS_IF (1u << 9)
+
 static inline uint64_t rdtsc(void)
 {
 	uint32_t lo, hi;

@@ -19,7 +19,6 @@
 #include "cpuctl.h"
 #include "world_insn.h"
 
-#define RFLAGS_IF (1u << 9)
 #define BUS_KHZ 100000u   /* the APIC bus the vCPUs see: 100 MHz */
 
 void vcpu_apic_init(struct vcpu *vc)

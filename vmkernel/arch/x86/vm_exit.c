@@ -27,7 +27,6 @@ void svm_vmrun_resume(void);   /* entry.S */
 static uint8_t *all_ones;   /* IOPM and MSRPM: every port and MSR exits */
 static uint64_t all_ones_pa;
 
-#define RFLAGS_TF (1u << 8)
 #define VM_PAUSE_COUNT 3000   /* PAUSEs in a row before an exit (KVM's default) */
 #define VM_PAUSE_THRESH 128   /* cycles between two PAUSEs of one loop (likewise) */
 
