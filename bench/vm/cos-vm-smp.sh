@@ -85,9 +85,10 @@ ipi() {
 # kvm_run ARGS...: kvm-guest ARGS, its threads pinned to CPUs 1 and 2, the
 # console in /tmp/con.  KVM in this lab loses a wake-up now and then (the
 # QEMU 7.2 STI-shadow gap that vmk works around, vmkernel/README.md): a run
-# still going after KVM_TIMEOUT seconds is killed, reported as a hang
-# ("smp-bench: side=kvm hang"), and run again, at most twice.
-kvm_timeout=${KVM_TIMEOUT:-300}
+# still going after 60 + N/10 seconds (KVM_TIMEOUT overrides) is killed,
+# reported as a hang ("smp-bench: side=kvm hang"), and run again, at most
+# twice.  A normal run takes a few seconds, or tens under the plugin.
+kvm_timeout=${KVM_TIMEOUT:-$((60 + n / 10))}
 kvm_run() {
   tries=0
   while :; do
