@@ -159,14 +159,11 @@ static void vx_hlt(struct pcpu *p, struct vcpu *vc);
  * have done it. */
 static void vx_preempt(struct pcpu *p, struct vcpu *vc)
 {
-	struct vmcb *v = vc->w.vmcb;
-	uint64_t gpa;
-	uint8_t insn;
+	uint8_t insn[X86_INSN_MAX];
 
 	vc->exits[VMK_VX_INTR]++;
-	if ((v->c.int_state & 1) &&
-	    (gpa = world_gva_to_gpa(&vc->w, v->s.rip + v->s.cs.base, vcpu_mem, vc->vm)) !=
-	    (uint64_t)-1 && vm_guest_read(vc->vm, gpa, &insn, 1) == VMK_OK && insn == 0xf4) {
+	if ((vc->w.vmcb->c.int_state & 1) && world_fetch(&vc->w, vcpu_mem, vc->vm, insn) &&
+	    insn[0] == 0xf4) {
 		if (p->owner == VMK_CPU_VMK)
 			sched_vcpu_irq_exit(p);   /* take the interrupt; the halt decides */
 		vc->shadow_hlts++;
