@@ -395,29 +395,21 @@ static void kick_notify(uint32_t index)
  * policy's for those it has, the last ones for those that left it. */
 static void info_update(struct vm *vm)
 {
-	struct sched_world_info wi;
 	uint64_t run = 0, ent = 0, mig = 0, costops = 0, costop_ns = 0, lead = 0, yields = 0;
 
 	for (uint32_t i = 0; i < vm->nvcpus; i++) {
 		struct vcpu *vc = vm->vcpu[i];
 
 		if (sched_vc[vc->sid] == vc &&
-		    sched_world_info(&sched, vc->sid, &wi) == VMK_OK) {
-			vc->last_run_ns = wi.run_ns;
-			vc->last_migrations = wi.migrations;
-			vc->last_costops = wi.costops;
-			vc->last_costop_ns = wi.costop_ns;
-			vc->last_lead_max_ns = wi.lead_max_ns;
-			vc->last_yields = wi.yields;
-			ent += wi.entitlement_ppm;
-		}
-		run += vc->last_run_ns;
-		mig += vc->last_migrations;
-		costops += vc->last_costops;
-		costop_ns += vc->last_costop_ns;
-		yields += vc->last_yields;
-		if (vc->last_lead_max_ns > lead)
-			lead = vc->last_lead_max_ns;
+		    sched_world_info(&sched, vc->sid, &vc->last) == VMK_OK)
+			ent += vc->last.entitlement_ppm;
+		run += vc->last.run_ns;
+		mig += vc->last.migrations;
+		costops += vc->last.costops;
+		costop_ns += vc->last.costop_ns;
+		yields += vc->last.yields;
+		if (vc->last.lead_max_ns > lead)
+			lead = vc->last.lead_max_ns;
 	}
 	vm->info.run_ns = run;
 	vm->info.entitled_ppm = ent;

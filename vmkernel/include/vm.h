@@ -12,6 +12,7 @@
 #include "spinlock.h"
 #include <vmk/hypercall.h>
 #include "vlapic.h"
+#include "../sched/sched.h"
 
 #define VM_MAX_CHUNKS (VMK_VM_MAX_MEM >> VMK_CHUNK_SHIFT)
 #define VM_CONSOLE_SIZE 4096u
@@ -55,9 +56,9 @@ struct vcpu {
 	struct vlapic apic;
 	uint64_t exits[VMK_VX_COUNT];   /* the vCPU's own; VMK_VM_INFO sums them */
 	uint64_t shadow_hlts;           /* likewise: vx_preempt's emulated HLTs */
-	/* Its scheduler figures when it left the scheduler (cpuctl's lock). */
-	uint64_t last_run_ns, last_migrations, last_costops, last_costop_ns, last_lead_max_ns;
-	uint64_t last_yields;
+	/* The policy's figures for it as last read, kept when it leaves the
+	 * scheduler (cpuctl's lock). */
+	struct sched_world_info last;
 	uint64_t switches;
 	uint8_t xsave[VM_XSAVE_SIZE] __attribute__((aligned(64)));
 };
