@@ -103,6 +103,26 @@ kvm_run() {
 
 kvm_ipi() { kvm_run --vcpus 2 --cmdline "bench=ipi,n=$n$mark,dups-ok"; }
 
+# wall_rows SIDE RUN [SUFFIX]: in the wall-time boot only, the scaling runs
+# (smp=V, V = 1..MAXV) and then the guest shootdowns (bench=tlb, V =
+# 2..MAXV) through RUN -- kvm_run or vmk_run, which both take "--vcpus V
+# --cmdline ..." -- with SUFFIX after bench=tlb's options.
+wall_rows() {
+  [ -z "$insnfile" ] || return 0
+  v=1
+  while [ "$v" -le "$maxv" ]; do
+    $2 --vcpus $v --cmdline "smp=$v,n=$steps"
+    out $1 /tmp/con
+    v=$((v + 1))
+  done
+  v=2
+  while [ "$v" -le "$maxv" ]; do
+    $2 --vcpus $v --cmdline "bench=tlb,cpus=$v,n=$ntlb${3:-}"
+    out $1 /tmp/con
+    v=$((v + 1))
+  done
+}
+
 # KVM first (see vm-switch.sh).
 modprobe kvm-amd || fail "modprobe kvm-amd"
 r=1
@@ -110,18 +130,7 @@ while [ "$r" -le "$reps" ]; do
   # dups-ok: QEMU 7.2 delivers an interrupt KVM injects a second time now
   # and then (vmkernel/README.md); the extra pongs are counted, not failed.
   ipi kvm kvm_ipi
-  v=1
-  while [ -z "$insnfile" ] && [ "$v" -le "$maxv" ]; do
-    kvm_run --vcpus $v --cmdline "smp=$v,n=$steps"
-    out kvm /tmp/con
-    v=$((v + 1))
-  done
-  v=2
-  while [ -z "$insnfile" ] && [ "$v" -le "$maxv" ]; do
-    kvm_run --vcpus $v --cmdline "bench=tlb,cpus=$v,n=$ntlb,dups-ok"
-    out kvm /tmp/con
-    v=$((v + 1))
-  done
+  wall_rows kvm kvm_run ,dups-ok
   r=$((r + 1))
 done
 rmmod kvm-amd kvm
@@ -139,18 +148,7 @@ while [ "$r" -le "$reps" ]; do
   for mode in none relaxed; do
     vmk cpu cosched $mode > /dev/null || fail "vmk cpu cosched $mode"
     side=vmk; [ $mode = none ] || side=vmk_cosched
-    v=1
-    while [ -z "$insnfile" ] && [ "$v" -le "$maxv" ]; do
-      vmk_run --vcpus $v --cmdline "smp=$v,n=$steps"
-      out $side /tmp/con
-      v=$((v + 1))
-    done
-    v=2
-    while [ -z "$insnfile" ] && [ "$v" -le "$maxv" ]; do
-      vmk_run --vcpus $v --cmdline "bench=tlb,cpus=$v,n=$ntlb"
-      out $side /tmp/con
-      v=$((v + 1))
-    done
+    wall_rows $side vmk_run
   done
   vmk cpu cosched none > /dev/null
   r=$((r + 1))
