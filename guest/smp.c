@@ -532,11 +532,11 @@ int guest_apic_bad_test(void)
  * give exactly two NMIs and none nested.  "[,n=N]" rounds (10). */
 #define NMI_LINGER_TSC (10ull * 1000 * 1000)
 
-static int spin_until(volatile uint64_t *p, uint64_t want)
+/* Spin until *p reaches @want (counters only go up); 0 once TIMEOUT_TSC has
+ * passed since @t0. */
+static int spin_until(volatile uint64_t *p, uint64_t want, uint64_t t0)
 {
-	uint64_t t0 = rdtsc();
-
-	while (*p != want)
+	while (*p < want)
 		if (rdtsc() - t0 > TIMEOUT_TSC)
 			return 0;
 		else
@@ -555,7 +555,7 @@ static void nmi_handler(void)
 	nmi_in = 1;
 	nmis++;
 	if (nmis & 1) {   /* the first of a pair: linger until the second is sent */
-		spin_until(&nmi_second, nmis);
+		spin_until(&nmi_second, nmis, rdtsc());
 		for (t0 = rdtsc(); rdtsc() - t0 < NMI_LINGER_TSC;)
 			pause();
 	}
@@ -566,11 +566,11 @@ static void nmi_pairs_ap(void)
 {
 	for (uint64_t r = 0; r < nmi_rounds; r++) {
 		send_ipi(0, ICR_NMI);
-		if (!spin_until(&nmis, 2 * r + 1))
+		if (!spin_until(&nmis, 2 * r + 1, rdtsc()))
 			return;
 		send_ipi(0, ICR_NMI);
 		nmi_second = 2 * r + 1;
-		if (!spin_until(&nmis, 2 * r + 2))
+		if (!spin_until(&nmis, 2 * r + 2, rdtsc()))
 			return;
 	}
 }
@@ -765,11 +765,8 @@ int guest_tlb_bench(const char *a)
 
 		invlpg(tlb_page);
 		send_ipi(0, ICR_ASSERT | (3u << 18) | VEC_TLB);
-		while (tlb_acks < want)
-			if (rdtsc() - t0 > TIMEOUT_TSC)
-				return puts_("vmk-guest: a shootdown was not acknowledged\n"), 0;
-			else
-				pause();
+		if (!spin_until(&tlb_acks, want, t0))
+			return puts_("vmk-guest: a shootdown was not acknowledged\n"), 0;
 	}
 	if (mark)
 		__asm__ volatile(VMK_INSN_MARK_END ::: "memory");
