@@ -8,7 +8,12 @@ size=$(stat -c %s $img)
 modprobe vmkload
 
 cp $img /tmp/corrupt.img
+# One byte in the middle changed: 0xff, or 0x00 where it was 0xff already
+# (a build at e6ee83a had 0xff there, and the "corrupt" image loaded).
 printf '\377' | dd of=/tmp/corrupt.img bs=1 seek=$((size / 2)) conv=notrunc 2>/dev/null
+cmp -s $img /tmp/corrupt.img &&
+  printf '\000' | dd of=/tmp/corrupt.img bs=1 seek=$((size / 2)) conv=notrunc 2>/dev/null
+cmp -s $img /tmp/corrupt.img && fail "could not corrupt the copy"
 expect 'checksum' vmk load --image /tmp/corrupt.img
 cp $img /tmp/abi.img
 printf '\007' | dd of=/tmp/abi.img bs=1 seek=8 conv=notrunc 2>/dev/null
