@@ -46,16 +46,21 @@ int netpath_map(const struct ring_memmap *m, struct netpath_qstats *st,
 	return VMK_OK;
 }
 
+/* @words: the ring may be a word ring (TX) if the guest asks for one. */
 static int netpath_attach(const struct netpath_be *be, struct ring *r,
-			  const struct netpath_queue_cfg *q)
+			  const struct netpath_queue_cfg *q, bool words)
 {
 	if (q->nslots == 0 || q->nslots > RING_MAX_SLOTS)
 		return VMK_EINVAL;
-	size_t size = ring_mem_size(q->nslots, sizeof(struct netpath_desc));
+	if (q->format != NETPATH_FMT_DESC && !(words && q->format == NETPATH_FMT_WORD))
+		return VMK_EINVAL;
+	const uint32_t slot = q->format == NETPATH_FMT_WORD ? sizeof(netpath_txw)
+							    : sizeof(struct netpath_desc);
+	size_t size = ring_mem_size(q->nslots, slot);
 	void *mem = ring_mem_translate(&be->mem, q->ring_gpa, size);
 	if (!mem)
 		return VMK_EFAULT;
-	return ring_attach_consumer(r, mem, size, q->nslots, sizeof(struct netpath_desc));
+	return ring_attach_consumer(r, mem, size, q->nslots, slot);
 }
 
 int netpath_be_init(struct netpath_be *be, const struct netpath_be_cfg *cfg)
@@ -79,11 +84,12 @@ int netpath_be_init(struct netpath_be *be, const struct netpath_be_cfg *cfg)
 		if (!be->bounce || be->bounce_slot == 0)
 			return VMK_EINVAL;
 	}
-	int err = netpath_attach(be, &be->tx, &cfg->dev.tx);
+	int err = netpath_attach(be, &be->tx, &cfg->dev.tx, true);
 	if (err == VMK_OK)
-		err = netpath_attach(be, &be->rx, &cfg->dev.rx);
+		err = netpath_attach(be, &be->rx, &cfg->dev.rx, false);
 	if (err)
 		return err;
+	be->tx_words = cfg->dev.tx.format == NETPATH_FMT_WORD;
 	netpath_be_set_remote_fence(be, cfg->remote_fence, cfg->fence_ctx);
 	return VMK_OK;
 }
@@ -226,6 +232,20 @@ int netpath_parse_tx(struct netpath_be *be, struct netpath_geom g, uint64_t gpa,
 	return netpath_parse_tx_slow(be, &c, p);
 }
 
+/* One TX word (word format), from the value fetched from its slot: the
+ * reserved bits must be clear; then it is a descriptor with that gpa and
+ * len, no flags and id 0, through the same exact checks. */
+static inline __attribute__((always_inline))
+int netpath_parse_txw(struct netpath_be *be, struct netpath_geom g, netpath_txw w,
+		      struct netpath_pkt *p)
+{
+	if (w & NETPATH_TXW_RSVD) {
+		p->id = 0;
+		return netpath_bad(&be->txs, NETPATH_BAD_FLAGS);
+	}
+	return netpath_parse_tx(be, g, w >> NETPATH_TXW_GPA_SHIFT, (uint16_t)w, p);
+}
+
 /* Copy mode: flatten the frame into host slot @k (the patent's transmit
  * buffer), so the device never sees guest memory. */
 static __attribute__((noinline))
@@ -323,20 +343,65 @@ struct netpath_zc_acc netpath_zc_scan(const struct netpath_desc *d, uint32_t run
 	return a;
 }
 
-/* The run's one test (see above), against r0's length. */
-static inline bool netpath_zc_bad(struct netpath_zc_acc a, uint64_t r0_len)
+/* The same pass over TX words (word format).  lf |= w - 1: bits 16..23
+ * (the reserved byte) are all clear exactly when it is zero and len >= 1
+ * (len 0 borrows through it); len <= 2^16 - 1 by its width, and every
+ * len - 1 is in lf's low 16 bits, so the run's test is the descriptors'
+ * with NETPATH_TXW_RSVD for the bad bits.  A frame's entry gets off and
+ * the word's low 24 bits (len and the reserved byte: len alone, nmore 0 and
+ * id 0 for a good word), from which the fix-up rebuilds the word exactly. */
+static inline __attribute__((always_inline))
+void netpath_zcw_one(const netpath_txw *q, struct netpath_pkt *p, struct netpath_geom g,
+		     uint64_t *lf, uint64_t *hi, uint32_t *sum)
 {
-	return (a.lf & NETPATH_W_LFBAD) != 0 || a.hi > r0_len - 1 - (a.lf & NETPATH_W_LEN1);
+	const netpath_txw w = RING_READ_ONCE(*q);
+	const uint64_t off = (w >> NETPATH_TXW_GPA_SHIFT) - g.r0_gpa;
+	*lf |= w - 1;
+	*hi = off > *hi ? off : *hi;
+	*sum += (uint16_t)w;
+	*netpath_pkt_word(p) = w & (NETPATH_TXW_RSVD | NETPATH_TXW_LEN_MAX);
+	p->off = off;
 }
 
-/* Returns nonzero if any descriptor of the run failed; else *bytes. */
 static inline __attribute__((always_inline))
-uint64_t netpath_zc_pass(const struct netpath_desc *d, uint32_t run, struct netpath_pkt *p,
-			 struct netpath_geom g, uint32_t *bytes)
+struct netpath_zc_acc netpath_zcw_scan(const netpath_txw *q, uint32_t run,
+				       struct netpath_pkt *p, struct netpath_geom g)
 {
-	const struct netpath_zc_acc a = netpath_zc_scan(d, run, p, g);
+	struct netpath_zc_acc a = { 0, 0, 0 };
+	for (uint32_t k = 0; k < run; k++)
+		netpath_zcw_one(q + k, p + k, g, &a.lf, &a.hi, &a.sum);
+	return a;
+}
+
+/* The run's one test (see above), against r0's length; @lfbad is
+ * NETPATH_W_LFBAD for descriptors, NETPATH_TXW_RSVD for words. */
+static inline bool netpath_zc_bad(struct netpath_zc_acc a, uint64_t r0_len, uint64_t lfbad)
+{
+	return (a.lf & lfbad) != 0 || a.hi > r0_len - 1 - (a.lf & NETPATH_W_LEN1);
+}
+
+/* The pass over @run slots from slot index @first, either format. */
+static inline __attribute__((always_inline))
+struct netpath_zc_acc netpath_be_scan(const struct netpath_be *be, uint32_t first, uint32_t run,
+				      struct netpath_pkt *p, struct netpath_geom g, uint64_t *lfbad)
+{
+	if (be->tx_words) {
+		*lfbad = NETPATH_TXW_RSVD;
+		return netpath_zcw_scan((const netpath_txw *)be->tx.slots + first, run, p, g);
+	}
+	*lfbad = NETPATH_W_LFBAD;
+	return netpath_zc_scan((const struct netpath_desc *)be->tx.slots + first, run, p, g);
+}
+
+/* Returns nonzero if any slot of the run failed; else *bytes. */
+static inline __attribute__((always_inline))
+uint64_t netpath_zc_pass(const struct netpath_be *be, uint32_t first, uint32_t run,
+			 struct netpath_pkt *p, struct netpath_geom g, uint32_t *bytes)
+{
+	uint64_t lfbad;
+	const struct netpath_zc_acc a = netpath_be_scan(be, first, run, p, g, &lfbad);
 	*bytes = a.sum;
-	return netpath_zc_bad(a, g.r0_len);
+	return netpath_zc_bad(a, g.r0_len, lfbad);
 }
 
 /* A run that failed netpath_zc_pass: recover each descriptor's fetched
@@ -354,7 +419,10 @@ uint32_t netpath_zc_fixup(struct netpath_be *be, struct netpath_pkt *p, uint32_t
 	for (uint32_t k = 0; k < run; k++) {
 		const uint64_t w = *netpath_pkt_word(&p[k]);
 		const uint64_t gpa = p[k].off + g.r0_gpa;
-		if (netpath_parse_tx(be, g, gpa, w, &p[n]) != VMK_OK)
+		const int err = be->tx_words
+			? netpath_parse_txw(be, g, gpa << NETPATH_TXW_GPA_SHIFT | w, &p[n])
+			: netpath_parse_tx(be, g, gpa, w, &p[n]);
+		if (err != VMK_OK)
 			continue;
 		sum += netpath_pkt_len(&p[n]);
 		n++;
@@ -371,16 +439,23 @@ uint32_t netpath_tx_burst_generic(struct netpath_be *be, struct netpath_pkt *pkt
 				  uint32_t avail, uint32_t max)
 {
 	const struct netpath_geom g = netpath_geom(be);
-	const struct netpath_desc *slots = (const struct netpath_desc *)be->tx.slots;
 	const uint32_t mask = be->tx.mask, head = be->tx.head;
 	const bool copy = be->mode == NETPATH_COPY;
 	uint32_t i, n = 0;
 	uint64_t bytes = 0;
 	for (i = 0; i < avail && n < max; i++) {
-		const struct netpath_desc *d = &slots[(head + i) & mask];
 		struct netpath_pkt *p = &pkts[n];
-		if (netpath_parse_tx(be, g, RING_READ_ONCE(d->gpa),
-				     RING_READ_ONCE(*(const netpath_u64a *)&d->len), p))
+		int err;
+		if (be->tx_words) {
+			const netpath_txw *q = (const netpath_txw *)be->tx.slots + ((head + i) & mask);
+			err = netpath_parse_txw(be, g, RING_READ_ONCE(*q), p);
+		} else {
+			const struct netpath_desc *d =
+				(const struct netpath_desc *)be->tx.slots + ((head + i) & mask);
+			err = netpath_parse_tx(be, g, RING_READ_ONCE(d->gpa),
+					       RING_READ_ONCE(*(const netpath_u64a *)&d->len), p);
+		}
+		if (err)
 			continue;
 		if (copy && netpath_copy_out(be, p, n))
 			continue;
@@ -405,7 +480,6 @@ uint32_t netpath_tx_burst_zc_rest(struct netpath_be *be, struct netpath_pkt *pkt
 				  uint32_t max, uint32_t failed)
 {
 	const struct netpath_geom g = netpath_geom(be);
-	const struct netpath_desc *slots = (const struct netpath_desc *)be->tx.slots;
 	const uint32_t mask = be->tx.mask, avail = be->tx.peer - be->tx.head;
 	uint32_t read = failed, n = 0;
 	uint64_t bytes = 0;
@@ -417,7 +491,7 @@ uint32_t netpath_tx_burst_zc_rest(struct netpath_be *be, struct netpath_pkt *pkt
 		if (run > mask + 1 - first)
 			run = mask + 1 - first;
 		uint32_t b;
-		if (__builtin_expect(netpath_zc_pass(&slots[first], run, &pkts[n], g, &b) == 0, 1)) {
+		if (__builtin_expect(netpath_zc_pass(be, first, run, &pkts[n], g, &b) == 0, 1)) {
 			n += run;
 			bytes += b;
 		} else {
@@ -449,12 +523,12 @@ uint32_t netpath_be_tx_burst(struct netpath_be *be, struct netpath_pkt *pkts,
 	const uint32_t head = be->tx.head;
 	const uint32_t first = head & be->tx.mask;
 	if (__builtin_expect(run <= be->tx.mask + 1 - first, 1)) {
-		const struct netpath_desc *d = (const struct netpath_desc *)be->tx.slots + first;
 		/* Only r0.gpa is needed in the loop; r0.len and head are read
 		 * again after it (cheaper than keeping them in registers). */
 		const struct netpath_geom g = { .r0_gpa = be->r0.gpa };
-		const struct netpath_zc_acc a = netpath_zc_scan(d, run, pkts, g);
-		if (__builtin_expect(!netpath_zc_bad(a, be->r0.len), 1)) {
+		uint64_t lfbad;
+		const struct netpath_zc_acc a = netpath_be_scan(be, first, run, pkts, g, &lfbad);
+		if (__builtin_expect(!netpath_zc_bad(a, be->r0.len, lfbad), 1)) {
 			/* run <= avail: ring_cons_consume's clamp cannot bite. */
 			be->tx.head += run;
 			be->txs.packets += run;

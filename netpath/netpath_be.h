@@ -109,6 +109,7 @@ struct netpath_be {
 						 * path) if r0 is smaller than that */
 	bool tx_zc_batch;                       /* zero copy and r0_len_lim: TX
 						 * takes netpath_zc_pass */
+	bool tx_words;                          /* TX is a word ring (NETPATH_FMT_WORD) */
 	uintptr_t tx_window;                    /* r0's host address: netpath_pkt.off
 						 * is from here */
 	struct ring tx;

@@ -33,6 +33,8 @@ struct netpath_drv_stats {
 struct netpath_drv {
 	struct ring tx;
 	struct ring rx;
+	uint32_t tx_format;     /* NETPATH_FMT_DESC or NETPATH_FMT_WORD */
+	size_t tx_mem_len;      /* the TX ring's memory, as given to init */
 	uint32_t tx_fill;       /* slots filled, not yet published */
 	uint32_t rx_fill;
 	netpath_doorbell_fn doorbell;
@@ -51,6 +53,13 @@ struct netpath_rx_done {
 int netpath_drv_init(struct netpath_drv *d, void *tx_mem, size_t tx_len, uint32_t tx_slots,
 		     void *rx_mem, size_t rx_len, uint32_t rx_slots,
 		     netpath_doorbell_fn doorbell, void *ctx);
+
+/* Makes the TX ring a word ring (NETPATH_FMT_WORD, 8-byte slots) or a
+ * descriptor ring again, formatting it anew: only before anything was queued
+ * on it, and the back end must be told the same (netpath_queue_cfg.format).
+ * The ring memory given to netpath_drv_init is large enough for either.
+ * VMK_EINVAL for an unknown format, VMK_EBUSY once TX was used. */
+int netpath_drv_set_tx_format(struct netpath_drv *d, uint32_t format);
 
 /* Asymmetric wake ordering on both rings (ring_core.h): @fence makes the
  * vmkernel's CPU take a full barrier when the driver arms.  Only if the back
@@ -82,7 +91,21 @@ static inline int netpath_drv_put(struct ring *r, uint32_t *fill, uint64_t gpa,
 static inline int netpath_drv_tx_add(struct netpath_drv *d, uint64_t gpa, uint32_t len,
 				     uint16_t flags, uint16_t id)
 {
-	int err = netpath_drv_put(&d->tx, &d->tx_fill, gpa, len, flags, id);
+	int err;
+	if (d->tx_format == NETPATH_FMT_WORD) {
+		/* No flags, no cookie: the frame's id is its ring index. */
+		const netpath_txw w = netpath_txw_make(gpa, len);
+		if (flags || w == 0)
+			return VMK_EINVAL;
+		err = VMK_OK;
+		if (d->tx_fill >= ring_prod_space(&d->tx))
+			err = VMK_ENOSPC;
+		else
+			RING_WRITE_ONCE(*(netpath_txw *)ring_prod_slot(&d->tx, d->tx_fill++), w);
+		(void)id;
+	} else {
+		err = netpath_drv_put(&d->tx, &d->tx_fill, gpa, len, flags, id);
+	}
 	if (err == VMK_OK) {
 		d->st.tx_packets++;
 		d->st.tx_bytes += len;
@@ -95,9 +118,15 @@ static inline int netpath_drv_tx_add(struct netpath_drv *d, uint64_t gpa, uint32
  * handled once per call instead of once per frame. */
 uint32_t netpath_drv_tx_add_burst(struct netpath_drv *d, const struct netpath_desc *frames,
 				  uint32_t n);
+/* The same on a word ring: up to @n words as the slots will hold them
+ * (netpath_txw_make); returns how many fit.  Not checked here (the vmkernel
+ * checks every word).  0 on a descriptor ring, and add_burst 0 on a word
+ * ring. */
+uint32_t netpath_drv_tx_add_words(struct netpath_drv *d, const netpath_txw *words, uint32_t n);
 /* Publish everything queued; at most one doorbell.  True if it rang. */
 bool netpath_drv_tx_kick(struct netpath_drv *d);
-/* Frames the vmkernel is done with; their ids go to @ids (may be NULL). */
+/* Frames the vmkernel is done with; their ids go to @ids (may be NULL): a
+ * word ring's are ring indices (low 16 bits). */
 uint32_t netpath_drv_tx_reclaim(struct netpath_drv *d, uint16_t *ids, uint32_t max);
 /* Ask for an interrupt at the next TX completion; false if one is there. */
 bool netpath_drv_tx_arm(struct netpath_drv *d);

@@ -57,14 +57,16 @@ struct variant {
 	const char *name;
 	enum kind kind;
 	bool fenced;      /* netpath: fenced wake ordering, else asymmetric */
+	bool words;       /* netpath: TX word ring (NETPATH_FMT_WORD) */
 };
 
 static const struct variant variants[] = {
-	{ "netpath_zc_poll", ZC_POLL, false },
-	{ "netpath_zc_poll_fenced", ZC_POLL, true },
-	{ "netpath_zc_idle", ZC_IDLE, false },
-	{ "netpath_copy_poll", COPY_POLL, false },
-	{ "dpdk_rte_ring_spsc", RTE, false },
+	{ "netpath_zc_poll", ZC_POLL, false, false },
+	{ "netpath_zcw_poll", ZC_POLL, false, true },
+	{ "netpath_zc_poll_fenced", ZC_POLL, true, false },
+	{ "netpath_zc_idle", ZC_IDLE, false, false },
+	{ "netpath_copy_poll", COPY_POLL, false, false },
+	{ "dpdk_rte_ring_spsc", RTE, false, false },
 };
 
 static int dpdk_ok;
@@ -77,6 +79,7 @@ static int membarrier_ok;   /* the asymmetric ordering's remote fence works */
 struct run {
 	enum kind kind;
 	bool fenced;
+	bool words;
 	uint32_t size;
 	uint32_t batch;
 	uint8_t *mem;
@@ -85,6 +88,7 @@ struct run {
 	void *rte;
 	void **ptrs;                      /* rte_ring's references (CPU 0) */
 	struct netpath_desc *descs;       /* netpath's references (CPU 0) */
+	netpath_txw *txw;                 /* the same, for a word ring (CPU 0) */
 	_Alignas(128) struct netpath_drv drv;     /* CPU 0 */
 	_Alignas(128) struct netpath_be be;       /* CPU 1 */
 	_Alignas(128) uint64_t total;  /* frames produced; valid once stop is set */
@@ -114,7 +118,7 @@ static int run_setup_netpath(struct run *r)
 	struct netpath_be_cfg cfg = {
 		.regions = &r->region, .nregions = 1,
 		.dev = { .abi_version = NETPATH_ABI_VERSION,
-			 .tx = { GPA_BASE, SLOTS, 0 },
+			 .tx = { GPA_BASE, SLOTS, r->words ? NETPATH_FMT_WORD : NETPATH_FMT_DESC },
 			 .rx = { GPA_BASE + RING_BYTES, SLOTS, 0 } },
 		.mode = r->kind == COPY_POLL ? NETPATH_COPY : NETPATH_ZEROCOPY,
 		.bounce = r->bounce, .bounce_len = NETPATH_MAX_BURST * BUF_SIZE,
@@ -122,6 +126,8 @@ static int run_setup_netpath(struct run *r)
 	};
 	int err = netpath_drv_init(&r->drv, r->mem, RING_BYTES, SLOTS,
 				   r->mem + RING_BYTES, RING_BYTES, SLOTS, NULL, NULL);
+	if (err == VMK_OK && r->words)
+		err = netpath_drv_set_tx_format(&r->drv, NETPATH_FMT_WORD);
 	if (err == VMK_OK)
 		netpath_drv_set_remote_fence(&r->drv, fence, NULL);
 	return err ? err : netpath_be_init(&r->be, &cfg);
@@ -134,6 +140,7 @@ static void run_refs(struct run *r)
 		r->ptrs[i] = buf_at(r, i);
 		r->descs[i] = (struct netpath_desc){ GPA_BASE + BUF_OFF + (uint64_t)i * BUF_SIZE,
 						     r->size, 0, (uint16_t)i };
+		r->txw[i] = netpath_txw_make(r->descs[i].gpa, r->size);
 	}
 }
 
@@ -143,6 +150,7 @@ static void run_free_mem(struct run *r)
 	free(r->bounce);
 	free(r->ptrs);
 	free(r->descs);
+	free(r->txw);
 	free(r);
 }
 
@@ -154,12 +162,14 @@ static struct run *run_new(const struct variant *v, uint32_t size, uint32_t batc
 	memset(r, 0, sizeof(*r));
 	r->kind = kind;
 	r->fenced = v->fenced;
+	r->words = v->words;
 	r->size = size;
 	r->batch = batch;
 	r->mem = aligned_alloc(4096, MEM_SIZE);
 	r->bounce = aligned_alloc(64, NETPATH_MAX_BURST * BUF_SIZE);
 	r->ptrs = aligned_alloc(64, NBUFS * sizeof(*r->ptrs));
 	r->descs = aligned_alloc(64, NBUFS * sizeof(*r->descs));
+	r->txw = aligned_alloc(64, NBUFS * sizeof(*r->txw));
 	memset(r->mem, 0xab, MEM_SIZE);
 	memset(r->bounce, 0, NETPATH_MAX_BURST * BUF_SIZE);
 	run_refs(r);
@@ -254,11 +264,12 @@ static void *consumer(void *arg)
 
 /* ---- producer side (CPU 0) ---- */
 
-/* Each batch is the next slice of the run's descriptor table, queued in one
- * call (netpath_drv_tx_add_burst, as rte_ring's bulk enqueue). */
+/* Each batch is the next slice of the run's descriptor (or word) table,
+ * queued in one call (netpath_drv_tx_add_burst or _add_words, as rte_ring's
+ * bulk enqueue). */
 static void produce_netpath(struct run *r, uint32_t *next)
 {
-	const struct netpath_desc *f = r->descs + *next;
+	const uint32_t at = *next;
 	const uint32_t batch = r->batch;
 	uint32_t done = 0;
 	*next = (*next + batch) % NBUFS;
@@ -266,7 +277,10 @@ static void produce_netpath(struct run *r, uint32_t *next)
 		/* Reclaim lazily: reading cons costs a cache-line transfer. */
 		if (ring_prod_space(&r->drv.tx) - r->drv.tx_fill < batch - done)
 			netpath_drv_tx_reclaim(&r->drv, NULL, SLOTS);
-		done += netpath_drv_tx_add_burst(&r->drv, f + done, batch - done);
+		if (r->words)
+			done += netpath_drv_tx_add_words(&r->drv, r->txw + at + done, batch - done);
+		else
+			done += netpath_drv_tx_add_burst(&r->drv, r->descs + at + done, batch - done);
 		if (done == batch)
 			break;
 		netpath_drv_tx_kick(&r->drv);   /* ring full: let it drain */

@@ -27,6 +27,7 @@ SIZES = (64, 1500)
 BATCHES = (1, 8, 32)
 SIDES = ("netpath", "rte_ring")
 BENCH = {"netpath": "netpath_zc_poll", "rte_ring": "dpdk_rte_ring_spsc"}
+NETPATH_VARIANTS = ("netpath_zc_poll", "netpath_zcw_poll")  # descriptor / word TX ring
 NETPATH_COUNTERS = ("copies_per_pkt", "doorbells_per_pkt", "drops")
 
 
@@ -256,6 +257,8 @@ def main(argv=None):
     ap.add_argument("--pairs", type=int)
     ap.add_argument("--runtime", type=float)
     ap.add_argument("--commit", default="unknown")
+    ap.add_argument("--netpath", default="netpath_zc_poll", choices=NETPATH_VARIANTS,
+                    help="the netpath benchmark the raw runs are of")
     a = ap.parse_args(argv)
     if a.check:
         try:
@@ -270,12 +273,14 @@ def main(argv=None):
         return 1 if bad else 0
     if None in (a.out, a.json, a.rows, a.pairs, a.runtime):
         ap.error("--out, --json, --rows, --pairs and --runtime are required")
+    BENCH["netpath"] = a.netpath
     rows = collect(a.out, parse_rows(a.rows), a.pairs)
     doc = {
         "context": {
             "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
             "host": platform.node(), "kernel": platform.release(), "cpus": os.cpu_count(),
             "commit": a.commit, "pairs": a.pairs, "runtime_s": a.runtime,
+            "netpath_variant": a.netpath,
             "smoke": os.environ.get("SMOKE") == "1",
             "cpus_used": "producer on CPU 0, consumer on CPU 1",
         },

@@ -9,6 +9,11 @@ if [ "${SMOKE:-0}" = 1 ]; then
 	runtime=0.01
 	rows=64:32
 fi
+netpath=${NETPATH:-netpath_zcw_poll}
+case $netpath in
+netpath_zcw_poll|netpath_zc_poll) ;;
+*) die "NETPATH: unknown netpath variant '$netpath' (netpath_zcw_poll or netpath_zc_poll)" ;;
+esac
 posint PAIRS "$pairs"
 seconds RUNTIME "$runtime"
 rows=${rows//,/ }
@@ -32,7 +37,7 @@ run_side() {  # side size batch round: log it in schedule.txt, then run it
 	seq_no=$((seq_no + 1))
 	echo "$seq_no $4 $2 $3 $1 $(date +%s.%N) $load" >>"$out/raw/schedule.txt"
 	case $1 in
-	netpath) name=netpath_zc_poll ;;
+	netpath) name=$netpath ;;
 	rte_ring) name=dpdk_rte_ring_spsc ;;
 	esac
 	"$bench" --benchmark_filter="^$name/$2/$3/" --benchmark_min_time="$runtime" \
@@ -43,7 +48,7 @@ run_side() {  # side size batch round: log it in schedule.txt, then run it
 t0=$(date +%s)
 est=$(awk -v p="$pairs" -v r=${#row_list[@]} -v t="$runtime" \
 	'BEGIN { printf "%d", p * r * 2 * (t * 2 + 0.6) }')
-log "$pairs rounds of ${#row_list[@]} pairs (netpath_zc_poll, dpdk_rte_ring_spsc), ${runtime}s per run: about ${est}s"
+log "$pairs rounds of ${#row_list[@]} pairs ($netpath, dpdk_rte_ring_spsc), ${runtime}s per run: about ${est}s"
 for round in $(seq "$pairs"); do
 	order=(netpath rte_ring)
 	[ $((round % 2)) = 0 ] && order=(rte_ring netpath)
@@ -58,5 +63,5 @@ done
 log "pairs done in $(($(date +%s) - t0))s"
 
 python3 "$here/pairs.py" --out "$out/raw" --json "$results/bench/netpath-pairs.json" \
-	--rows "${row_list[*]}" --pairs "$pairs" --runtime "$runtime" \
+	--rows "${row_list[*]}" --pairs "$pairs" --runtime "$runtime" --netpath "$netpath" \
 	--commit "$(git -C "$root" describe --always --dirty 2>/dev/null || echo unknown)"

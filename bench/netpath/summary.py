@@ -148,6 +148,8 @@ def side_by_side(doc, base, load):
     for size in (64, 1500):
         for batch in (1, 8, 32):
             zc = bench_get(runs, "netpath_zc_poll", size, batch)
+            zcw = bench_get(runs, "netpath_zcw_poll", size, batch)
+            zwi = ipp.get("netpath_zcw_poll/%d/%d" % (size, batch))
             fenced = bench_get(runs, "netpath_zc_poll_fenced", size, batch)
             rte = bench_get(runs, "dpdk_rte_ring_spsc", size, batch)
             zi = ipp.get("netpath_zc_poll/%d/%d" % (size, batch))
@@ -156,6 +158,8 @@ def side_by_side(doc, base, load):
                 "size": size, "batch": batch,
                 "netpath_zc_poll_mpps": zc, "rte_ring_mpps": rte,
                 "mpps_ratio": ratio(zc, rte),
+                "netpath_zcw_poll_mpps": zcw, "zcw_mpps_ratio": ratio(zcw, rte),
+                "netpath_zcw_instr_per_pkt": zwi, "zcw_instr_ratio": ratio(zwi, ri),
                 "netpath_zc_poll_fenced_mpps": fenced,
                 "fenced_mpps_ratio": ratio(fenced, rte),
                 "netpath_mpps_cv": cv_of(runs, "netpath_zc_poll", size, batch),
@@ -297,13 +301,13 @@ def summary(doc, base):
     la = sbs["load_avg"]
     print("\nnetpath zc_poll vs rte_ring (load average before %s, after %s)" % (
         la.get("before", la.get("at_start")), la.get("after", "-")))
-    print("%5s %5s %9s %9s %7s %8s %9s %9s %7s %13s %13s" % (
-        "size", "batch", "zc Mpps", "rte Mpps", "ratio", "fenced", "zc ins", "rte ins", "ratio",
-        "prod zc/rte", "cons zc/rte"))
+    print("%5s %5s %9s %9s %7s %8s %8s %9s %9s %7s %13s %13s" % (
+        "size", "batch", "zc Mpps", "rte Mpps", "ratio", "fenced", "words", "zc ins", "rte ins",
+        "ratio", "prod zc/rte", "cons zc/rte"))
     for r in sbs["rows"]:
-        print("%5d %5d %9s %9s %7s %8s %9s %9s %7s %13s %13s" % (
+        print("%5d %5d %9s %9s %7s %8s %8s %9s %9s %7s %13s %13s" % (
             r["size"], r["batch"], fmt(r["netpath_zc_poll_mpps"]), fmt(r["rte_ring_mpps"]),
-            fmt(r["mpps_ratio"]), fmt(r["fenced_mpps_ratio"]),
+            fmt(r["mpps_ratio"]), fmt(r["fenced_mpps_ratio"]), fmt(r["zcw_mpps_ratio"]),
             fmt(r["netpath_zc_instr_per_pkt"], "%.1f"),
             fmt(r["rte_ring_instr_per_pkt"], "%.1f"), fmt(r["instr_ratio"]),
             "%s/%s" % (fmt(r["netpath_zc_producer_instr_per_pkt"], "%.1f"),

@@ -42,7 +42,7 @@ def load(path):
         return json.load(f)
 
 
-def write_raw(d, rows, rte=100.0, **netpath_kw):
+def write_raw(d, rows, rte=100.0, name="netpath_zc_poll", **netpath_kw):
     """rows: {(size, batch): [ratio per round]}; rte_ring makes `rte` Mpps."""
     os.makedirs(d, exist_ok=True)
     seq = 0
@@ -53,7 +53,7 @@ def write_raw(d, rows, rte=100.0, **netpath_kw):
                 for side in order:
                     seq += 1
                     sched.write("%d %d %d %d %s %f 0.5\n" % (seq, rnd, size, batch, side, 1e9 + seq))
-                    doc = (gb("netpath_zc_poll/%d/%d/real_time" % (size, batch), x * rte,
+                    doc = (gb("%s/%d/%d/real_time" % (name, size, batch), x * rte,
                               **netpath_kw) if side == "netpath" else
                            gb("dpdk_rte_ring_spsc/%d/%d/real_time" % (size, batch), rte))
                     with open(os.path.join(d, "%s_%d_%d_%d.json" % (side, size, batch, rnd)),
@@ -61,10 +61,10 @@ def write_raw(d, rows, rte=100.0, **netpath_kw):
                         json.dump(doc, f)
 
 
-def merge(d, rows, npairs):
+def merge(d, rows, npairs, extra=()):
     out = os.path.join(d, "out.json")
     argv = ["--out", d, "--json", out, "--rows", rows, "--pairs", str(npairs),
-            "--runtime", "1"]
+            "--runtime", "1"] + list(extra)
     with open(os.devnull, "w") as null:
         stdout, sys.stdout = sys.stdout, null
         try:
@@ -105,6 +105,18 @@ class Decision(unittest.TestCase):
         self.assertAlmostEqual(p["netpath"]["Mpps"], 105.0)
         self.assertAlmostEqual(p["ratio"], 1.05)
         self.assertEqual(pairs.check(doc), [])
+
+    def test_netpath_variant(self):
+        # Runs of the word ring are read only when --netpath names it, and
+        # the merged file says which variant it compared.
+        write_raw(self.d, {(64, 32): MET}, name="netpath_zcw_poll")
+        doc = merge(self.d, "64:32", 12, ["--netpath", "netpath_zcw_poll"])
+        self.assertEqual(doc["context"]["netpath_variant"], "netpath_zcw_poll")
+        self.assertEqual(self.row(doc, 64, 32)["decision"]["verdict"], "MET")
+        self.assertEqual(pairs.check(doc), [])
+        doc = merge(self.d, "64:32", 12)
+        self.assertEqual(doc["context"]["netpath_variant"], "netpath_zc_poll")
+        self.assertEqual(self.row(doc, 64, 32)["decision"]["pairs_failed"], 12)
 
     def test_overall_needs_both_batch32_rows(self):
         write_raw(self.d, {(64, 32): MET, (64, 8): MET})

@@ -16,7 +16,8 @@ from script_args import ScriptArgs  # noqa: E402
 class RunArgs(ScriptArgs):
     SCRIPT = os.path.join(HERE, "run")
     SOURCED = (os.path.join(HERE, "pairs.sh"),)
-    KNOBS = ("RESULTS", "MIN_TIME", "REPS", "PMD_SECONDS", "PAIRS", "RUNTIME", "ROWS", "SMOKE")
+    KNOBS = ("RESULTS", "MIN_TIME", "REPS", "PMD_SECONDS", "PAIRS", "RUNTIME", "ROWS", "SMOKE",
+             "NETPATH")
     FAKES = ("build/bench/netpath/netpath_bench", "bin/dpdk-test", "bin/dpdk-testpmd",
              "bin/valgrind")
 
@@ -34,6 +35,7 @@ class RunArgs(ScriptArgs):
             ("ROWS", {"ROWS": "64:16"}), ("ROWS", {"ROWS": "9000:32"}),
             ("ROWS", {"ROWS": "64"}), ("ROWS", {"ROWS": "64:32 64:32"}),
             ("ROWS", {"ROWS": " , "}),
+            ("NETPATH", {"NETPATH": "netpath_copy_poll"}), ("NETPATH", {"NETPATH": "zcw"}),
         ]
         for knob, env in cases:
             with self.subTest(env=env):
