@@ -343,20 +343,24 @@ struct netpath_zc_acc netpath_zc_scan(const struct netpath_desc *d, uint32_t run
 	return a;
 }
 
-/* The same pass over TX words (word format).  lf |= w - 1: bits 16..23
- * (the reserved byte) are all clear exactly when it is zero and len >= 1
- * (len 0 borrows through it); len <= 2^16 - 1 by its width, and every
- * len - 1 is in lf's low 16 bits, so the run's test is the descriptors'
- * with NETPATH_TXW_RSVD for the bad bits.  A frame's entry gets off and
- * the word's low 24 bits (len and the reserved byte: len alone, nmore 0 and
- * id 0 for a good word), from which the fix-up rebuilds the word exactly. */
+/* The same pass over TX words (word format).  lf |= (w - 1) | (w & RSVD):
+ * bits 16..23 are all clear exactly when the reserved byte is zero and
+ * len >= 1.  w - 1 alone is not enough: len 0 borrows through the reserved
+ * byte, which catches it when that byte is 0 but clears it when it is 0x01
+ * (a word of len 0 and reserved bit 16 would pass as a 65536-byte frame),
+ * so the reserved bits are OR'd in as they are.  len <= 2^16 - 1 by its
+ * width, and every len - 1 is in lf's low 16 bits (w & RSVD has none), so
+ * the run's test is the descriptors' with NETPATH_TXW_RSVD for the bad
+ * bits.  A frame's entry gets off and the word's low 24 bits (len and the
+ * reserved byte: len alone, nmore 0 and id 0 for a good word), from which
+ * the fix-up rebuilds the word exactly. */
 static inline __attribute__((always_inline))
 void netpath_zcw_one(const netpath_txw *q, struct netpath_pkt *p, struct netpath_geom g,
 		     uint64_t *lf, uint64_t *hi, uint32_t *sum)
 {
 	const netpath_txw w = RING_READ_ONCE(*q);
 	const uint64_t off = (w >> NETPATH_TXW_GPA_SHIFT) - g.r0_gpa;
-	*lf |= w - 1;
+	*lf |= (w - 1) | (w & NETPATH_TXW_RSVD);
 	*hi = off > *hi ? off : *hi;
 	*sum += (uint16_t)w;
 	*netpath_pkt_word(p) = w & (NETPATH_TXW_RSVD | NETPATH_TXW_LEN_MAX);
