@@ -2,7 +2,8 @@
  * every frame carries its sequence number and a checksum of its payload, so
  * a lost, duplicated, reordered or torn frame fails the test.  Both sides
  * re-arm notifications when they find nothing to do, which exercises the
- * wake protocol under real concurrency. */
+ * wake protocol under real concurrency.  TX runs with either slot format
+ * (descriptors, words). */
 #include <pthread.h>
 #include <sched.h>
 #include <setjmp.h>
@@ -70,8 +71,12 @@ static void *tx_backend(void *arg)
 	uint32_t seq = 0;
 	while (seq < FRAMES) {
 		uint32_t n = netpath_be_tx_burst(&f->be, pkts, 32);
-		for (uint32_t i = 0; i < n; i++, seq++)
+		for (uint32_t i = 0; i < n; i++, seq++) {
 			check_frame(netpath_pkt_base(&f->be, &pkts[i]), pkts[i].len, seq);
+			/* A word frame has no cookie: its id is 0. */
+			if (pkts[i].nmore != 0 || (f->be.tx_words && pkts[i].id != 0))
+				__atomic_fetch_add(&bad_frames, 1, __ATOMIC_RELAXED);
+		}
 		netpath_be_tx_complete(&f->be);
 		if (n == 0 && ring_cons_arm(&f->be.tx, 1))
 			sched_yield();   /* a real back end would sleep here */
@@ -79,21 +84,31 @@ static void *tx_backend(void *arg)
 	return NULL;
 }
 
-static void test_stress_tx(void **state)
+/* The driver finds a reclaimed frame's buffer from its id: the buffer
+ * number itself on a descriptor ring (the cookie), or, on a word ring,
+ * where it noted the buffer under the frame's ring index (all the id is). */
+static void stress_tx(uint32_t format)
 {
-	(void)state;
-	struct np *f = np_new_slots(NETPATH_ZEROCOPY, 64);
+	struct np *f = np_new_fmt(NETPATH_ZEROCOPY, 64, format);
 	pthread_t t;
 	uint32_t rng = 12345, seq = 0, batches = 0;
 	uint16_t ids[64];
 	uint32_t free_bufs[NBUFS], nfree = NBUFS;
+	uint32_t slot_buf[64];      /* word ring: buffer of ring index & 63 */
+	uint32_t reclaimed = 0, bad_ids = 0;
+	const bool words = format == NETPATH_FMT_WORD;
+	bad_frames = 0;
 	for (uint32_t i = 0; i < NBUFS; i++)
 		free_bufs[i] = i;
 	assert_int_equal(pthread_create(&t, NULL, tx_backend, f), 0);
 	while (seq < FRAMES) {
 		uint32_t r = netpath_drv_tx_reclaim(&f->drv, ids, 64);
-		for (uint32_t i = 0; i < r; i++)
-			free_bufs[nfree++] = ids[i];
+		for (uint32_t i = 0; i < r; i++, reclaimed++) {
+			/* Word ring: the ids are the ring indices, in order.
+			 * Counted: the back-end thread still runs. */
+			bad_ids += words && ids[i] != (uint16_t)reclaimed;
+			free_bufs[nfree++] = words ? slot_buf[ids[i] % 64] : ids[i];
+		}
 		uint32_t batch = 1 + vmk_xorshift32(&rng) % 32;
 		for (uint32_t k = 0; k < batch && nfree && seq < FRAMES; k++, seq++) {
 			uint32_t b = free_bufs[--nfree];
@@ -102,15 +117,30 @@ static void test_stress_tx(void **state)
 				free_bufs[nfree++] = b;
 				break;
 			}
+			/* Queued in order from index 0: seq is its ring index. */
+			slot_buf[seq % 64] = b;
 		}
 		batches += netpath_drv_tx_kick(&f->drv) || true;
 	}
 	pthread_join(t, NULL);
 	assert_int_equal(bad_frames, 0);
+	assert_int_equal(bad_ids, 0);
 	assert_int_equal(f->be.txs.packets, FRAMES);
 	assert_int_equal(f->be.txs.drops, 0);
 	assert_true(f->drv.st.tx_doorbells <= batches);
 	np_free(f);
+}
+
+static void test_stress_tx(void **state)
+{
+	(void)state;
+	stress_tx(NETPATH_FMT_DESC);
+}
+
+static void test_stress_tx_words(void **state)
+{
+	(void)state;
+	stress_tx(NETPATH_FMT_WORD);
 }
 
 /* ---- RX: back-end thread fills posted buffers, driver thread checks ---- */
@@ -142,6 +172,7 @@ static void test_stress_rx(void **state)
 	struct netpath_rx_done done[32];
 	pthread_t t;
 	uint32_t seq = 0;
+	bad_frames = 0;
 	for (uint32_t i = 0; i < 64; i++)
 		netpath_drv_rx_post(&f->drv, np_buf_gpa(NBUFS + i), NP_BUF_SIZE, (uint16_t)(NBUFS + i));
 	netpath_drv_rx_kick(&f->drv);
@@ -168,6 +199,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_stress_tx),
+		cmocka_unit_test(test_stress_tx_words),
 		cmocka_unit_test(test_stress_rx),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
