@@ -418,8 +418,9 @@ static void test_drv_add_words(void **state)
 	(void)state;
 	struct np *f = np_new_words(NETPATH_ZEROCOPY, NP_SLOTS);
 	netpath_txw words[NP_SLOTS + 8];
+	/* Odd addresses: a word's low 32 bits are not its length. */
 	for (uint32_t i = 0; i < NP_SLOTS + 8; i++)
-		words[i] = netpath_txw_make(np_buf_gpa(i), 100 + i);
+		words[i] = netpath_txw_make(np_buf_gpa(i) + 1 + i, 100 + i);
 	np_advance(f, 40);
 	assert_int_equal(netpath_drv_tx_add(&f->drv, np_buf_gpa(9), 64, 0, 0), VMK_OK);
 	assert_int_equal(netpath_drv_tx_add_words(&f->drv, words, 0), 0);
@@ -440,7 +441,8 @@ static void test_drv_add_words(void **state)
 		for (uint32_t k = 0; k < n; k++, got++) {
 			const uint32_t i = got - 1;
 			assert_int_equal(pkts[k].id, 0);
-			assert_ptr_equal(netpath_pkt_base(&f->be, &pkts[k]), got ? np_buf(f, i) : np_buf(f, 9));
+			assert_ptr_equal(netpath_pkt_base(&f->be, &pkts[k]),
+					 got ? np_buf(f, i) + 1 + i : np_buf(f, 9));
 			assert_int_equal(pkts[k].len, got ? 100 + i : 64);
 		}
 	assert_int_equal(got, NP_SLOTS);
