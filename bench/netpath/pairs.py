@@ -205,9 +205,9 @@ def fmt(v, spec):
 
 def show(doc):
     ctx = doc["context"]
-    print("netpath zc_poll vs rte_ring SP/SC: %d pairs per row, %gs per run; x = median of "
+    print("%s vs rte_ring SP/SC: %d pairs per row, %gs per run; x = median of "
           "the per-pair ratios netpath / rte_ring Mpps, 95%% distribution-free interval"
-          % (ctx["pairs"], ctx["runtime_s"]))
+          % (ctx.get("netpath_variant", "netpath_zc_poll"), ctx["pairs"], ctx["runtime_s"]))
     print("%5s %5s | %8s %8s | %-22s | %6s %9s | %s" % (
         "size", "batch", "np Mpps", "rte Mpps", "x [95% CI]", "copies", "bells/bat",
         "verdict"))
