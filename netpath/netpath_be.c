@@ -343,27 +343,34 @@ struct netpath_zc_acc netpath_zc_scan(const struct netpath_desc *d, uint32_t run
 	return a;
 }
 
-/* The same pass over TX words (word format).  lf |= (w - 1) | (w & RSVD):
- * bits 16..23 are all clear exactly when the reserved byte is zero and
- * len >= 1.  w - 1 alone is not enough: len 0 borrows through the reserved
- * byte, which catches it when that byte is 0 but clears it when it is 0x01
- * (a word of len 0 and reserved bit 16 would pass as a 65536-byte frame),
- * so the reserved bits are OR'd in as they are.  len <= 2^16 - 1 by its
- * width, and every len - 1 is in lf's low 16 bits (w & RSVD has none), so
- * the run's test is the descriptors' with NETPATH_TXW_RSVD for the bad
- * bits.  A frame's entry gets off and the word's low 24 bits (len and the
- * reserved byte: len alone, nmore 0 and id 0 for a good word), from which
- * the fix-up rebuilds the word exactly. */
+/* The same pass over TX words (word format), on t = the word's low 24
+ * bits (len and the reserved byte), which is also what the frame's entry
+ * gets (len alone, nmore 0 and id 0 for a good word; the fix-up rebuilds
+ * the word exactly from it and off).
+ *   lf |= (t - 1) | t   bits 16..23 are all clear exactly when the
+ *                       reserved byte is zero and len >= 1: t alone shows
+ *                       the byte (t - 1 alone does not: len 0 borrows
+ *                       through a byte of 0x01 and clears it), t - 1 shows
+ *                       len 0 (it borrows to all ones).
+ *   low 16 bits of lf   >= every len (len - 1 | len >= len), so the run's
+ *                       test is the descriptors', with NETPATH_TXW_RSVD
+ *                       for the bad bits; stricter on the length (up to
+ *                       twice it), which matters only for a run with a
+ *                       frame starting in r0's last 64 KiB (then the exact
+ *                       fix-up decides).
+ *   sum += t            the lengths, if the reserved bytes are zero (the
+ *                       run's test); otherwise the run is re-counted. */
 static inline __attribute__((always_inline))
 void netpath_zcw_one(const netpath_txw *q, struct netpath_pkt *p, struct netpath_geom g,
 		     uint64_t *lf, uint64_t *hi, uint32_t *sum)
 {
 	const netpath_txw w = RING_READ_ONCE(*q);
 	const uint64_t off = (w >> NETPATH_TXW_GPA_SHIFT) - g.r0_gpa;
-	*lf |= (w - 1) | (w & NETPATH_TXW_RSVD);
+	const uint64_t t = w & (NETPATH_TXW_RSVD | NETPATH_TXW_LEN_MAX);
+	*lf |= (t - 1) | t;
 	*hi = off > *hi ? off : *hi;
-	*sum += (uint16_t)w;
-	*netpath_pkt_word(p) = w & (NETPATH_TXW_RSVD | NETPATH_TXW_LEN_MAX);
+	*sum += (uint32_t)t;
+	*netpath_pkt_word(p) = t;
 	p->off = off;
 }
 
