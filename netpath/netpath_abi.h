@@ -90,6 +90,13 @@ static inline netpath_txw netpath_txw_make(uint64_t gpa, uint32_t len)
 #define NETPATH_FMT_DESC 0u   /* struct netpath_desc slots (TX and RX) */
 #define NETPATH_FMT_WORD 1u   /* netpath_txw slots (TX only) */
 
+/* Bytes a slot of @format takes (NETPATH_FMT_DESC or NETPATH_FMT_WORD;
+ * callers check the format first). */
+static inline uint32_t netpath_slot_size(uint32_t format)
+{
+	return format == NETPATH_FMT_WORD ? sizeof(netpath_txw) : sizeof(struct netpath_desc);
+}
+
 /* Where the rings are: handed to the vmkernel once, at set-up. */
 struct netpath_queue_cfg {
 	uint64_t ring_gpa;   /* 64-byte aligned; ring_mem_size(nslots, slot size) bytes */

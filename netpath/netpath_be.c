@@ -54,8 +54,7 @@ static int netpath_attach(const struct netpath_be *be, struct ring *r,
 		return VMK_EINVAL;
 	if (q->format != NETPATH_FMT_DESC && !(words && q->format == NETPATH_FMT_WORD))
 		return VMK_EINVAL;
-	const uint32_t slot = q->format == NETPATH_FMT_WORD ? sizeof(netpath_txw)
-							    : sizeof(struct netpath_desc);
+	const uint32_t slot = netpath_slot_size(q->format);
 	size_t size = ring_mem_size(q->nslots, slot);
 	void *mem = ring_mem_translate(&be->mem, q->ring_gpa, size);
 	if (!mem)

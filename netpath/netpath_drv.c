@@ -31,8 +31,7 @@ int netpath_drv_set_tx_format(struct netpath_drv *d, uint32_t format)
 		return VMK_EINVAL;
 	if (d->tx.head != 0 || d->tx_fill != 0)
 		return VMK_EBUSY;
-	const uint32_t slot = format == NETPATH_FMT_WORD ? sizeof(netpath_txw)
-							 : sizeof(struct netpath_desc);
+	const uint32_t slot = netpath_slot_size(format);
 	void *mem = d->tx.sh;
 	const size_t len = d->tx_mem_len;
 	const uint32_t n = ring_nslots(&d->tx);

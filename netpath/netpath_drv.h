@@ -85,27 +85,27 @@ static inline int netpath_drv_put(struct ring *r, uint32_t *fill, uint64_t gpa,
 	return VMK_OK;
 }
 
+/* Queue up to @n frames on a word ring, each given as the word its slot
+ * will hold (netpath_txw_make); returns how many fit.  Not checked here
+ * (the vmkernel checks every word).  0 on a descriptor ring, and add_burst
+ * (below) 0 on a word ring. */
+uint32_t netpath_drv_tx_add_words(struct netpath_drv *d, const netpath_txw *words, uint32_t n);
+
 /* Queue one frame (or, with NETPATH_DESC_F_INDIRECT, a segment table);
  * VMK_ENOSPC when the ring is full: reclaim, then retry.  Inline: it is the
  * driver's per-frame cost. */
 static inline int netpath_drv_tx_add(struct netpath_drv *d, uint64_t gpa, uint32_t len,
 				     uint16_t flags, uint16_t id)
 {
-	int err;
 	if (d->tx_format == NETPATH_FMT_WORD) {
-		/* No flags, no cookie: the frame's id is its ring index. */
+		/* No flags, no cookie: the frame's id is its ring index.  The
+		 * word path queues and counts it. */
 		const netpath_txw w = netpath_txw_make(gpa, len);
 		if (flags || w == 0)
 			return VMK_EINVAL;
-		err = VMK_OK;
-		if (d->tx_fill >= ring_prod_space(&d->tx))
-			err = VMK_ENOSPC;
-		else
-			RING_WRITE_ONCE(*(netpath_txw *)ring_prod_slot(&d->tx, d->tx_fill++), w);
-		(void)id;
-	} else {
-		err = netpath_drv_put(&d->tx, &d->tx_fill, gpa, len, flags, id);
+		return netpath_drv_tx_add_words(d, &w, 1) ? VMK_OK : VMK_ENOSPC;
 	}
+	int err = netpath_drv_put(&d->tx, &d->tx_fill, gpa, len, flags, id);
 	if (err == VMK_OK) {
 		d->st.tx_packets++;
 		d->st.tx_bytes += len;
@@ -118,11 +118,6 @@ static inline int netpath_drv_tx_add(struct netpath_drv *d, uint64_t gpa, uint32
  * handled once per call instead of once per frame. */
 uint32_t netpath_drv_tx_add_burst(struct netpath_drv *d, const struct netpath_desc *frames,
 				  uint32_t n);
-/* The same on a word ring: up to @n words as the slots will hold them
- * (netpath_txw_make); returns how many fit.  Not checked here (the vmkernel
- * checks every word).  0 on a descriptor ring, and add_burst 0 on a word
- * ring. */
-uint32_t netpath_drv_tx_add_words(struct netpath_drv *d, const netpath_txw *words, uint32_t n);
 /* Publish everything queued; at most one doorbell.  True if it rang. */
 bool netpath_drv_tx_kick(struct netpath_drv *d);
 /* Frames the vmkernel is done with; their ids go to @ids (may be NULL): a
