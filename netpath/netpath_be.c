@@ -522,11 +522,18 @@ uint32_t netpath_tx_burst_zc_rest(struct netpath_be *be, struct netpath_pkt *pkt
 uint32_t netpath_be_tx_burst(struct netpath_be *be, struct netpath_pkt *pkts,
 			     uint32_t max)
 {
-	const uint32_t avail = ring_cons_poll(&be->tx);
-	if (avail == 0 || max == 0)
-		return 0;
 	if (max > NETPATH_MAX_BURST)
 		max = NETPATH_MAX_BURST;
+	/* The last snapshot first: while it still holds a whole burst, the
+	 * producer's index line stays where it is (in the producer's cache),
+	 * as vhost keeps its cached avail index.  Only a short snapshot is
+	 * refreshed, so a burst never takes fewer frames than a fresh poll
+	 * would have given it, up to @max. */
+	uint32_t avail = be->tx.peer - be->tx.head;
+	if (avail < max)
+		avail = ring_cons_poll(&be->tx);
+	if (avail == 0 || max == 0)
+		return 0;
 	if (!be->tx_zc_batch)
 		return netpath_tx_burst_generic(be, pkts, avail, max);
 	const uint32_t run = avail < max ? avail : max;

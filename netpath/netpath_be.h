@@ -150,7 +150,9 @@ static inline void netpath_be_set_remote_fence(struct netpath_be *be, ring_fence
 
 int netpath_be_init(struct netpath_be *be, const struct netpath_be_cfg *cfg);
 
-/* Up to @max (<= NETPATH_MAX_BURST) valid TX frames, one index snapshot. */
+/* Up to @max (<= NETPATH_MAX_BURST) valid TX frames.  The producer's index
+ * is polled (one snapshot) only if the last snapshot holds fewer than @max
+ * unread slots. */
 uint32_t netpath_be_tx_burst(struct netpath_be *be, struct netpath_pkt *pkts,
 			     uint32_t max);
 /* The device is done with every frame burst so far: release their slots.
