@@ -17,8 +17,11 @@
  * Variants (netpath's rings use the asymmetric wake ordering of ring_core.h,
  * with membarrier(2) as the remote fence, unless named _fenced):
  *   netpath_zc_poll   zero copy, the back end only polls (never re-arms)
+ *   netpath_zcw_poll  the same on a TX word ring (NETPATH_FMT_WORD)
  *   netpath_zc_poll_fenced  the same with fenced ordering: a full barrier
  *                     on every publish and release
+ *   netpath_zcw_poll_fenced  the word ring, fenced: how a VM's ring runs
+ *                     until the vmkernel has a remote fence (netpath/README.md)
  *   netpath_zc_idle   zero copy, the back end re-arms its doorbell every time
  *                     it finds the ring empty (as one about to halt would):
  *                     the worst case for doorbells (and, asymmetric, one
@@ -64,6 +67,7 @@ static const struct variant variants[] = {
 	{ "netpath_zc_poll", ZC_POLL, false, false },
 	{ "netpath_zcw_poll", ZC_POLL, false, true },
 	{ "netpath_zc_poll_fenced", ZC_POLL, true, false },
+	{ "netpath_zcw_poll_fenced", ZC_POLL, true, true },
 	{ "netpath_zc_idle", ZC_IDLE, false, false },
 	{ "netpath_copy_poll", COPY_POLL, false, false },
 	{ "dpdk_rte_ring_spsc", RTE, false, false },

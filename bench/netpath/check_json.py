@@ -18,9 +18,11 @@ ROW_KEYS = ["size", "batch", "netpath_zc_poll_mpps", "rte_ring_mpps", "mpps_rati
             "rte_ring_producer_instr_per_pkt", "rte_ring_consumer_instr_per_pkt",
             "netpath_zc_poll_fenced_mpps", "fenced_mpps_ratio",
             "doorbells_per_pkt_zc_idle", "copies_per_pkt_zc",
-            "netpath_zcw_poll_mpps", "zcw_mpps_ratio", "netpath_zcw_instr_per_pkt"]
+            "netpath_zcw_poll_mpps", "zcw_mpps_ratio", "netpath_zcw_instr_per_pkt",
+            "netpath_zcw_poll_fenced_mpps", "zcw_fenced_mpps_ratio"]
 
-VARIANTS = ["netpath_zc_poll", "netpath_zcw_poll", "netpath_zc_poll_fenced", "netpath_zc_idle",
+VARIANTS = ["netpath_zc_poll", "netpath_zcw_poll", "netpath_zc_poll_fenced",
+            "netpath_zcw_poll_fenced", "netpath_zc_idle",
             "netpath_copy_poll", "dpdk_rte_ring_spsc"]
 SIZES = [64, 1500]
 BATCHES = [1, 8, 32]

@@ -27,7 +27,9 @@ SIZES = (64, 1500)
 BATCHES = (1, 8, 32)
 SIDES = ("netpath", "rte_ring")
 BENCH = {"netpath": "netpath_zc_poll", "rte_ring": "dpdk_rte_ring_spsc"}
-NETPATH_VARIANTS = ("netpath_zc_poll", "netpath_zcw_poll")  # descriptor / word TX ring
+# descriptor / word TX ring, each with the asymmetric or the fenced wake ordering
+NETPATH_VARIANTS = ("netpath_zc_poll", "netpath_zcw_poll",
+                    "netpath_zc_poll_fenced", "netpath_zcw_poll_fenced")
 NETPATH_COUNTERS = ("copies_per_pkt", "doorbells_per_pkt", "drops")
 
 

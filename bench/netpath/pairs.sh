@@ -11,8 +11,8 @@ if [ "${SMOKE:-0}" = 1 ]; then
 fi
 netpath=${NETPATH:-netpath_zcw_poll}
 case $netpath in
-netpath_zcw_poll|netpath_zc_poll) ;;
-*) die "NETPATH: unknown netpath variant '$netpath' (netpath_zcw_poll or netpath_zc_poll)" ;;
+netpath_zcw_poll|netpath_zc_poll|netpath_zcw_poll_fenced|netpath_zc_poll_fenced) ;;
+*) die "NETPATH: unknown netpath variant '$netpath' (netpath_zcw_poll, netpath_zc_poll, or either with _fenced)" ;;
 esac
 posint PAIRS "$pairs"
 seconds RUNTIME "$runtime"

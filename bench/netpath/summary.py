@@ -151,6 +151,7 @@ def side_by_side(doc, base, load):
             zcw = bench_get(runs, "netpath_zcw_poll", size, batch)
             zwi = ipp.get("netpath_zcw_poll/%d/%d" % (size, batch))
             fenced = bench_get(runs, "netpath_zc_poll_fenced", size, batch)
+            zcwf = bench_get(runs, "netpath_zcw_poll_fenced", size, batch)
             rte = bench_get(runs, "dpdk_rte_ring_spsc", size, batch)
             zi = ipp.get("netpath_zc_poll/%d/%d" % (size, batch))
             ri = ipp.get("dpdk_rte_ring_spsc/%d/%d" % (size, batch))
@@ -162,6 +163,8 @@ def side_by_side(doc, base, load):
                 "netpath_zcw_instr_per_pkt": zwi, "zcw_instr_ratio": ratio(zwi, ri),
                 "netpath_zc_poll_fenced_mpps": fenced,
                 "fenced_mpps_ratio": ratio(fenced, rte),
+                "netpath_zcw_poll_fenced_mpps": zcwf,
+                "zcw_fenced_mpps_ratio": ratio(zcwf, rte),
                 "netpath_mpps_cv": cv_of(runs, "netpath_zc_poll", size, batch),
                 "rte_ring_mpps_cv": cv_of(runs, "dpdk_rte_ring_spsc", size, batch),
                 "netpath_zc_idle_mpps": bench_get(runs, "netpath_zc_idle", size, batch),
@@ -301,13 +304,14 @@ def summary(doc, base):
     la = sbs["load_avg"]
     print("\nnetpath zc_poll vs rte_ring (load average before %s, after %s)" % (
         la.get("before", la.get("at_start")), la.get("after", "-")))
-    print("%5s %5s %9s %9s %7s %8s %8s %9s %9s %7s %13s %13s" % (
-        "size", "batch", "zc Mpps", "rte Mpps", "ratio", "fenced", "words", "zc ins", "rte ins",
-        "ratio", "prod zc/rte", "cons zc/rte"))
+    print("%5s %5s %9s %9s %7s %8s %8s %8s %9s %9s %7s %13s %13s" % (
+        "size", "batch", "zc Mpps", "rte Mpps", "ratio", "fenced", "words", "w fenced", "zc ins",
+        "rte ins", "ratio", "prod zc/rte", "cons zc/rte"))
     for r in sbs["rows"]:
-        print("%5d %5d %9s %9s %7s %8s %8s %9s %9s %7s %13s %13s" % (
+        print("%5d %5d %9s %9s %7s %8s %8s %8s %9s %9s %7s %13s %13s" % (
             r["size"], r["batch"], fmt(r["netpath_zc_poll_mpps"]), fmt(r["rte_ring_mpps"]),
             fmt(r["mpps_ratio"]), fmt(r["fenced_mpps_ratio"]), fmt(r["zcw_mpps_ratio"]),
+            fmt(r.get("zcw_fenced_mpps_ratio")),
             fmt(r["netpath_zc_instr_per_pkt"], "%.1f"),
             fmt(r["rte_ring_instr_per_pkt"], "%.1f"), fmt(r["instr_ratio"]),
             "%s/%s" % (fmt(r["netpath_zc_producer_instr_per_pkt"], "%.1f"),

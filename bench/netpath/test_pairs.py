@@ -117,6 +117,14 @@ class Decision(unittest.TestCase):
         doc = merge(self.d, "64:32", 12)
         self.assertEqual(doc["context"]["netpath_variant"], "netpath_zc_poll")
         self.assertEqual(self.row(doc, 64, 32)["decision"]["pairs_failed"], 12)
+        # the fenced word ring: its own runs, not the asymmetric ones
+        doc = merge(self.d, "64:32", 12, ["--netpath", "netpath_zcw_poll_fenced"])
+        self.assertEqual(doc["context"]["netpath_variant"], "netpath_zcw_poll_fenced")
+        self.assertEqual(self.row(doc, 64, 32)["decision"]["pairs_failed"], 12)
+        write_raw(self.d, {(64, 32): MET}, name="netpath_zcw_poll_fenced")
+        doc = merge(self.d, "64:32", 12, ["--netpath", "netpath_zcw_poll_fenced"])
+        self.assertEqual(self.row(doc, 64, 32)["decision"]["verdict"], "MET")
+        self.assertEqual(pairs.check(doc), [])
 
     def test_overall_needs_both_batch32_rows(self):
         write_raw(self.d, {(64, 32): MET, (64, 8): MET})

@@ -36,6 +36,8 @@ class RunArgs(ScriptArgs):
             ("ROWS", {"ROWS": "64"}), ("ROWS", {"ROWS": "64:32 64:32"}),
             ("ROWS", {"ROWS": " , "}),
             ("NETPATH", {"NETPATH": "netpath_copy_poll"}), ("NETPATH", {"NETPATH": "zcw"}),
+            ("NETPATH", {"NETPATH": "netpath_zc_idle"}),
+            ("NETPATH", {"NETPATH": "netpath_zcw_poll_fenced "}),
         ]
         for knob, env in cases:
             with self.subTest(env=env):
