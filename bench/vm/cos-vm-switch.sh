@@ -29,7 +29,10 @@
 #   vm-bench: side=vmk rep=R op=yield-alone n=N ...  (one VM alone on CPU 1)
 # and, before any of that (KVM first), per repeat
 #   vm-bench: side=kvm rep=R op=yield-port-2vms n=... (both VMs' lines)
-# then the COS's TSC rate; stops with FAIL on any error.
+# then the COS's TSC rate; stops with FAIL on any error.  Each vmk step
+# also prints "vm-switch-step: rep=R WHAT" as it starts, so that a boot
+# stopped by the lab's time limit shows in its last console lines where
+# it was (one CI run hung somewhere after the KVM side, 2026-11-26).
 #
 # With INSNFILE (the boot runs under scripts/lab --insncount, which writes
 # that file in /results), the measured guests bracket their loops with the
@@ -60,6 +63,7 @@ insns() {
   echo "vm-insns: side=$1 rep=$r op=$2 n=$n insns=$t empty=$e"
 }
 
+step() { echo "vm-switch-step: rep=$r $*"; }
 field() { sed -n "s/.*\"$2\": \([0-9-]*\).*/\1/p" "$1"; }
 info() { vmk vm info "$1" --json > "$2" || fail "vmk vm info $1"; }
 # start_trace: a recorder of scheduler decisions, in the background.  The
@@ -99,16 +103,22 @@ rmmod kvm-amd kvm
 modprobe vmkload
 r=1
 while [ "$r" -le "$reps" ]; do
+  step "vmk load"
   vmk load --mem 64M > /dev/null
+  step "vmk cpu give 1"
   vmk cpu give 1 > /dev/null
+  step "creating two VMs, scheduling P"
   p=$(vmk vm create --image $G --mem 8M --cmdline "bench=yield,n=10000000") ||
     fail "vmk vm create (partner)"
   m=$(vmk vm create --image $G --mem 8M --cmdline "bench=yield,n=$n$mark") ||
     fail "vmk vm create (measured)"
   vmk vm schedule "$p" --shares 1000
+  step "trace recorder starting"
   start_trace
+  step "M scheduled, waiting for it to stop"
   vmk vm schedule "$m" --shares 1000
   wait_stopped "$m" 600
+  step "M stopped, stopping P"
   info "$p" /tmp/p.json
   info "$m" /tmp/m.json
   kill -INT $tpid; wait $tpid || { cat $T.out; fail "vmk trace record failed"; }
@@ -133,6 +143,7 @@ while [ "$r" -le "$reps" ]; do
   vmk vm destroy "$p"; vmk vm destroy "$m"
   # One VM alone on CPU 1: each yield goes to the system world and the
   # scheduler picks the same VM again (VM -> system world -> same VM).
+  step "one VM alone"
   s=$(vmk vm create --image $G --mem 8M --cmdline "bench=yield,n=$n$mark" --shares 1000) ||
     fail "vmk vm create (alone)"
   wait_stopped "$s" 600
@@ -141,6 +152,7 @@ while [ "$r" -le "$reps" ]; do
   sed -n "s/^vmk-bench: op=yield /vm-bench: side=vmk rep=$r op=yield-alone /p" /tmp/con$s
   insns vmk yield-alone
   vmk vm destroy "$s"
+  step "vmk cpu take 1, vmk unload"
   vmk cpu take 1 > /dev/null
   vmk unload > /dev/null
   r=$((r + 1))
