@@ -85,6 +85,23 @@ start_trace() {
   cat $T.out; fail "vmk trace record did not start"
 }
 
+# stop_trace: SIGINT the recorder and wait for it, at most 60 s (within
+# the lab's time limit, so that a recorder that does not end is reported
+# with its output and the vmkernel's log instead of a silent time-out).
+# (A recorder that has ended but is not yet reaped is a zombie, which
+# kill -0 still finds: look at its state instead.)
+running() { [ -r /proc/$1/stat ] && ! grep -q ') Z ' /proc/$1/stat 2>/dev/null; }
+stop_trace() {
+  kill -INT $tpid
+  i=0
+  while running $tpid; do
+    i=$((i + 1))
+    [ $i -le 600 ] || { cat $T.out; fail "vmk trace record did not end within 60 s of SIGINT"; }
+    sleep 0.1
+  done
+  wait $tpid || { cat $T.out; fail "vmk trace record failed"; }
+}
+
 # KVM first, as before vmkload restored the CPU features Linux loses when a
 # CPU is taken back (kvm-amd then refused to load; see bench/README.md).
 modprobe kvm-amd || fail "modprobe kvm-amd"
@@ -118,14 +135,17 @@ while [ "$r" -le "$reps" ]; do
   step "M scheduled, waiting for it to stop"
   vmk vm schedule "$m" --shares 1000
   wait_stopped "$m" 600
-  step "M stopped, stopping P"
+  step "M stopped; vmk vm info"
   info "$p" /tmp/p.json
   info "$m" /tmp/m.json
-  kill -INT $tpid; wait $tpid || { cat $T.out; fail "vmk trace record failed"; }
+  step "stopping the trace recorder"
+  stop_trace
   grep -q '"state": "stopped"' /tmp/p.json &&
     fail "the partner VM stopped before the measured one"
+  step "vmk vm stop P"
   vmk vm stop "$p" || fail "vmk vm stop (partner)"
-  wait_stopped "$p" 600
+  step "waiting for P to stop"
+  wait_stopped "$p" 60
   info "$p" /tmp/p.json
   vmk vm info "$p" | grep -q "stopped by the COS" || { vmk vm info "$p"; fail "vm$p did not end by vmk vm stop"; }
   vmk vm info "$m" | grep -q "wrote the exit port" || { vmk vm info "$m"; fail "vm$m did not end by the exit port"; }
