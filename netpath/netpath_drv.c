@@ -3,12 +3,13 @@
 
 #include <vmk/err.h>
 
-static int netpath_drv_ring(struct ring *r, void *mem, size_t len, uint32_t n)
+/* Format @mem as a ring of @n slots of @slot bytes and attach as producer. */
+static int netpath_drv_ring(struct ring *r, void *mem, size_t len, uint32_t n, uint32_t slot)
 {
-	int err = ring_format(mem, len, n, sizeof(struct netpath_desc));
+	int err = ring_format(mem, len, n, slot);
 	if (err)
 		return err;
-	return ring_attach_producer(r, mem, len, n, sizeof(struct netpath_desc));
+	return ring_attach_producer(r, mem, len, n, slot);
 }
 
 int netpath_drv_init(struct netpath_drv *d, void *tx_mem, size_t tx_len, uint32_t tx_slots,
@@ -19,10 +20,11 @@ int netpath_drv_init(struct netpath_drv *d, void *tx_mem, size_t tx_len, uint32_
 	d->doorbell = doorbell;
 	d->ctx = ctx;
 	d->tx_mem_len = tx_len;
-	int err = netpath_drv_ring(&d->tx, tx_mem, tx_len, tx_slots);
+	const uint32_t slot = netpath_slot_size(NETPATH_FMT_DESC);
+	int err = netpath_drv_ring(&d->tx, tx_mem, tx_len, tx_slots, slot);
 	if (err)
 		return err;
-	return netpath_drv_ring(&d->rx, rx_mem, rx_len, rx_slots);
+	return netpath_drv_ring(&d->rx, rx_mem, rx_len, rx_slots, slot);
 }
 
 int netpath_drv_set_tx_format(struct netpath_drv *d, uint32_t format)
@@ -31,15 +33,10 @@ int netpath_drv_set_tx_format(struct netpath_drv *d, uint32_t format)
 		return VMK_EINVAL;
 	if (d->tx.head != 0 || d->tx_fill != 0)
 		return VMK_EBUSY;
-	const uint32_t slot = netpath_slot_size(format);
-	void *mem = d->tx.sh;
-	const size_t len = d->tx_mem_len;
-	const uint32_t n = ring_nslots(&d->tx);
 	const ring_fence_fn fence = d->tx.remote_fence;
 	void *const fence_ctx = d->tx.fence_ctx;
-	int err = ring_format(mem, len, n, slot);
-	if (err == VMK_OK)
-		err = ring_attach_producer(&d->tx, mem, len, n, slot);
+	int err = netpath_drv_ring(&d->tx, d->tx.sh, d->tx_mem_len, ring_nslots(&d->tx),
+				   netpath_slot_size(format));
 	if (err)
 		return err;
 	ring_set_remote_fence(&d->tx, fence, fence_ctx);
