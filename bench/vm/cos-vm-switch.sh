@@ -66,6 +66,11 @@ insns() {
 step() { echo "vm-switch-step: rep=$r $*"; }
 field() { sed -n "s/.*\"$2\": \([0-9-]*\).*/\1/p" "$1"; }
 info() { vmk vm info "$1" --json > "$2" || fail "vmk vm info $1"; }
+# running PID: a background job is still running.  One that has ended but
+# is not yet reaped is a zombie, which kill -0 still finds: look at its
+# state instead.
+running() { [ -r /proc/$1/stat ] && ! grep -q ') Z ' /proc/$1/stat 2>/dev/null; }
+
 # start_trace: a recorder of scheduler decisions, in the background.  The
 # vmkernel formats a CPU's ring at that CPU's next exit; the recorder gives
 # up if CPU 1 has not done so yet, so try again (P is yielding there).
@@ -75,7 +80,7 @@ start_trace() {
     vmk trace record -o $T --seconds 3600 --events vmk_sched_decision > $T.out 2>&1 &
     tpid=$!
     i=0
-    while kill -0 $tpid 2>/dev/null; do
+    while running $tpid; do
       grep -q "^trace: recording" $T.out && return 0
       i=$((i + 1)); [ $i -le 100 ] || fail "trace recorder not ready in 10 s"
       sleep 0.1
@@ -88,9 +93,6 @@ start_trace() {
 # stop_trace: SIGINT the recorder and wait for it, at most 60 s (within
 # the lab's time limit, so that a recorder that does not end is reported
 # with its output and the vmkernel's log instead of a silent time-out).
-# (A recorder that has ended but is not yet reaped is a zombie, which
-# kill -0 still finds: look at its state instead.)
-running() { [ -r /proc/$1/stat ] && ! grep -q ') Z ' /proc/$1/stat 2>/dev/null; }
 stop_trace() {
   kill -INT $tpid
   i=0
