@@ -253,6 +253,8 @@ def parse_rows(text):
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--check", metavar="FILE")
+    ap.add_argument("--variants", action="store_true",
+                    help="print the netpath benchmarks --netpath accepts, one a line")
     ap.add_argument("--out")
     ap.add_argument("--json")
     ap.add_argument("--rows")
@@ -262,6 +264,9 @@ def main(argv=None):
     ap.add_argument("--netpath", default="netpath_zc_poll", choices=NETPATH_VARIANTS,
                     help="the netpath benchmark the raw runs are of")
     a = ap.parse_args(argv)
+    if a.variants:
+        print("\n".join(NETPATH_VARIANTS))
+        return 0
     if a.check:
         try:
             with open(a.check) as f:

@@ -10,10 +10,11 @@ if [ "${SMOKE:-0}" = 1 ]; then
 	rows=64:32
 fi
 netpath=${NETPATH:-netpath_zcw_poll}
-case $netpath in
-netpath_zcw_poll|netpath_zc_poll|netpath_zcw_poll_fenced|netpath_zc_poll_fenced) ;;
-*) die "NETPATH: unknown netpath variant '$netpath' (netpath_zcw_poll, netpath_zc_poll, or either with _fenced)" ;;
-esac
+# The names pairs.py merges (its --netpath choices): one list, there.
+variants=$(python3 "$here/pairs.py" --variants | tr '\n' ' ') || die "pairs.py --variants failed"
+[[ $netpath =~ ^[a-z_]+$ && " $variants" == *" $netpath "* ]] ||
+	die "NETPATH: unknown netpath variant '$netpath' (one of: ${variants% })"
+
 posint PAIRS "$pairs"
 seconds RUNTIME "$runtime"
 rows=${rows//,/ }

@@ -311,7 +311,7 @@ def summary(doc, base):
         print("%5d %5d %9s %9s %7s %8s %8s %8s %9s %9s %7s %13s %13s" % (
             r["size"], r["batch"], fmt(r["netpath_zc_poll_mpps"]), fmt(r["rte_ring_mpps"]),
             fmt(r["mpps_ratio"]), fmt(r["fenced_mpps_ratio"]), fmt(r["zcw_mpps_ratio"]),
-            fmt(r.get("zcw_fenced_mpps_ratio")),
+            fmt(r["zcw_fenced_mpps_ratio"]),
             fmt(r["netpath_zc_instr_per_pkt"], "%.1f"),
             fmt(r["rte_ring_instr_per_pkt"], "%.1f"), fmt(r["instr_ratio"]),
             "%s/%s" % (fmt(r["netpath_zc_producer_instr_per_pkt"], "%.1f"),

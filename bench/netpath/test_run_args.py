@@ -38,6 +38,8 @@ class RunArgs(ScriptArgs):
             ("NETPATH", {"NETPATH": "netpath_copy_poll"}), ("NETPATH", {"NETPATH": "zcw"}),
             ("NETPATH", {"NETPATH": "netpath_zc_idle"}),
             ("NETPATH", {"NETPATH": "netpath_zcw_poll_fenced "}),
+            ("NETPATH", {"NETPATH": "netpath_zc_poll netpath_zcw_poll"}),
+            ("NETPATH", {"NETPATH": "netpath_*"}),
         ]
         for knob, env in cases:
             with self.subTest(env=env):
